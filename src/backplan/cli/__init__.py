@@ -1,0 +1,46 @@
+"""The ``backplan`` command: thin wrappers that parse input, call a service, render output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from backplan.core.errors import BackplanError
+from backplan.cli.output import error_console
+
+
+class BackplanGroup(TyperGroup):
+    """Turns a user's mistake into one line on stderr and exit status 2, never a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except BackplanError as e:
+            error_console.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+            raise typer.Exit(code=2) from None
+
+
+app = typer.Typer(
+    cls=BackplanGroup,
+    name="backplan",
+    help="Work backwards from an objective, through your own funnel, to the daily numbers you control.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _register() -> None:
+    from backplan.cli import demo, funnels, plan
+
+    for module in (plan, funnels, demo):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,51 @@
+"""``backplan funnels``: the funnels a plan can use, and their stages."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from backplan.cli.output import console, print_json
+from backplan.defaults import funnel_names
+from backplan.services.planning import resolve_funnel
+
+
+def funnels(
+    name: str = typer.Argument(None, help="A funnel to show stage by stage (name or TOML path)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List the shipped funnels, or show one funnel's stages, rates and channels."""
+    chosen = [resolve_funnel(name)] if name else [resolve_funnel(n) for n in funnel_names()]
+    if as_json:
+        print_json([
+            {
+                "key": f.key,
+                "label": f.label,
+                "focus": f.focus.key,
+                "stages": [
+                    {"key": s.key, "label": s.label, "kinds": list(s.kinds), "focus": s.focus,
+                     "carries_value": s.carries_value, "tracks": list(s.tracks), "minutes": s.minutes}
+                    for s in f.stages
+                ],
+                "conversions": [c.key for c in f.conversions()],
+                "channels": [
+                    {"key": c.key, "kinds": list(c.kinds), "feeds": list(c.feeds)} for c in f.channels
+                ],
+            }
+            for f in chosen
+        ])
+        return
+    for f in chosen:
+        table = Table(title=f"{f.key}: {f.label}", title_justify="left", caption=f.description)
+        table.add_column("stage")
+        table.add_column("counts event kinds")
+        table.add_column("rate into it (write as)")
+        for i, s in enumerate(f.stages):
+            rate = f"{s.key}/{f.stages[i - 1].key}" if i else ""
+            label = s.label + (" ◀ focus" if s.focus else "") + (" ($)" if s.carries_value else "")
+            table.add_row(label, ", ".join(s.kinds), rate)
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(funnels)

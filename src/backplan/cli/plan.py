@@ -1,0 +1,192 @@
+"""``backplan plan``: an objective worked backwards to daily numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from backplan.cli.output import console, number, print_json
+from backplan.core.plan import DEFAULT_IMPROVEMENT
+from backplan.services.planning import (
+    PlannedObjective,
+    PlanRequest,
+    build_plan,
+    parse_rate_option,
+    plan_to_dict,
+    read_plan_file,
+)
+from backplan.settings import get_settings
+
+
+def _date(text: str) -> date:
+    return datetime.strptime(text, "%Y-%m-%d").date()
+
+
+def plan(
+    objective: str = typer.Option(
+        None, "--objective", "-o", help="What to reach: '4 sqls', '6 deals', '$120k' (needs --deal-value)."
+    ),
+    rate: list[str] = typer.Option(
+        [], "--rate", "-r", help="A conversion rate TO/FROM=VALUE, e.g. conversations/dials=0.07, "
+        "meetings/conversations=1/7, sqls/meetings=33%. Repeat for each conversion."
+    ),
+    funnel: str = typer.Option(
+        None, "--funnel", "-f", help="A shipped funnel (outbound, sales-director) or a TOML file."
+    ),
+    period: str = typer.Option(
+        None, "--period", "-p", help="month or quarter (the current one), 2026-10, 2026-Q4."
+    ),
+    since: str = typer.Option(None, help="First day of a custom period (YYYY-MM-DD)."),
+    until: str = typer.Option(None, help="Last day of a custom period (YYYY-MM-DD)."),
+    working_days: int = typer.Option(
+        None, "--working-days", min=1, help="Working days in the period (overrides the calendar)."
+    ),
+    deal_value: float = typer.Option(
+        None, "--deal-value", "--aov", help="Average deal value, to turn revenue into deals."
+    ),
+    time_off: list[str] = typer.Option(
+        [], "--time-off", help="A day off (YYYY-MM-DD) or range (YYYY-MM-DD..YYYY-MM-DD); repeatable."
+    ),
+    improvement: float = typer.Option(
+        None, "--improvement", help="Relative improvement for the marginal-gains ranking (0.10 = +10%)."
+    ),
+    file: Path = typer.Option(
+        None, "--file", help="A TOML plan file with any of these options; the command line wins."
+    ),
+    as_of: str = typer.Option(None, "--as-of", help="Plan as if today were this date (YYYY-MM-DD)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """Work an objective backwards through your rates to the numbers you control each day.
+
+    Example (the seed case): 4 SQLs a month at 7% dial→conversation, 1 in 7
+    conversation→meeting and 1 in 3 meeting→SQL is 1,200 dials or 84
+    conversations: about 4 conversations a working day.
+
+        backplan plan --objective "4 sqls" --period month --working-days 20
+        --rate conversations/dials=0.07 --rate meetings/conversations=1/7
+        --rate sqls/meetings=1/3
+    """
+    request = _request(
+        file, objective, rate, funnel, period, since, until, working_days, deal_value,
+        time_off, improvement,
+    )
+    settings = get_settings()
+    if not request.funnel:
+        request.funnel = settings.funnel
+    today = _date(as_of) if as_of else date.today()
+    planned = build_plan(request, settings, today)
+    if as_json:
+        print_json(plan_to_dict(planned))
+    else:
+        render_plan(planned)
+
+
+def _request(
+    file: Path | None,
+    objective: str | None,
+    rate: list[str],
+    funnel: str | None,
+    period: str | None,
+    since: str | None,
+    until: str | None,
+    working_days: int | None,
+    deal_value: float | None,
+    time_off: list[str],
+    improvement: float | None,
+) -> PlanRequest:
+    spec = read_plan_file(file) if file else None
+    rates = {k: str(v) for k, v in (spec.rates if spec else {}).items()}
+    rates.update(parse_rate_option(r) for r in rate)
+    chosen = objective or (spec.objective if spec else None)
+    if not chosen:
+        raise typer.BadParameter("give --objective, e.g. --objective '4 sqls'", param_hint="--objective")
+    return PlanRequest(
+        objective=chosen,
+        rates=rates,
+        funnel=funnel or (spec.funnel if spec and spec.funnel else ""),
+        period=period or (spec.period if spec else None),
+        since=_date(since) if since else (spec.since if spec else None),
+        until=_date(until) if until else (spec.until if spec else None),
+        working_days=working_days or (spec.working_days if spec else None),
+        deal_value=deal_value or (spec.deal_value if spec else None),
+        time_off=[*(spec.time_off if spec else []), *_days_off(time_off)],
+        improvement=improvement or (spec.improvement if spec and spec.improvement else None)
+        or DEFAULT_IMPROVEMENT,
+    )
+
+
+def _days_off(items: list[str]) -> list[date]:
+    days: list[date] = []
+    for item in items:
+        first, _, last = item.partition("..")
+        start, end = _date(first), _date(last or first)
+        days.extend(date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1))
+    return days
+
+
+def render_plan(planned: PlannedObjective) -> None:
+    """The chain as a table, the reasoning step by step, and where coaching pays most."""
+    plan = planned.plan
+    o = plan.objective
+    title = (
+        f"{o.describe()} in {o.period.label} — {plan.working_days} working days, "
+        f"{plan.weeks:g} weeks ({plan.funnel.label})"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("stage")
+    table.add_column("per period", justify="right")
+    table.add_column("per week", justify="right")
+    table.add_column("per working day", justify="right")
+    if plan.has_intervals:
+        table.add_column(f"range ({plan.level:.0%})", justify="right")
+    for target in plan.stages:
+        focus = target.stage.focus
+        cells = [
+            target.stage.label + ("  ◀ your daily number" if focus else ""),
+            number(target.per_period),
+            number(target.per_week),
+            number(target.per_working_day),
+        ]
+        if plan.has_intervals:
+            cells.append(f"{number(target.low)}–{number(target.high)}")
+        table.add_row(*cells, style="bold green" if focus else None)
+    console.print(table)
+    steps = "\n".join(f"{i}. {line}" for i, line in enumerate(plan.reasoning, 1))
+    console.print(Panel(steps, title="Why: the objective worked backwards", title_align="left"))
+    render_gains(planned)
+
+
+def render_gains(planned: PlannedObjective) -> None:
+    plan = planned.plan
+    top, focus = plan.top.key, plan.focus.key if plan.focus else None
+    table = Table(
+        title=f"Marginal gains: what +{planned.improvement:.0%} on one conversion saves",
+        title_justify="left",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("conversion")
+    table.add_column("rate", justify="right")
+    table.add_column(f"{top} saved", justify="right")
+    if focus and focus != top:
+        table.add_column(f"{focus} saved", justify="right")
+    table.add_column("hours saved", justify="right")
+    for rank, gain in enumerate(planned.gains, 1):
+        cells = [
+            str(rank),
+            gain.conversion.short,
+            f"{float(gain.rate.value):.3g} → {float(gain.improved.value):.3g}",
+            number(gain.saved.get(top, 0)),
+        ]
+        if focus and focus != top:
+            cells.append(number(gain.saved.get(focus, 0)))
+        cells.append(f"{gain.hours_saved:,.1f}")
+        table.add_row(*cells)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plan)

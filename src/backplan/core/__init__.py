@@ -1,0 +1,1 @@
+"""The domain math: pure functions and dataclasses, no I/O and no frameworks."""

@@ -1,0 +1,68 @@
+"""Named errors for problems a user can fix.
+
+Every message says what to change. The CLI prints it on one line and exits
+with status 2; the web app turns it into a 4xx response.
+"""
+
+from __future__ import annotations
+
+
+class BackplanError(Exception):
+    """Base class: something in the input needs changing, and the message says what."""
+
+
+class FunnelError(BackplanError):
+    """A funnel definition is inconsistent (duplicate stages, no focus, ...)."""
+
+
+class UnknownFunnel(BackplanError):
+    """A funnel name that is neither shipped nor a TOML file."""
+
+
+class UnknownStage(BackplanError):
+    """A stage key that the funnel does not have."""
+
+
+class InvalidRate(BackplanError):
+    """A conversion rate that no plan can be built on (0, negative, above 1 ...)."""
+
+
+class MissingRate(BackplanError):
+    """A conversion the plan must pass through has no rate."""
+
+
+class InvalidObjective(BackplanError):
+    """An objective that cannot be planned (not a whole positive count, unknown unit ...)."""
+
+
+class ObjectiveInPast(InvalidObjective):
+    """The objective's period ended before today."""
+
+
+class InvalidPeriod(BackplanError):
+    """A period that cannot be read or that ends before it starts."""
+
+
+class NoWorkingDays(BackplanError):
+    """The period has no working day left to spread the plan over."""
+
+
+class NoData(BackplanError):
+    """There is not enough data to estimate what was asked."""
+
+
+class DefinitionError(BackplanError):
+    """A TOML definition (funnel, playbook, rates) is invalid.
+
+    Carries the file, the line (when known) and the field, so the message can
+    point a user straight at what to edit.
+    """
+
+    def __init__(self, message: str, *, file: str, line: int | None = None, field: str = ""):
+        where = file if line is None else f"{file}:{line}"
+        if field:
+            where = f"{where}: {field}"
+        super().__init__(f"{where}: {message}")
+        self.file = file
+        self.line = line
+        self.field = field

@@ -1,0 +1,126 @@
+"""Periods (a month, a quarter, custom dates) and the working days in them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from backplan.core.errors import InvalidPeriod, NoWorkingDays
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive dates ``start``..``end``, with a label for people.
+
+    >>> Period.parse("2026-Q4")
+    Period(start=datetime.date(2026, 10, 1), end=datetime.date(2026, 12, 31), label='2026-Q4')
+    """
+
+    start: date
+    end: date
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidPeriod(f"period ends ({self.end}) before it starts ({self.start})")
+        if not self.label:
+            object.__setattr__(self, "label", f"{self.start}..{self.end}")
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        if not 1 <= month <= 12:
+            raise InvalidPeriod(f"month {month} is not between 1 and 12")
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return cls(date(year, month, 1), following - timedelta(days=1), f"{year}-{month:02d}")
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> Period:
+        if not 1 <= quarter <= 4:
+            raise InvalidPeriod(f"quarter {quarter} is not between 1 and 4")
+        first = cls.month(year, 3 * quarter - 2)
+        last = cls.month(year, 3 * quarter)
+        return cls(first.start, last.end, f"{year}-Q{quarter}")
+
+    @classmethod
+    def parse(cls, text: str, today: date) -> Period:
+        """Read ``month`` or ``quarter`` (the current one), ``2026-10`` or ``2026-Q4``."""
+        t = text.strip().lower()
+        if t == "month":
+            return cls.month(today.year, today.month)
+        if t == "quarter":
+            return cls.quarter(today.year, (today.month - 1) // 3 + 1)
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", t):
+            return cls.month(int(m[1]), int(m[2]))
+        if m := re.fullmatch(r"(\d{4})-?q([1-4])", t):
+            return cls.quarter(int(m[1]), int(m[2]))
+        raise InvalidPeriod(
+            f"cannot read period {text!r}; use month, quarter, 2026-10, 2026-Q4, "
+            "or --since and --until"
+        )
+
+    def days(self) -> Iterable[date]:
+        d = self.start
+        while d <= self.end:
+            yield d
+            d += timedelta(days=1)
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+MONDAY_TO_FRIDAY = frozenset(range(5))
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Which days are worked: weekdays less public holidays and a rep's time off.
+
+    ``holidays`` maps dates to their names, so a plan can say why a day is missing.
+    """
+
+    weekdays: frozenset[int] = MONDAY_TO_FRIDAY
+    holidays: Mapping[date, str] = field(default_factory=dict)
+    time_off: frozenset[date] = frozenset()
+
+    @property
+    def days_per_week(self) -> int:
+        return len(self.weekdays)
+
+    def is_working_day(self, day: date) -> bool:
+        return (
+            day.weekday() in self.weekdays and day not in self.holidays and day not in self.time_off
+        )
+
+    def working_days(self, period: Period) -> list[date]:
+        return [d for d in period.days() if self.is_working_day(d)]
+
+    def working_days_in(self, period: Period) -> int:
+        return _at_least_one(len(self.working_days(period)), period)
+
+    def with_time_off(self, days: Iterable[date]) -> WorkingCalendar:
+        return WorkingCalendar(self.weekdays, self.holidays, self.time_off | frozenset(days))
+
+
+@dataclass(frozen=True)
+class FixedWorkingDays:
+    """A calendar that says every period has ``count`` working days (``--working-days``)."""
+
+    count: int
+    days_per_week: int = 5
+
+    def working_days_in(self, period: Period) -> int:
+        return _at_least_one(self.count, period)
+
+
+Calendar = WorkingCalendar | FixedWorkingDays
+
+
+def _at_least_one(count: int, period: Period) -> int:
+    if count < 1:
+        raise NoWorkingDays(
+            f"{period.label} has no working days to plan over; choose a longer period, "
+            "check the time off, or give --working-days"
+        )
+    return count

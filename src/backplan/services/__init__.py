@@ -1,0 +1,1 @@
+"""Use cases: what the CLI, the web app and the Python API all call."""

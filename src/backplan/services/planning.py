@@ -1,0 +1,205 @@
+"""Build a rep's plan from what a user typed or wrote in a plan file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from backplan.calendars import working_calendar
+from backplan.core.errors import InvalidPeriod, InvalidRate, ObjectiveInPast
+from backplan.core.funnel import Funnel
+from backplan.core.objective import Objective
+from backplan.core.period import Calendar, FixedWorkingDays, Period
+from backplan.core.plan import (
+    DEFAULT_IMPROVEMENT,
+    DEFAULT_LEVEL,
+    Gain,
+    Plan,
+    Rates,
+    marginal_gains,
+    plan_backwards,
+)
+from backplan.core.rate import Rate
+from backplan.defaults import funnel as shipped_funnel
+from backplan.definitions import StrictSpec, load_funnel, read_toml, validate
+from backplan.settings import Settings
+
+
+@dataclass
+class PlanRequest:
+    """Everything a plan is built from, as a person gives it (text, not objects)."""
+
+    objective: str
+    rates: dict[str, str] = field(default_factory=dict)
+    funnel: str = "outbound"
+    period: str | None = None
+    since: date | None = None
+    until: date | None = None
+    working_days: int | None = None
+    deal_value: float | None = None
+    time_off: list[date] = field(default_factory=list)
+    improvement: float = DEFAULT_IMPROVEMENT
+    level: float = DEFAULT_LEVEL
+
+
+@dataclass(frozen=True)
+class PlannedObjective:
+    """A plan with its marginal-gains ranking and the calendar it was spread over."""
+
+    plan: Plan
+    gains: list[Gain]
+    calendar: Calendar
+    improvement: float
+
+
+class PlanFileSpec(StrictSpec):
+    """A plan file: the same fields as the command line, in TOML."""
+
+    objective: str | None = None
+    funnel: str | None = None
+    period: str | None = None
+    since: date | None = None
+    until: date | None = None
+    working_days: int | None = Field(default=None, ge=1)
+    deal_value: float | None = Field(default=None, gt=0)
+    time_off: list[date] = []
+    improvement: float | None = Field(default=None, gt=0)
+    rates: dict[str, float | str] = {}
+
+
+def read_plan_file(path: Path) -> PlanFileSpec:
+    data, text = read_toml(path)
+    return validate(PlanFileSpec, data, text, str(path))
+
+
+def resolve_funnel(name: str) -> Funnel:
+    """A shipped funnel by name, or the user's own from a TOML path."""
+    if name.endswith(".toml") or "/" in name:
+        return load_funnel(Path(name))
+    return shipped_funnel(name)
+
+
+def resolve_period(request: PlanRequest, today: date) -> Period:
+    if request.since or request.until:
+        if not (request.since and request.until):
+            raise InvalidPeriod("give both --since and --until, or use --period")
+        return Period(request.since, request.until)
+    return Period.parse(request.period or "month", today)
+
+
+def parse_rates(rates: dict[str, str], funnel: Funnel) -> dict[str, Rate]:
+    """``{"conversations/dials": "0.07"}`` as rates, each checked against the funnel."""
+    parsed = {}
+    for key, value in rates.items():
+        conversion = funnel.conversion(key.strip())
+        parsed[conversion.key] = Rate.parse(str(value))
+    return parsed
+
+
+def parse_rate_option(text: str) -> tuple[str, str]:
+    """``conversations/dials=0.07`` as a (conversion, value) pair."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise InvalidRate(f"cannot read --rate {text!r}; write TO/FROM=VALUE, e.g. conversations/dials=0.07")
+    return key.strip(), value.strip()
+
+
+def calendar_for(request: PlanRequest, period: Period, settings: Settings) -> Calendar:
+    if request.working_days is not None:
+        return FixedWorkingDays(request.working_days)
+    years = range(period.start.year, period.end.year + 1)
+    return working_calendar(settings.country, settings.subdivision, years, request.time_off)
+
+
+def build_plan(
+    request: PlanRequest, settings: Settings, today: date, rates: Rates | None = None
+) -> PlannedObjective:
+    """The plan for ``request``; ``rates`` (e.g. estimated from data) fill in what it lacks."""
+    funnel = resolve_funnel(request.funnel)
+    period = resolve_period(request, today)
+    if period.end < today:
+        raise ObjectiveInPast(
+            f"period {period.label} ended on {period.end}; plan for a current or future period "
+            "(e.g. --period month or --period quarter)"
+        )
+    objective = Objective.parse(request.objective, funnel, period, request.deal_value)
+    all_rates = {**(rates or {}), **parse_rates(request.rates, funnel)}
+    calendar = calendar_for(request, period, settings)
+    plan = plan_backwards(objective, funnel, all_rates, calendar, level=request.level)
+    gains = marginal_gains(
+        objective, funnel, all_rates, calendar, improvement=request.improvement
+    )
+    return PlannedObjective(plan, gains, calendar, request.improvement)
+
+
+def plan_to_dict(planned: PlannedObjective) -> dict[str, Any]:
+    """The plan as JSON-ready data: the same figures the table shows."""
+    plan = planned.plan
+    o = plan.objective
+    return {
+        "objective": {
+            "stage": o.stage,
+            "target": o.target,
+            "revenue": o.revenue,
+            "deal_value": o.deal_value,
+            "text": o.describe(),
+        },
+        "funnel": plan.funnel.key,
+        "period": {
+            "label": o.period.label,
+            "start": o.period.start.isoformat(),
+            "end": o.period.end.isoformat(),
+            "working_days": plan.working_days,
+            "weeks": round(plan.weeks, 2),
+        },
+        "focus": plan.focus.key if plan.focus else None,
+        "level": plan.level if plan.has_intervals else None,
+        "stages": [
+            {
+                "key": t.key,
+                "label": t.stage.label,
+                "per_period": t.per_period,
+                "per_week": t.per_week,
+                "per_working_day": t.per_working_day,
+                "low": t.low,
+                "high": t.high,
+                "focus": t.stage.focus,
+            }
+            for t in plan.stages
+        ],
+        "steps": [
+            {
+                "conversion": s.conversion.key,
+                "rate": float(s.rate.value),
+                "needed": s.needed,
+                "needed_at": s.conversion.target.key,
+                "result": s.result,
+                "result_at": s.conversion.source.key,
+                "text": s.text,
+            }
+            for s in plan.steps
+        ],
+        "reasoning": plan.reasoning,
+        "marginal_gains": {
+            "improvement": planned.improvement,
+            "ranking": [gain_to_dict(g, rank) for rank, g in enumerate(planned.gains, 1)],
+        },
+    }
+
+
+def gain_to_dict(gain: Gain, rank: int) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "conversion": gain.conversion.key,
+        "from": gain.conversion.source.key,
+        "to": gain.conversion.target.key,
+        "rate": float(gain.rate.value),
+        "improved_rate": float(gain.improved.value),
+        "saved": gain.saved,
+        "saved_per_working_day": gain.saved_per_working_day,
+        "hours_saved": round(gain.hours_saved, 1),
+    }

@@ -1,0 +1,53 @@
+"""One settings object, from environment variables (``BACKPLAN_*``) and an optional TOML file.
+
+The TOML file is ``$BACKPLAN_CONFIG`` if set, else ``backplan.toml`` in
+``BACKPLAN_HOME``. Environment variables win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("BACKPLAN_HOME") or user_data_dir("backplan", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Where data lives and how the calendar counts working days."""
+
+    model_config = SettingsConfigDict(env_prefix="BACKPLAN_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Folder of the embedded stores.")
+    country: str | None = Field(
+        default=None, description="Country code for public holidays (e.g. US, GB, DE); none: Mon–Fri."
+    )
+    subdivision: str | None = Field(default=None, description="State or region for holidays.")
+    funnel: str = Field(default="outbound", description="The funnel used when none is named.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get("BACKPLAN_CONFIG") or str(_default_home() / "backplan.toml")
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, Path(config)))
+
+
+def get_settings() -> Settings:
+    """Settings as the environment says now (read afresh, so tests can change it)."""
+    return Settings()
