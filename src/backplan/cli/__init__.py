@@ -7,8 +7,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from backplan.core.errors import BackplanError
 from backplan.cli.output import error_console
+from backplan.core.errors import BackplanError
 
 
 class BackplanGroup(TyperGroup):

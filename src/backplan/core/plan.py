@@ -173,7 +173,9 @@ def plan_backwards(
         )
         for conversion_stage in funnel.stages[: funnel.index(objective.stage) + 1]
     )
-    return Plan(objective, funnel, stages, tuple(steps), working_days, calendar.days_per_week, level)
+    return Plan(
+        objective, funnel, stages, tuple(steps), working_days, calendar.days_per_week, level
+    )
 
 
 def run_forward(
@@ -301,4 +303,3 @@ def _count(x: int | Fraction) -> str:
 
 def _decimal(x: Fraction, places: int = 4) -> str:
     return f"{float(x):,.{places}f}".rstrip("0").rstrip(".")
-
