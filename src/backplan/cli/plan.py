@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from backplan.cli.output import console, number, print_json
+from backplan.core.errors import InvalidPeriod
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.services.planning import (
     PlannedObjective,
@@ -23,7 +24,12 @@ from backplan.settings import get_settings
 
 
 def _date(text: str) -> date:
-    return datetime.strptime(text, "%Y-%m-%d").date()
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidPeriod(
+            f"cannot read date {text!r}; write it as YYYY-MM-DD, e.g. 2026-11-30"
+        ) from None
 
 
 def plan(
