@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,6 +35,39 @@ class Settings(BaseSettings):
     )
     subdivision: str | None = Field(default=None, description="State or region for holidays.")
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the app database (users, plans, OKRs); "
+        "default: a SQLite file in home. PostgreSQL: postgresql+psycopg://user:pw@host/db.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the sign-in form's CSRF token; default: a random key "
+        "kept in home/secret.key (created on first use, readable by its owner only).",
+    )
+    https: bool | None = Field(
+        default=None,
+        description="Whether users reach the web app over https (Secure, __Host- cookies); "
+        "default: decide per request from its scheme (behind a proxy: run with --proxy-headers).",
+    )
+    session_idle_minutes: int = Field(
+        default=12 * 60, ge=1, description="A web session ends after this long without a request."
+    )
+    session_max_hours: int = Field(
+        default=7 * 24, ge=1, description="A web session ends this long after sign-in, in any case."
+    )
+    max_failed_sign_ins: int = Field(
+        default=100, ge=1, description="Failed sign-ins per account per hour before it is refused."
+    )
+    argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per hash.")
+    argon2_memory_kib: int = Field(
+        default=64 * 1024, ge=8, description="Argon2id memory per hash, in KiB."
+    )
+
+    @property
+    def app_database_url(self) -> str:
+        """The app database's URL: the setting, or the SQLite file in home."""
+        return self.database_url or f"sqlite:///{self.home / 'backplan.sqlite'}"
 
     @classmethod
     def settings_customise_sources(

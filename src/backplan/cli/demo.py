@@ -1,46 +1,47 @@
-"""``backplan demo``: the seed example, end to end."""
+"""``backplan demo``: a demo organisation with demo accounts, served on 127.0.0.1."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
+from rich.table import Table
 
-from backplan.cli.output import console
-from backplan.cli.plan import render_plan
-from backplan.services.planning import PlanRequest, build_plan
-from backplan.settings import get_settings
-
-SEED_RATES = {
-    "conversations/dials": "0.07",
-    "meetings/conversations": "1/7",
-    "sqls/meetings": "1/3",
-}
+from backplan.cli.output import console, print_json
+from backplan.cli.serve import run_server
+from backplan.services.demo_site import DemoSite, set_up_demo
+from backplan.settings import Settings, get_settings
 
 
-def demo() -> None:
-    """Walk through the seed case: 4 SQLs a month, worked backwards for two reps."""
-    settings, today = get_settings(), date.today()
-    console.rule("Rep B: 1 SQL in 3 meetings (the team's usual rates)")
-    render_plan(
-        build_plan(
-            PlanRequest("4 sqls", SEED_RATES, period="month", working_days=20), settings, today
-        )
-    )
-    console.rule("Rep A: qualifies well — 5 meetings give 4 SQLs")
-    render_plan(
-        build_plan(
-            PlanRequest(
-                "4 sqls", {**SEED_RATES, "sqls/meetings": "4/5"}, period="month", working_days=20
-            ),
-            settings,
-            today,
-        )
-    )
-    console.print(
-        "Same objective, different reps: each plan comes from the rep's own rates. "
-        "Try your own with [bold]backplan plan --help[/]."
-    )
+def demo(
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help="Start the web server (or only set the demo up)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the demo accounts as JSON."),
+) -> None:
+    """Set up the demo organisation and its accounts, print the sign-ins, and serve it.
+
+    The demo lives in BACKPLAN_HOME/demo, apart from real data. Each run
+    gives the demo accounts new random passwords.
+    """
+    base = get_settings()
+    settings = Settings(home=base.home / "demo", country=base.country, https=base.https)
+    site = set_up_demo(settings)
+    if as_json:
+        print_json(site.to_dict())
+    else:
+        show(site, port)
+    if serve:
+        run_server(settings, "127.0.0.1", port)
+
+
+def show(site: DemoSite, port: int) -> None:
+    table = Table(title=f"Demo accounts — sign in at http://127.0.0.1:{port}/login")
+    for column in ("email", "password", "role", "sees"):
+        table.add_column(column)
+    for account in site.accounts:
+        table.add_row(account.email, account.password, account.role, account.sees)
+    console.print(table)
+    console.print(f"Demo data: {site.home}")
 
 
 def register(app: typer.Typer) -> None:

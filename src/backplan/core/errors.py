@@ -66,3 +66,11 @@ class DefinitionError(BackplanError):
         self.file = file
         self.line = line
         self.field = field
+
+
+class WeakPassword(BackplanError):
+    """A new password that is too short, too long or too common."""
+
+
+class InvalidAccount(BackplanError):
+    """An account that cannot be created as asked (bad email, role, duplicate ...)."""

@@ -1,0 +1,85 @@
+"""``backplan user``: accounts for the web app (the password is read from standard input)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.table import Table
+
+from backplan.appdb.base import Database
+from backplan.cli.output import console, print_json
+from backplan.core.errors import InvalidAccount
+from backplan.services.accounts import Accounts, UserView
+from backplan.settings import get_settings
+
+user_app = typer.Typer(help="Manage web accounts: admins, managers and reps.", no_args_is_help=True)
+
+
+def accounts() -> Accounts:
+    settings = get_settings()
+    db = Database.for_settings(settings)
+    db.create_all()
+    return Accounts(db, settings)
+
+
+def read_password() -> str:
+    """One line from standard input; at a terminal, typed twice without echo."""
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InvalidAccount("no password on standard input; e.g. printf '%s\\n' \"$PW\" | ...")
+    return line
+
+
+def user_json(user: UserView) -> dict[str, object]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "role": user.role.value,
+        "rep": user.rep,
+        "teams": list(user.teams),
+        "created_at": user.created_at.isoformat(),
+    }
+
+
+@user_app.command("add")
+def add(
+    email: str = typer.Argument(..., help="The address the user signs in with."),
+    role: str = typer.Option(..., "--role", help="admin, manager or rep."),
+    rep: str = typer.Option(None, "--rep", help="For a rep: their name in the roster."),
+    team: list[str] = typer.Option(
+        [], "--team", help="For a manager: a team they manage (repeat for several)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the new user as JSON."),
+) -> None:
+    """Create an account; the password (12+ characters) is read from standard input.
+
+        printf '%s\\n' "$PASSWORD" | backplan user add ana@example.com --role rep --rep "Ana"
+    """
+    user = accounts().add_user(email, read_password(), role, rep=rep, teams=team)
+    if as_json:
+        print_json(user_json(user))
+    else:
+        console.print(f"Created {user.role.value} account [bold]{user.email}[/].")
+
+
+@user_app.command("list")
+def list_users(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """List the accounts (never their passwords)."""
+    users = accounts().users()
+    if as_json:
+        print_json([user_json(u) for u in users])
+        return
+    table = Table(title="Accounts", title_justify="left")
+    for column in ("email", "role", "rep / teams", "created"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(u.email, u.role.value, u.rep or ", ".join(u.teams), f"{u.created_at:%Y-%m-%d}")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,261 @@
+"""Accounts as use cases: create users, sign in and out, look up the session behind a cookie.
+
+Sessions live in the app database; the browser holds only a random id
+(256 bits), of which the database keeps a SHA-256 hash. Every sign-in makes
+a new session (a session id never survives a sign-in), sign-out deletes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from backplan.accounts.access import Principal, Role
+from backplan.accounts.passwords import PasswordHasher, check_new_password
+from backplan.appdb.accounts import SignInFailure, User, UserTeam, WebSession
+from backplan.appdb.base import Database
+from backplan.core.errors import BackplanError, InvalidAccount
+from backplan.settings import Settings
+
+Clock = Callable[[], datetime]
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+SIGN_IN_WINDOW = timedelta(hours=1)
+# How stale last_seen_at may get before a request refreshes it (saves a write per request).
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+class SignInFailed(BackplanError):
+    """Wrong email or password: one message for both, so accounts cannot be discovered."""
+
+    def __init__(self) -> None:
+        super().__init__("That email and password do not match an account. Check both and retry.")
+
+
+class TooManySignIns(BackplanError):
+    """The hourly limit of failed sign-ins for an address is reached."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"More than {limit} failed sign-ins for this account in the last hour; "
+            "wait an hour or ask an admin to set a new password."
+        )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    address = email.strip().lower()
+    if len(address) > 320 or not EMAIL.fullmatch(address):
+        raise InvalidAccount(f"{email!r} is not an email address; write it as name@example.com")
+    return address
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user as lists and pages show them (never the password hash)."""
+
+    id: str
+    email: str
+    role: Role
+    rep: str | None
+    teams: tuple[str, ...]
+    created_at: datetime
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.id, self.email, self.role, self.rep, frozenset(self.teams))
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """What a valid session cookie stands for."""
+
+    token: str
+    principal: Principal
+    csrf_token: str
+
+
+def _view(user: User) -> UserView:
+    return UserView(
+        id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        rep=user.rep,
+        teams=tuple(sorted(t.team for t in user.teams)),
+        created_at=_utc(user.created_at),
+    )
+
+
+class Accounts:
+    """Users and their sessions in the app database."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        hasher: PasswordHasher | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.hasher = hasher or PasswordHasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+        self.clock = clock
+
+    # -- users -------------------------------------------------------------
+
+    def add_user(
+        self,
+        email: str,
+        password: str,
+        role: Role | str,
+        *,
+        rep: str | None = None,
+        teams: Iterable[str] = (),
+    ) -> UserView:
+        """Create a user; a rep is linked to a rep of the roster, a manager to their teams."""
+        address = normalise_email(email)
+        role = role if isinstance(role, Role) else Role.parse(role)
+        team_names = sorted({t.strip() for t in teams if t.strip()})
+        rep = rep.strip() if rep else None
+        if role is Role.REP and not rep:
+            raise InvalidAccount("a rep's account needs the rep it belongs to: add --rep NAME")
+        if role is Role.MANAGER and not team_names:
+            raise InvalidAccount("a manager's account needs a team they manage: add --team NAME")
+        if role is not Role.REP and rep:
+            raise InvalidAccount(f"--rep is for reps' accounts only, not for the role {role}")
+        if role is not Role.MANAGER and team_names:
+            raise InvalidAccount(f"--team is for managers' accounts only, not for the role {role}")
+        stored = self.hasher.hash(check_new_password(password, address))
+        with self.db.session() as s:
+            if s.scalar(select(User.id).where(User.email == address)):
+                raise InvalidAccount(f"there is already an account for {address}")
+            if rep and s.scalar(select(User.id).where(User.rep == rep)):
+                raise InvalidAccount(f"rep {rep!r} already has an account")
+            user = User(
+                id=secrets.token_hex(16),
+                email=address,
+                password_hash=stored,
+                role=role.value,
+                rep=rep,
+                created_at=self.clock(),
+                teams=[UserTeam(team=t) for t in team_names],
+            )
+            s.add(user)
+            s.flush()
+            return _view(user)
+
+    def users(self) -> list[UserView]:
+        with self.db.session() as s:
+            return [_view(u) for u in s.scalars(select(User).order_by(User.email))]
+
+    def user(self, user_id: str) -> UserView | None:
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            return _view(user) if user else None
+
+    def remove_user(self, user_id: str) -> bool:
+        """Delete a user and end their sessions; False when there is no such user."""
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                return False
+            s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+            s.delete(user)
+            return True
+
+    def set_password(self, user_id: str, password: str) -> None:
+        """A new password; every session of the user ends."""
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise InvalidAccount("no such user")
+            user.password_hash = self.hasher.hash(check_new_password(password, user.email))
+            s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+    # -- sessions ----------------------------------------------------------
+
+    def sign_in(self, email: str, password: str, *, replacing: str | None = None) -> ActiveSession:
+        """A new session for a right email and password; ``replacing`` (an old cookie) ends.
+
+        Unknown addresses and wrong passwords fail alike, after the same
+        hashing work, and both count towards the hourly limit of the address.
+        """
+        address = email.strip().lower()[:320]
+        now = self.clock()
+        limit = self.settings.max_failed_sign_ins
+        with self.db.session() as s:
+            failures = s.scalar(
+                select(func.count())
+                .select_from(SignInFailure)
+                .where(SignInFailure.email == address, SignInFailure.at > now - SIGN_IN_WINDOW)
+            )
+            if (failures or 0) >= limit:
+                raise TooManySignIns(limit)
+            user = s.scalar(select(User).where(User.email == address))
+        if not self.hasher.verify(user.password_hash if user else None, password) or user is None:
+            with self.db.session() as s:
+                s.add(SignInFailure(email=address, at=now))
+                s.execute(delete(SignInFailure).where(SignInFailure.at < now - SIGN_IN_WINDOW))
+            raise SignInFailed()
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        with self.db.session() as s:
+            if replacing:
+                s.execute(delete(WebSession).where(WebSession.id_hash == _hash_token(replacing)))
+            if self.hasher.needs_rehash(user.password_hash):
+                fresh = s.get(User, user.id)
+                if fresh is not None:
+                    fresh.password_hash = self.hasher.hash(password)
+            s.add(
+                WebSession(
+                    id_hash=_hash_token(token),
+                    user_id=user.id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+        return ActiveSession(token, _view(user).principal, csrf)
+
+    def session(self, token: str) -> ActiveSession | None:
+        """The live session behind a cookie, or None (unknown, idle too long, too old)."""
+        if not token or len(token) > 100:
+            return None
+        now = self.clock()
+        idle = timedelta(minutes=self.settings.session_idle_minutes)
+        oldest = timedelta(hours=self.settings.session_max_hours)
+        with self.db.session() as s:
+            row = s.get(WebSession, _hash_token(token))
+            if row is None:
+                return None
+            if now - _utc(row.last_seen_at) > idle or now - _utc(row.created_at) > oldest:
+                s.delete(row)
+                return None
+            if now - _utc(row.last_seen_at) > TOUCH_EVERY:
+                row.last_seen_at = now
+            user = s.get(User, row.user_id)
+            if user is None:
+                return None
+            return ActiveSession(token, _view(user).principal, row.csrf_token)
+
+    def sign_out(self, token: str) -> None:
+        """End the session behind a cookie (nothing happens for an unknown one)."""
+        with self.db.session() as s:
+            s.execute(delete(WebSession).where(WebSession.id_hash == _hash_token(token)))

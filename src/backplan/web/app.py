@@ -1,0 +1,91 @@
+"""The web app: ``create_app(settings)`` builds it; ``backplan serve`` runs it with Uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import backplan
+from backplan.accounts.access import Principal
+from backplan.services.accounts import Accounts
+from backplan.settings import Settings
+from backplan.web import errors
+from backplan.web.context import STATIC, WebContext
+from backplan.web.permissions import PUBLIC, check_routes
+from backplan.web.routes import admin, auth, home, plan, reps
+from backplan.web.assets import CachedStaticFiles
+from backplan.web.assets import router as static_router
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Headers every response gets; pages with user data are never cached."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = self.settings.https if self.settings.https is not None else scope["scheme"] == "https"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                names = {k.lower() for k, _ in headers}
+                extra = {
+                    b"content-security-policy": CSP.encode(),
+                    b"x-content-type-options": b"nosniff",
+                    b"referrer-policy": b"same-origin",
+                    b"x-frame-options": b"DENY",
+                    b"cross-origin-opener-policy": b"same-origin",
+                    b"cache-control": b"no-store",
+                }
+                if https:
+                    extra[b"strict-transport-security"] = b"max-age=31536000"
+                headers.extend((k, v) for k, v in extra.items() if k not in names)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastAPI:
+    """The app for ``settings``; ``accounts`` lets tests use a cheaper password hasher."""
+    app = FastAPI(
+        title="backplan",
+        version=backplan.__version__,
+        description="Work backwards from an objective to the daily numbers a rep controls. "
+        "Sign in with POST /api/session; send the returned csrf_token as X-CSRF-Token "
+        "with every state-changing request.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.web = WebContext.build(settings, accounts)
+    # Routes are added flat rather than with include_router, so that app.routes
+    # lists every route itself: check_routes and the permission tests walk it.
+    for router in (static_router, auth.router, home.router, plan.router, reps.router, admin.router):
+        app.router.routes.extend(router.routes)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(_: Annotated[Principal | None, Depends(PUBLIC)]) -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request, _: Annotated[Principal | None, Depends(PUBLIC)]) -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
+    errors.install(app)
+    check_routes(app.routes)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    return app

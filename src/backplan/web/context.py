@@ -1,0 +1,73 @@
+"""What every route needs, built once per app: settings, app database, services, templates."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from backplan.appdb.accounts import User
+from backplan.appdb.agreements import PlanAgreement
+from backplan.appdb.base import Database
+from backplan.services.accounts import Accounts
+from backplan.services.agreements import PlanAgreements, SqlPlanAgreements
+from backplan.settings import Settings
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The settings' secret key, or a random one kept in home/secret.key (mode 0600)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path = settings.home / "secret.key"
+    if not path.exists():
+        settings.home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+@cache
+def static_version(name: str) -> str:
+    """A short content hash, so a changed file gets a new URL and old ones cache forever."""
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+
+
+@dataclass
+class WebContext:
+    settings: Settings
+    db: Database
+    accounts: Accounts
+    agreements: PlanAgreements
+    secret: bytes
+
+    @classmethod
+    def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
+        db = accounts.db if accounts else Database.for_settings(settings)
+        db.create_all()
+        return cls(
+            settings=settings,
+            db=db,
+            accounts=accounts or Accounts(db, settings),
+            agreements=SqlPlanAgreements(db),
+            secret=secret_key(settings),
+        )
+
+    def known_reps(self) -> set[str]:
+        """Reps the app knows of: those with an account or an agreed plan."""
+        with self.db.session() as s:
+            with_accounts = s.scalars(select(User.rep).where(User.rep.is_not(None)))
+            with_plans = s.scalars(select(PlanAgreement.rep).distinct())
+            return {r for r in with_accounts if r} | set(with_plans)
+
+    def team_of(self, rep: str) -> str | None:
+        """The rep's team, from the roster; None while no roster is loaded."""
+        return None

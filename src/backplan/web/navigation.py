@@ -1,0 +1,18 @@
+"""Where each role can go: the home page's cards and the navigation bar list the same links."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from backplan.accounts.access import Principal, Role
+
+
+def links_for(principal: Principal | None) -> list[dict[str, str]]:
+    if principal is None:
+        return []
+    links = [{"href": "/plan", "label": "My plan" if principal.rep else "Planner"}]
+    if principal.rep:
+        links.append({"href": f"/reps/{quote(principal.rep, safe='')}", "label": "My page"})
+    if principal.role is Role.ADMIN:
+        links.append({"href": "/admin/users", "label": "Users"})
+    return links

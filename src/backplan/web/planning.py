@@ -1,0 +1,134 @@
+"""The planner as the web asks for it: input validated once at the boundary, shipped funnels only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from backplan.core.errors import InvalidPeriod, InvalidRate, UnknownFunnel
+from backplan.core.funnel import Funnel
+from backplan.core.plan import DEFAULT_IMPROVEMENT
+from backplan.defaults import funnel, funnel_names
+from backplan.services.planning import PlannedObjective, PlanRequest, build_plan
+from backplan.settings import Settings
+
+MAX_PERIOD_DAYS = 2 * 366
+
+
+class PlanInput(BaseModel):
+    """An objective to work backwards, as a form or a JSON body gives it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    objective: str = Field(
+        min_length=1, max_length=100, description="What to reach", examples=["4 sqls"]
+    )
+    funnel: str = Field(default="outbound", max_length=100, examples=["outbound"])
+    period: str | None = Field(
+        default=None, max_length=40, description="month, quarter, 2026-10, 2026-Q4"
+    )
+    since: date | None = None
+    until: date | None = None
+    working_days: int | None = Field(default=None, ge=1, le=366)
+    deal_value: float | None = Field(default=None, gt=0, le=1e12)
+    rates: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=30,
+        description="Conversion rates TO/FROM → value (0.07, 7%, 1/7)",
+        examples=[
+            {"conversations/dials": "0.07", "meetings/conversations": "1/7", "sqls/meetings": "1/3"}
+        ],
+    )
+    improvement: float = Field(default=DEFAULT_IMPROVEMENT, gt=0, le=10)
+    as_of: date | None = Field(default=None, description="Plan as if today were this date.")
+
+    @field_validator("rates")
+    @classmethod
+    def _short_rates(cls, rates: dict[str, str]) -> dict[str, str]:
+        for key, value in rates.items():
+            if len(key) > 100 or len(value) > 40:
+                raise ValueError(f"rate {key[:100]!r} is too long; write TO/FROM: 0.07")
+        return rates
+
+    def to_request(self) -> PlanRequest:
+        return PlanRequest(
+            objective=self.objective,
+            rates={k: v for k, v in self.rates.items() if v.strip()},
+            funnel=self.funnel,
+            period=self.period,
+            since=self.since,
+            until=self.until,
+            working_days=self.working_days,
+            deal_value=self.deal_value,
+            improvement=self.improvement,
+        )
+
+    def form_fields(self) -> dict[str, str]:
+        """The input as the plan form's fields (rates under their own TO/FROM names)."""
+        fields = {
+            "objective": self.objective,
+            "funnel": self.funnel,
+            "period": self.period or "",
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+            "working_days": str(self.working_days or ""),
+            "deal_value": f"{self.deal_value:g}" if self.deal_value else "",
+            "as_of": self.as_of.isoformat() if self.as_of else "",
+        }
+        fields.update(self.rates)
+        return fields
+
+
+FIELDS = ("objective", "funnel", "period", "since", "until", "working_days", "deal_value", "as_of")
+
+
+def input_from_fields(fields: Mapping[str, Any]) -> PlanInput | None:
+    """A plan form's fields (rates named ``to/from``) as input; None when no objective is set."""
+    values: dict[str, Any] = {
+        k: v for k in FIELDS if isinstance(v := fields.get(k), str) and v.strip()
+    }
+    if "objective" not in values:
+        return None
+    values["rates"] = {
+        k: v.strip() for k, v in fields.items() if "/" in k and isinstance(v, str) and v.strip()
+    }
+    try:
+        return PlanInput.model_validate(values)
+    except ValidationError as e:
+        raise RequestValidationError(e.errors(include_url=False, include_context=False)) from None
+
+
+def shipped_funnel(name: str) -> Funnel:
+    """Only shipped funnels by name: a web request never names a file."""
+    if name not in funnel_names():
+        raise UnknownFunnel(
+            f"no funnel named {name[:100]!r}; choose one of {', '.join(funnel_names())}"
+        )
+    return funnel(name)
+
+
+def plan_for(plan_input: PlanInput, settings: Settings) -> PlannedObjective:
+    """Build the plan, turning every arithmetic dead end into a message a person can act on."""
+    shipped_funnel(plan_input.funnel)
+    if plan_input.since and plan_input.until:
+        if (plan_input.until - plan_input.since).days > MAX_PERIOD_DAYS:
+            raise InvalidPeriod("plan at most two years at a time; shorten --since/--until")
+    today = plan_input.as_of or date.today()
+    try:
+        return build_plan(plan_input.to_request(), settings, today)
+    except (OverflowError, ZeroDivisionError):
+        raise InvalidRate(
+            "these rates and this objective give volumes too large to plan; check the rates"
+        ) from None
+
+
+def conversions_of(name: str) -> list[dict[str, str]]:
+    """The rates a funnel's plan needs, for the form: key, label and short label."""
+    return [
+        {"key": c.key, "label": c.label, "short": c.short}
+        for c in shipped_funnel(name).conversions()
+    ]

@@ -1,0 +1,79 @@
+"""One route, two answers: an HTML page for browsers, the same data as JSON for scripts.
+
+A request gets JSON when its path is under ``/api/`` or when its ``Accept``
+header asks for ``application/json`` rather than HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from typing import Any
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from backplan.web.context import HERE, static_version
+from backplan.web.navigation import links_for
+
+PLOTLY_VERSION = version("plotly")
+PLOTLY_URL = f"/static/vendor/plotly-{PLOTLY_VERSION}.min.js"
+
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def static_url(name: str) -> str:
+    return f"/static/{name}?v={static_version(name)}"
+
+
+def json_script(data: Any) -> Markup:
+    """Data for a page's script, safe inside <script type="application/json">."""
+    text = json.dumps(jsonable_encoder(data))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def number(x: float | int | None) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, int) or float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.1f}"
+
+
+templates.env.globals.update(static_url=static_url, plotly_url=PLOTLY_URL, links_for=links_for)
+templates.env.filters.update(json_script=json_script, number=number)
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def page(
+    request: Request,
+    template: str,
+    data: dict[str, Any],
+    *,
+    status: int = 200,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """``data`` as JSON, or rendered into ``template`` (with ``extra`` for the HTML only)."""
+    if wants_json(request):
+        response: Response = JSONResponse(jsonable_encoder(data), status_code=status)
+    else:
+        session = getattr(request.state, "session", None)
+        context = {
+            "data": data,
+            "principal": session.principal if session else None,
+            "csrf_token": session.csrf_token if session else "",
+            **(extra or {}),
+        }
+        response = templates.TemplateResponse(request, template, context, status_code=status)
+    response.headers["Vary"] = "Accept, Cookie"
+    return response

@@ -1,0 +1,134 @@
+"""My plan: an objective worked backwards through the rep's own rates, what-ifs, agreement."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from backplan.accounts.access import Principal, Role
+from backplan.core.errors import BackplanError, InvalidObjective
+from backplan.defaults import funnel_names
+from backplan.services.agreements import Agreement
+from backplan.services.planning import plan_to_dict
+from backplan.web.context import WebContext
+from backplan.web.permissions import REP, SIGNED_IN
+from backplan.web.planning import PlanInput, conversions_of, input_from_fields, plan_for
+from backplan.web.render import page, wants_json
+
+router = APIRouter()
+
+NOT_FOUND = "No agreed plan with that id among the plans you can see."
+
+
+def _starting_fields(web: WebContext, principal: Principal) -> dict[str, str]:
+    """An empty form starts from the rep's last agreed plan (their own rates), if any."""
+    fields = {"funnel": web.settings.funnel}
+    if principal.rep:
+        agreed = web.agreements.for_rep(principal.rep)
+        if agreed:
+            last = agreed[0]
+            fields.update(objective=last.objective, funnel=last.funnel, **last.rates)
+            working_days = last.plan.get("period", {}).get("working_days")
+            if working_days:
+                fields["working_days"] = str(working_days)
+    return fields
+
+
+@router.get("/plan", include_in_schema=False)
+def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]) -> Response:
+    """The plan page: ``?objective=4 sqls&period=month&conversations/dials=0.07&...``."""
+    web: WebContext = request.app.state.web
+    fields = dict(request.query_params) or _starting_fields(web, principal)
+    fields.setdefault("funnel", web.settings.funnel)
+    conversions = conversions_of(fields["funnel"])
+    plan_input = input_from_fields(fields)
+    plan, error, status = None, None, 200
+    if plan_input is not None:
+        try:
+            plan = plan_to_dict(plan_for(plan_input, web.settings))
+        except BackplanError as e:
+            error, status = str(e), 422
+    data = {
+        "input": plan_input.model_dump(mode="json") if plan_input else None,
+        "plan": plan,
+        "error": error,
+        "funnels": funnel_names(),
+        "conversions": conversions,
+        "can_agree": principal.role is Role.REP,
+    }
+    return page(request, "plan.html", data, status=status, extra={"fields": fields})
+
+
+@router.post("/plan/agree", include_in_schema=False)
+async def agree_form(request: Request, principal: Annotated[Principal, Depends(REP)]) -> Response:
+    """The rep agrees the plan in the form; the server rebuilds it before storing it."""
+    web: WebContext = request.app.state.web
+    form = await request.form()
+    plan_input = input_from_fields({k: v for k, v in form.items() if isinstance(v, str)})
+    if plan_input is None:
+        raise InvalidObjective("give an objective to agree, e.g. 4 sqls")
+    agreement = await run_in_threadpool(_agree, web, principal, plan_input)
+    if wants_json(request):
+        return page(request, "agreement.html", agreement.to_dict(), status=201)
+    return RedirectResponse(f"/plans/{agreement.id}", status_code=303)
+
+
+def _agree(web: WebContext, principal: Principal, plan_input: PlanInput) -> Agreement:
+    if not principal.rep:
+        raise InvalidObjective("only a rep's own account can agree a plan")
+    planned = plan_for(plan_input, web.settings)
+    return web.agreements.agree(principal.rep, principal.email, plan_input.to_request(), planned)
+
+
+def visible_agreement(web: WebContext, principal: Principal, agreement_id: str) -> Agreement:
+    agreement = web.agreements.get(agreement_id[:64])
+    if agreement is None or not principal.can_see_rep(agreement.rep, web.team_of(agreement.rep)):
+        raise HTTPException(404, NOT_FOUND)
+    return agreement
+
+
+@router.get("/plans/{agreement_id}", include_in_schema=False)
+def agreed_plan(
+    request: Request, agreement_id: str, principal: Annotated[Principal, Depends(SIGNED_IN)]
+) -> Response:
+    """An agreed plan as the rep agreed it."""
+    web: WebContext = request.app.state.web
+    agreement = visible_agreement(web, principal, agreement_id)
+    return page(request, "agreement.html", agreement.to_dict())
+
+
+# -- JSON API ----------------------------------------------------------------
+
+
+@router.post("/api/plan", responses={422: {"description": "The objective cannot be planned"}})
+def api_plan(
+    body: PlanInput, request: Request, _: Annotated[Principal, Depends(SIGNED_IN)]
+) -> dict[str, Any]:
+    """Work an objective backwards: the same figures as ``backplan plan --json``."""
+    web: WebContext = request.app.state.web
+    return plan_to_dict(plan_for(body, web.settings))
+
+
+@router.post("/api/plans", status_code=201, responses={422: {"description": "Cannot plan"}})
+def api_agree(
+    body: PlanInput, request: Request, principal: Annotated[Principal, Depends(REP)]
+) -> dict[str, Any]:
+    """The signed-in rep agrees this plan; it is rebuilt on the server and stored."""
+    return _agree(request.app.state.web, principal, body).to_dict()
+
+
+@router.get("/api/plans/{agreement_id}", responses={404: {"description": "No such plan"}})
+def api_agreed_plan(
+    agreement_id: str, request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]
+) -> dict[str, Any]:
+    """An agreed plan (only the rep's own, their managers' and admins')."""
+    return visible_agreement(request.app.state.web, principal, agreement_id).to_dict()
+
+
+@router.get("/api/funnels")
+def api_funnels(_: Annotated[Principal, Depends(SIGNED_IN)]) -> list[dict[str, Any]]:
+    """The shipped funnels and the conversion rates each one's plans need."""
+    return [{"key": name, "conversions": conversions_of(name)} for name in funnel_names()]

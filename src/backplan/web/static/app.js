@@ -1,0 +1,129 @@
+// backplan's page scripts: plain JavaScript, no build step.
+// The pages work without it; it adds the funnel chart and live what-ifs.
+"use strict";
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+function formatNumber(x) {
+  if (x === null || x === undefined) return "–";
+  return Number.isInteger(x) ? x.toLocaleString("en-US")
+    : x.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+}
+
+// A different funnel needs different rates: start the form afresh for it.
+function setUpFunnelSelect() {
+  const select = document.querySelector("[data-funnel-select]");
+  if (!select) return;
+  select.addEventListener("change", () => {
+    window.location.assign("/plan?funnel=" + encodeURIComponent(select.value));
+  });
+}
+
+function funnelTraces(plan, whatIf) {
+  const labels = plan.stages.map((s) => s.label);
+  const traces = [{
+    type: "funnel", name: "Plan", y: labels, x: plan.stages.map((s) => s.per_period),
+    textinfo: "value", marker: { color: "#0f6e6e" },
+  }];
+  if (whatIf) {
+    traces.push({
+      type: "funnel", name: "What-if", y: labels, x: whatIf.stages.map((s) => s.per_period),
+      textinfo: "value", marker: { color: "#7fb8b3" },
+    });
+  }
+  return traces;
+}
+
+function drawChart(plan, whatIf) {
+  const chart = document.getElementById("plan-chart");
+  if (!chart || !window.Plotly) return;
+  const layout = {
+    margin: { l: 130, r: 20, t: 10, b: 30 }, height: 320, funnelmode: "group",
+    showlegend: Boolean(whatIf), legend: { orientation: "h" },
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+    font: { family: "system-ui, sans-serif" },
+  };
+  window.Plotly.react(chart, funnelTraces(plan, whatIf), layout, { displayModeBar: false, responsive: true });
+  chart.dataset.drawn = "true";
+}
+
+function setUpPlanPage() {
+  const dataNode = document.getElementById("plan-data");
+  if (!dataNode) return;
+  const { plan, input } = JSON.parse(dataNode.textContent);
+  drawChart(plan, null);
+
+  const sliders = Array.from(document.querySelectorAll("input[type=range][data-conversion]"));
+  const summary = document.getElementById("what-if-summary");
+  const useButton = document.getElementById("use-what-if");
+  let whatIfRates = null;
+  let timer = null;
+
+  function currentRates() {
+    const rates = Object.assign({}, input.rates);
+    for (const slider of sliders) {
+      const base = Number(slider.dataset.rate);
+      const factor = 1 + Number(slider.value) / 100;
+      const rate = Math.min(base * factor, 1);
+      rates[slider.dataset.conversion] = rate.toPrecision(6);
+      const out = document.querySelector(`[data-output-for="${slider.dataset.conversion}"]`);
+      if (out) out.textContent = Number(rate.toPrecision(3)).toString();
+    }
+    return rates;
+  }
+
+  async function update() {
+    const rates = currentRates();
+    const body = Object.assign({}, input, { rates });
+    for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
+    const response = await fetch("/api/plan", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    const result = await response.json();
+    if (!response.ok) {
+      summary.textContent = result.error || "These rates cannot be planned.";
+      useButton.disabled = true;
+      return;
+    }
+    whatIfRates = rates;
+    for (const stage of result.stages) {
+      const cell = document.querySelector(`[data-what-if="${stage.key}"]`);
+      if (cell) cell.textContent = formatNumber(stage.per_period);
+    }
+    const top = plan.stages[0], newTop = result.stages[0];
+    const diff = top.per_period - newTop.per_period;
+    summary.textContent = diff === 0 ? `Same ${top.label.toLowerCase()} as your plan.`
+      : `${formatNumber(Math.abs(diff))} ${diff > 0 ? "fewer" : "more"} ${top.label.toLowerCase()} than your plan (${formatNumber(newTop.per_working_day)} a working day).`;
+    useButton.disabled = false;
+    drawChart(plan, result);
+  }
+
+  for (const slider of sliders) {
+    slider.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(update, 150);
+    });
+  }
+  if (useButton) {
+    useButton.addEventListener("click", () => {
+      if (!whatIfRates) return;
+      const form = document.getElementById("plan-form");
+      for (const [key, value] of Object.entries(whatIfRates)) {
+        const field = form.querySelector(`[name="${CSS.escape(key)}"]`);
+        if (field) field.value = value;
+      }
+      form.submit();
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpFunnelSelect();
+  setUpPlanPage();
+});
