@@ -1,0 +1,108 @@
+"""A small organisation served by the web app: an admin, a manager of team East, two reps."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from backplan.settings import Settings
+from backplan.web import create_app
+
+PASSWORD = "a long pass phrase for tests"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+S1_RATES = {
+    "conversations/dials": "0.07",
+    "meetings/conversations": "1/7",
+    "sqls/meetings": "1/3",
+}
+S1_QUERY = (
+    "objective=4+sqls&period=month&working_days=20"
+    "&conversations/dials=0.07&meetings/conversations=1/7&sqls/meetings=1/3"
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    role: str
+    rep: str | None = None
+    team: str | None = None
+
+
+ADMIN = Person("admin@example.com", "admin")
+MANAGER = Person("manager@example.com", "manager", team="East")
+ANA = Person("ana@example.com", "rep", rep="Ana")
+BEN = Person("ben@example.com", "rep", rep="Ben")
+PEOPLE = (ADMIN, MANAGER, ANA, BEN)
+
+
+def fast_settings(home: Path, **overrides: object) -> Settings:
+    """Settings with a cheap Argon2 cost, so sign-ins in tests take milliseconds."""
+    values: dict[str, object] = {"argon2_time_cost": 1, "argon2_memory_kib": 8, **overrides}
+    return Settings(home=home, **values)
+
+
+@pytest.fixture
+def settings(backplan_home: Path) -> Settings:
+    return fast_settings(backplan_home)
+
+
+def add_people(app: FastAPI) -> None:
+    accounts = app.state.web.accounts
+    for p in PEOPLE:
+        accounts.add_user(
+            p.email, PASSWORD, p.role, rep=p.rep, teams=[p.team] if p.team else []
+        )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    app = create_app(settings)
+    add_people(app)
+    return app
+
+
+@pytest.fixture
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app)
+
+
+def form_token(html: str, form_id: str = "login-form") -> str:
+    """The csrf_token field of one form of a page (the sign-in form unless told)."""
+    start = html.find(f'id="{form_id}"')
+    assert start >= 0, f"no form {form_id} in the page"
+    match = CSRF_FIELD.search(html, start)
+    assert match, "no csrf_token field in the page"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, person: Person, password: str = PASSWORD) -> str:
+    """Sign in through the /login form; returns the session's CSRF token."""
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": person.email, "password": password, "csrf_token": form_token(page.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    me = client.get("/api/me")
+    assert me.status_code == 200
+    token: str = me.json()["csrf_token"]
+    return token
+
+
+@pytest.fixture
+def signed_in(app: FastAPI):  # type: ignore[no-untyped-def]
+    """A function: a new client signed in as a person, with its CSRF token."""
+
+    def make(person: Person) -> tuple[TestClient, str]:
+        c = TestClient(app)
+        return c, sign_in(c, person)
+
+    return make

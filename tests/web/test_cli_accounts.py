@@ -1,0 +1,84 @@
+"""``backplan user``, ``backplan demo`` and ``backplan example`` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from backplan.cli import app as cli
+from backplan.web import create_app
+
+from .conftest import PASSWORD, fast_settings
+
+runner = CliRunner()
+
+
+def test_user_add_reads_the_password_from_standard_input(backplan_home: Path) -> None:
+    result = runner.invoke(
+        cli, ["user", "add", "Ana@Example.com", "--role", "rep", "--rep", "Ana", "--json"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = json.loads(result.stdout)
+    assert (user["email"], user["role"], user["rep"]) == ("ana@example.com", "rep", "Ana")
+    app = create_app(fast_settings(backplan_home))
+    response = TestClient(app).post(
+        "/api/session", json={"email": "ana@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+
+
+def test_user_add_for_a_manager_takes_teams(backplan_home: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["user", "add", "m@example.com", "--role", "manager", "--team", "East", "--team", "West", "--json"],
+        input=PASSWORD + "\n",
+    )
+    assert json.loads(result.stdout)["teams"] == ["East", "West"]
+    listed = json.loads(runner.invoke(cli, ["user", "list", "--json"]).stdout)
+    assert [u["email"] for u in listed] == ["m@example.com"]
+
+
+def test_a_weak_password_is_one_line_on_stderr_and_exit_2(backplan_home: Path) -> None:
+    result = runner.invoke(
+        cli, ["user", "add", "a@example.com", "--role", "admin"], input="password1234\n"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: that password is one of the most common ones; choose another"
+
+
+def test_a_rep_account_needs_its_rep(backplan_home: Path) -> None:
+    result = runner.invoke(cli, ["user", "add", "a@example.com", "--role", "rep"], input=PASSWORD)
+    assert result.exit_code == 2 and "--rep NAME" in result.stderr
+
+
+def test_an_unknown_role_is_refused(backplan_home: Path) -> None:
+    result = runner.invoke(cli, ["user", "add", "a@example.com", "--role", "boss"], input=PASSWORD)
+    assert result.exit_code == 2 and "choose one of admin, manager, rep" in result.stderr
+
+
+def test_demo_prints_random_credentials_that_sign_in(backplan_home: Path) -> None:
+    first = json.loads(runner.invoke(cli, ["demo", "--no-serve", "--json"]).stdout)
+    second = json.loads(runner.invoke(cli, ["demo", "--no-serve", "--json"]).stdout)
+    assert first["home"] == str(backplan_home / "demo")
+    roles = [a["role"] for a in second["accounts"]]
+    assert roles[:2] == ["admin", "manager"] and set(roles[2:]) == {"rep"}
+    passwords = [a["password"] for a in first["accounts"] + second["accounts"]]
+    assert len(set(passwords)) == len(passwords)  # fresh and random on every run
+    app = create_app(fast_settings(backplan_home / "demo"))
+    client = TestClient(app)
+    for account in second["accounts"]:
+        body = {"email": account["email"], "password": account["password"]}
+        assert client.post("/api/session", json=body).status_code == 200
+    old = first["accounts"][0]
+    body = {"email": old["email"], "password": old["password"]}
+    assert client.post("/api/session", json=body).status_code == 401
+
+
+def test_example_still_walks_through_the_seed_case() -> None:
+    result = runner.invoke(cli, ["example"])
+    assert result.exit_code == 0
+    assert "1,200" in result.stdout and "4.2" in result.stdout

@@ -1,0 +1,221 @@
+"""Access is decided on the server, deny by default: every route × every role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from backplan.web.permissions import ADMIN as ADMIN_RULE
+from backplan.web.permissions import PUBLIC, check_routes, route_rule
+from backplan.web.render import PLOTLY_VERSION
+
+from .conftest import ADMIN, ANA, BEN, MANAGER, PASSWORD, S1_RATES, Person, form_token, sign_in
+
+EVERYONE = "admin+manager+rep"
+
+# Every route and who may call it. A new route must be added here, with its rule.
+EXPECTED_RULES = {
+    ("GET", "/login"): "public",
+    ("POST", "/login"): "public",
+    ("POST", "/api/session"): "public",
+    ("GET", "/api/openapi.json"): "public",
+    ("GET", "/healthz"): "public",
+    ("GET", "/static/vendor/plotly-{version}.min.js"): "public",
+    ("GET", "/static"): "public",
+    ("POST", "/logout"): EVERYONE,
+    ("DELETE", "/api/session"): EVERYONE,
+    ("GET", "/api/me"): EVERYONE,
+    ("GET", "/"): EVERYONE,
+    ("GET", "/plan"): EVERYONE,
+    ("POST", "/plan/agree"): "rep",
+    ("GET", "/plans/{agreement_id}"): EVERYONE,
+    ("POST", "/api/plan"): EVERYONE,
+    ("POST", "/api/plans"): "rep",
+    ("GET", "/api/plans/{agreement_id}"): EVERYONE,
+    ("GET", "/api/funnels"): EVERYONE,
+    ("GET", "/reps/{rep}"): EVERYONE,
+    ("GET", "/api/reps/{rep}"): EVERYONE,
+    ("GET", "/admin/users"): "admin",
+    ("POST", "/admin/users"): "admin",
+    ("POST", "/admin/users/{user_id}/delete"): "admin",
+    ("GET", "/api/users"): "admin",
+    ("POST", "/api/users"): "admin",
+    ("DELETE", "/api/users/{user_id}"): "admin",
+}
+
+
+def declared(app: FastAPI) -> dict[tuple[str, str], str]:
+    rules = {}
+    for route in app.routes:
+        rule = route_rule(route)
+        assert rule is not None, f"{getattr(route, 'path', route)} declares no access rule"
+        path = getattr(route, "path", "")
+        if "/static/vendor/plotly-" in path:
+            path = "/static/vendor/plotly-{version}.min.js"
+        methods = getattr(route, "methods", None) or {"GET"}
+        for method in methods - {"HEAD"}:
+            rules[(method, path)] = rule.describe()
+    return rules
+
+
+def test_every_route_declares_exactly_the_expected_rule(app: FastAPI) -> None:
+    assert declared(app) == EXPECTED_RULES
+
+
+def test_an_app_with_a_route_without_a_rule_is_refused() -> None:
+    app = FastAPI()
+
+    @app.get("/open")
+    def open_route() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(RuntimeError, match="/open"):
+        check_routes(app.routes)
+
+
+def test_a_route_with_two_rules_is_refused() -> None:
+    from typing import Annotated
+
+    from fastapi import Depends
+
+    app = FastAPI()
+
+    @app.get("/twice")
+    def twice(a: Annotated[Any, Depends(PUBLIC)], b: Annotated[Any, Depends(ADMIN_RULE)]) -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="/twice"):
+        check_routes(app.routes)
+
+
+# -- the matrix: every route, every role, a valid request ----------------------
+
+ROLES = {"anonymous": None, "admin": ADMIN, "manager": MANAGER, "rep": ANA}
+
+
+def _request(app: FastAPI, who: Person | None, method: str, path: str):
+    client = TestClient(app)
+    csrf = sign_in(client, who) if who else ""
+    web = app.state.web
+    throwaway = web.accounts.add_user(
+        f"gone-{len(web.accounts.users())}@example.com", PASSWORD, "rep", rep=f"Gone {path}{method}{who}"
+    )
+    agreement = next(iter(web.agreements.for_rep("Ana")))
+    url = (
+        path.replace("{rep}", "Ana")
+        .replace("{agreement_id}", agreement.id)
+        .replace("{user_id}", throwaway.id)
+        .replace("{version}", PLOTLY_VERSION)
+    )
+    if path == "/static":
+        url = "/static/app.css"
+    headers = {"Accept": "application/json", "X-CSRF-Token": csrf}
+    kwargs: dict[str, Any] = {}
+    if (method, path) == ("POST", "/login"):
+        page = client.get("/login")
+        person = who or ANA
+        kwargs["data"] = {
+            "email": person.email,
+            "password": PASSWORD,
+            "csrf_token": form_token(page.text),
+        }
+    elif path == "/api/session" and method == "POST":
+        kwargs["json"] = {"email": (who or ANA).email, "password": PASSWORD}
+    elif path in ("/api/plan", "/api/plans"):
+        kwargs["json"] = {"objective": "4 sqls", "working_days": 20, "rates": S1_RATES}
+    elif path == "/plan/agree":
+        kwargs["data"] = {"objective": "4 sqls", "working_days": "20", **S1_RATES}
+    elif (method, path) == ("POST", "/admin/users"):
+        kwargs["data"] = {"email": "new1@example.com", "password": PASSWORD, "role": "admin"}
+    elif (method, path) == ("POST", "/api/users"):
+        kwargs["json"] = {"email": "new2@example.com", "password": PASSWORD, "role": "admin"}
+    return client.request(method, url, headers=headers, follow_redirects=False, **kwargs)
+
+
+@pytest.fixture
+def app_with_plan(app: FastAPI) -> FastAPI:
+    client = TestClient(app)
+    csrf = sign_in(client, ANA)
+    body = {"objective": "4 sqls", "working_days": 20, "rates": S1_RATES}
+    assert client.post("/api/plans", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+    return app
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_route_answers_each_role_as_its_rule_says(app_with_plan: FastAPI, role: str) -> None:
+    who = ROLES[role]
+    wrong = []
+    for (method, path), rule in EXPECTED_RULES.items():
+        status = _request(app_with_plan, who, method, path).status_code
+        if rule == "public":
+            ok = status < 400 or status == 422
+        elif who is None:
+            ok = status == 401
+        elif role in rule.split("+"):
+            ok = status < 500 and status not in (401, 403)  # 404: object-level, see below
+        else:
+            ok = status == 403
+        if not ok:
+            wrong.append(f"{method} {path} as {role}: {status} (rule {rule})")
+    assert wrong == []
+
+
+# -- objects: nothing reachable by guessing its id or name ---------------------
+
+
+def test_a_rep_cannot_open_another_reps_page(app_with_plan: FastAPI, signed_in) -> None:
+    ben, _ = signed_in(BEN)
+    for path in ("/reps/Ana", "/api/reps/Ana"):
+        response = ben.get(path)
+        assert response.status_code == 404
+        assert "No rep named &#39;Ana&#39; among the reps you can see" in response.text or (
+            response.json()["error"] == "No rep named 'Ana' among the reps you can see."
+        )
+    own = ben.get("/api/reps/Ben")
+    assert own.status_code == 200 and own.json()["rep"] == "Ben"
+
+
+def test_a_reps_page_opens_for_the_rep_and_for_admins(app_with_plan: FastAPI, signed_in) -> None:
+    for person in (ANA, ADMIN):
+        client, _ = signed_in(person)
+        data = client.get("/reps/Ana", headers={"Accept": "application/json"}).json()
+        assert data["rep"] == "Ana" and len(data["agreements"]) == 1
+
+
+def test_an_unknown_rep_and_a_hidden_rep_look_the_same(app_with_plan: FastAPI, signed_in) -> None:
+    ben, _ = signed_in(BEN)
+    admin, _ = signed_in(ADMIN)
+    assert ben.get("/api/reps/Nobody").status_code == ben.get("/api/reps/Ana").status_code == 404
+    assert admin.get("/api/reps/Nobody").status_code == 404
+
+
+def test_an_agreed_plan_is_hidden_from_other_reps(app_with_plan: FastAPI, signed_in) -> None:
+    agreement = app_with_plan.state.web.agreements.for_rep("Ana")[0]
+    assert len(agreement.id) == 32  # random, not a counter
+    ben, _ = signed_in(BEN)
+    ana, _ = signed_in(ANA)
+    admin, _ = signed_in(ADMIN)
+    assert ben.get(f"/api/plans/{agreement.id}").status_code == 404
+    assert ben.get(f"/plans/{agreement.id}").status_code == 404
+    assert ana.get(f"/api/plans/{agreement.id}").json()["rep"] == "Ana"
+    assert admin.get(f"/api/plans/{agreement.id}").status_code == 200
+
+
+def test_a_manager_without_a_roster_team_for_the_rep_sees_nothing_of_them(
+    app_with_plan: FastAPI, signed_in
+) -> None:
+    manager, _ = signed_in(MANAGER)
+    agreement = app_with_plan.state.web.agreements.for_rep("Ana")[0]
+    assert manager.get("/api/reps/Ana").status_code == 404
+    assert manager.get(f"/api/plans/{agreement.id}").status_code == 404
+
+
+def test_an_admin_cannot_remove_their_own_account(app: FastAPI, signed_in) -> None:
+    admin, csrf = signed_in(ADMIN)
+    me = admin.get("/api/me").json()["user"]
+    response = admin.delete(f"/api/users/{me['id']}", headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 422 and "your own account" in response.json()["error"]
