@@ -22,18 +22,20 @@ function setUpFunnelSelect() {
   });
 }
 
-function funnelTraces(plan, whatIf) {
-  const labels = plan.stages.map((s) => s.label);
-  const traces = [{
-    type: "funnel", name: "Plan", y: labels, x: plan.stages.map((s) => s.per_period),
-    textinfo: "value", marker: { color: "#0f6e6e" },
-  }];
-  if (whatIf) {
-    traces.push({
-      type: "funnel", name: "What-if", y: labels, x: whatIf.stages.map((s) => s.per_period),
-      textinfo: "value", marker: { color: "#7fb8b3" },
-    });
-  }
+function volumeTraces(plan, whatIf) {
+  // Stages run from the top of the funnel down; volumes span orders of
+  // magnitude (1,200 dials, 4 SQLs), hence bars on a log axis.
+  const labels = plan.stages.map((s) => s.label).reverse();
+  const trace = (p, name, color) => {
+    const values = p.stages.map((s) => s.per_period).reverse();
+    return {
+      type: "bar", orientation: "h", name, y: labels, x: values,
+      text: values.map(formatNumber), textposition: "outside", cliponaxis: false,
+      marker: { color }, hovertemplate: "%{y}: %{x:,}<extra>" + name + "</extra>",
+    };
+  };
+  const traces = [trace(plan, "Plan", "#0f6e6e")];
+  if (whatIf) traces.push(trace(whatIf, "What-if", "#7fb8b3"));
   return traces;
 }
 
@@ -41,12 +43,13 @@ function drawChart(plan, whatIf) {
   const chart = document.getElementById("plan-chart");
   if (!chart || !window.Plotly) return;
   const layout = {
-    margin: { l: 130, r: 20, t: 10, b: 30 }, height: 320, funnelmode: "group",
-    showlegend: Boolean(whatIf), legend: { orientation: "h" },
+    margin: { l: 130, r: 50, t: 10, b: 40 }, height: 300, barmode: "group",
+    xaxis: { type: "log", title: { text: "per period (log scale)" }, gridcolor: "#e6e9ee" },
+    showlegend: Boolean(whatIf), legend: { orientation: "h", y: -0.25 },
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-    font: { family: "system-ui, sans-serif" },
+    font: { family: "system-ui, sans-serif", color: "#1d2430" },
   };
-  window.Plotly.react(chart, funnelTraces(plan, whatIf), layout, { displayModeBar: false, responsive: true });
+  window.Plotly.react(chart, volumeTraces(plan, whatIf), layout, { displayModeBar: false, responsive: true });
   chart.dataset.drawn = "true";
 }
 
@@ -68,7 +71,8 @@ function setUpPlanPage() {
       const base = Number(slider.dataset.rate);
       const factor = 1 + Number(slider.value) / 100;
       const rate = Math.min(base * factor, 1);
-      rates[slider.dataset.conversion] = rate.toPrecision(6);
+      // An untouched rate stays exactly as typed (1/7 is not 0.142857).
+      if (Number(slider.value) !== 0) rates[slider.dataset.conversion] = rate.toPrecision(12);
       const out = document.querySelector(`[data-output-for="${slider.dataset.conversion}"]`);
       if (out) out.textContent = Number(rate.toPrecision(3)).toString();
     }
