@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     )
     subdivision: str | None = Field(default=None, description="State or region for holidays.")
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
+    playbook: Path | None = Field(
+        default=None,
+        description="The organisation's playbook TOML; it overrides and extends the default.",
+    )
 
     @classmethod
     def settings_customise_sources(

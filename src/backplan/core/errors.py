@@ -66,3 +66,11 @@ class DefinitionError(BackplanError):
         self.file = file
         self.line = line
         self.field = field
+
+
+class InvalidCounts(BackplanError):
+    """Counts that cannot be right: negative, fractional, more successes than trials ..."""
+
+
+class UnknownCoaching(BackplanError):
+    """The playbook has no coaching for a conversion, channel or stage."""
