@@ -212,8 +212,8 @@ def locate(text: str, loc: Sequence[str | int]) -> int | None:
         part = parts.pop(0)
         if not isinstance(part, str):
             return found
-        if parts and isinstance(parts[0], int):
-            nth = parts.pop(0)
+        if parts and isinstance(nth := parts[0], int):
+            parts.pop(0)
             headers = [i for i in range(start, end) if lines[i].strip() == f"[[{part}]]"]
             if nth >= len(headers):
                 return found

@@ -30,7 +30,8 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Folder of the embedded stores.")
     country: str | None = Field(
-        default=None, description="Country code for public holidays (e.g. US, GB, DE); none: Mon–Fri."
+        default=None,
+        description="Country code for public holidays (e.g. US, GB, DE); none: Mon–Fri.",
     )
     subdivision: str | None = Field(default=None, description="State or region for holidays.")
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
