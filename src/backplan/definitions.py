@@ -228,7 +228,9 @@ def locate(text: str, loc: Sequence[str | int]) -> int | None:
             found = header + 1
             if _header_path(lines[header]) == tables:
                 start = header + 1
-                end = next((i for i in range(start, len(lines)) if _is_header(lines[i])), len(lines))
+                end = next(
+                    (i for i in range(start, len(lines)) if _is_header(lines[i])), len(lines)
+                )
             continue
         key = re.compile(rf"^\s*\"?{re.escape(part)}\"?\s*=")
         hit = next((i for i in range(start, end) if key.match(lines[i])), None)

@@ -249,7 +249,9 @@ class Cadence:
             remaining *= Fraction(n - d, n)
         best = None if not gains else 1 + gains.index(max(gains))
         reason = self._reason(best, c, horizon, len(at_risk))
-        return Recommendation(best, c, self.min_prospects, horizon, tuple(map(float, gains)), reason)
+        return Recommendation(
+            best, c, self.min_prospects, horizon, tuple(map(float, gains)), reason
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Everything fitted, as plain JSON-ready values."""

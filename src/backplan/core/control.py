@@ -250,8 +250,8 @@ def trend(
             f"{len(successes)} success counts for {len(trials)} trial counts; give one of each "
             "per period"
         )
-    for i, (x, n) in enumerate(zip(successes, trials, strict=True)):
-        check_counts(x, n, f"period {i + 1}")
+    for i, (hit, tried) in enumerate(zip(successes, trials, strict=True)):
+        check_counts(hit, tried, f"period {i + 1}")
     x = np.asarray(successes, dtype=np.int64)
     n = np.asarray(trials, dtype=np.int64)
     observed = int(np.count_nonzero(n))

@@ -28,7 +28,9 @@ def check_counts(successes: float, trials: float, what: str = "") -> None:
     label = f"{what}: " if what else ""
     for name, value in (("successes", successes), ("trials", trials)):
         if value < 0 or value != int(value):
-            raise InvalidCounts(f"{label}{name} must be a whole number of at least 0, not {value!r}")
+            raise InvalidCounts(
+                f"{label}{name} must be a whole number of at least 0, not {value!r}"
+            )
     if successes > trials:
         raise InvalidCounts(
             f"{label}{successes:g} successes out of {trials:g} trials; "
@@ -64,7 +66,7 @@ def probability_greater(
     the quantiles of the narrower posterior so the integrand stays smooth.
 
     >>> round(probability_greater(30, 100, 10, 100), 4)
-    0.9999
+    0.9998
     """
     check_counts(successes_a, trials_a, "A")
     check_counts(successes_b, trials_b, "B")
@@ -84,4 +86,4 @@ def _expected_cdf(wide: tuple[float, float], narrow: tuple[float, float]) -> flo
         limit=200,
         epsabs=1e-10,
     )
-    return min(1.0, max(0.0, value))
+    return min(1.0, max(0.0, float(value)))
