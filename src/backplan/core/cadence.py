@@ -379,7 +379,7 @@ def _validate(
     bad = np.flatnonzero((hit != 0) & (hit != 1))
     if bad.size:
         raise InvalidCounts(
-            f"responded[{bad[0]}] is {hit[bad[0]]!r}; use true/false (or 1/0) for whether the "
+            f"responded[{bad[0]}] is {hit[bad[0]]:g}; use true/false (or 1/0) for whether the "
             "prospect responded"
         )
     _whole(count, "weights", 0, "a weight is a number of prospects")
