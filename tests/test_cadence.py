@@ -7,6 +7,7 @@ import json
 import warnings
 from fractions import Fraction
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -262,7 +263,7 @@ def test_no_prospects_is_no_data():
 
 @pytest.mark.parametrize("threshold", [0, -0.1, 1.5])
 def test_threshold_must_be_a_yield_per_attempt(threshold):
-    with pytest.raises(InvalidRate, match="e.g. 0.02"):
+    with pytest.raises(InvalidRate, match=r"e\.g\. 0\.02"):
         Cadence(threshold=threshold)
 
 
@@ -276,9 +277,7 @@ prospects = st.lists(
 def fit_quietly(data: list[tuple[int, bool]], **options: float) -> Cadence:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)
-        return Cadence(min_prospects=5, **options).fit(
-            [a for a, _ in data], [r for _, r in data]
-        )
+        return Cadence(min_prospects=5, **options).fit([a for a, _ in data], [r for _, r in data])
 
 
 @given(prospects)
@@ -286,7 +285,7 @@ def test_cumulative_curve_never_falls_and_stays_a_share(data):
     cadence = fit_quietly(data)
     shares = [p.responded for p in cadence.cumulative_]
     assert all(0 <= s <= 1 for s in shares)
-    assert all(b >= a - 1e-12 for a, b in zip(shares, shares[1:], strict=False))
+    assert all(b >= a - 1e-12 for a, b in pairwise(shares))
     for point in cadence.cumulative_:
         assert 0 <= point.low <= point.responded + 1e-12 and point.responded <= point.high <= 1
 
@@ -307,7 +306,7 @@ def test_recommended_attempts_never_rise_with_the_threshold(data, thresholds):
     cadence = fit_quietly(data)
     picks = [cadence.recommend(t).attempts for t in sorted(thresholds)]
     if picks[0] is not None:
-        assert all(b <= a for a, b in zip(picks, picks[1:], strict=False))
+        assert all(b <= a for a, b in pairwise(picks))
 
 
 @given(prospects, st.floats(min_value=0.001, max_value=1.0))

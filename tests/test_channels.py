@@ -64,7 +64,7 @@ def test_to_dict_is_strict_json_with_the_shift_in_words():
 
 
 def test_bad_channel_counts_name_the_channel():
-    with pytest.raises(InvalidCounts, match="channel 'emails'.*cannot exceed"):
+    with pytest.raises(InvalidCounts, match=r"channel 'emails'.*cannot exceed"):
         channel_mix({"emails": (10, 12)})
     with pytest.raises(InvalidCounts, match="given twice"):
         channel_mix([ChannelCounts("calls", 1, 0), ChannelCounts("calls", 2, 0)])
