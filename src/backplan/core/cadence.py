@@ -46,7 +46,7 @@ import numpy.typing as npt
 from scipy.stats import norm
 
 from backplan.core.errors import InvalidCounts, InvalidRate, NoData
-from backplan.core.proportions import check_level, jeffreys_interval
+from backplan.core.proportions import check_level, jeffreys_interval, jeffreys_intervals
 from backplan.core.rate import as_fraction
 from backplan.core.warnings import SmallSampleWarning
 
@@ -192,16 +192,21 @@ class Cadence:
         self.responses_ = int(responses.sum())
 
         hazard = responses / at_risk
-        rows = []
-        for k in range(last):
-            low, high = jeffreys_interval(int(responses[k]), int(at_risk[k]), self.level)
-            moved_on = int(stopped[k] - responses[k])
-            rows.append(
-                AttemptRow(
-                    k + 1, int(at_risk[k]), int(responses[k]), moved_on, float(hazard[k]), low, high
+        lows, highs = jeffreys_intervals(responses, at_risk, self.level)
+        self.by_attempt_ = tuple(
+            AttemptRow(k + 1, n, d, moved_on, h, low, high)
+            for k, (n, d, moved_on, h, low, high) in enumerate(
+                zip(
+                    at_risk.tolist(),
+                    responses.tolist(),
+                    (stopped - responses).tolist(),
+                    hazard.tolist(),
+                    lows.tolist(),
+                    highs.tolist(),
+                    strict=True,
                 )
             )
-        self.by_attempt_ = tuple(rows)
+        )
         self.cumulative_ = _kaplan_meier(responses, at_risk, self.level)
         before = np.concatenate(([1.0], np.cumprod(1 - hazard)[:-1]))
         self.first_response_ = tuple(

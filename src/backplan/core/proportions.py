@@ -15,6 +15,7 @@ with no shrinkage toward a team; the shrunk estimates live with the metrics.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy.stats import beta
 
 from backplan.core.errors import InvalidCounts, InvalidRate
@@ -55,6 +56,21 @@ def jeffreys_interval(successes: float, trials: float, level: float = 0.8) -> tu
     low = 0.0 if successes == 0 else float(beta.ppf(tail, a, b))
     high = 1.0 if successes == trials else float(beta.ppf(1 - tail, a, b))
     return low, high
+
+
+def jeffreys_intervals(
+    successes: npt.ArrayLike, trials: npt.ArrayLike, level: float = 0.8
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`jeffreys_interval` for many rates at once (counts already checked)."""
+    check_level(level)
+    s = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    tail = (1 - level) / 2
+    a, b = s + JEFFREYS, n - s + JEFFREYS
+    low = np.where(s == 0, 0.0, beta.ppf(tail, a, b))
+    high = np.where(s == n, 1.0, beta.ppf(1 - tail, a, b))
+    empty = n == 0
+    return np.where(empty, 0.0, low), np.where(empty, 1.0, high)
 
 
 def probability_greater(
