@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from backplan.core.errors import BackplanError, DefinitionError
-from backplan.core.funnel import Channel, Funnel, Stage
+from backplan.core.funnel import Channel, Funnel, Layer, Stage
 from backplan.core.playbook import Coaching, Kind, Playbook
 
 KEY = r"^[a-z][a-z0-9_-]*$"
@@ -38,6 +38,7 @@ class StageSpec(StrictSpec):
     tracks: list[str] = []
     bounded: bool = True
     minutes: float = Field(default=0.0, ge=0)
+    layer: Layer | None = None
 
 
 class ChannelSpec(StrictSpec):
@@ -67,6 +68,7 @@ class FunnelSpec(StrictSpec):
                 tracks=tuple(s.tracks),
                 bounded=s.bounded,
                 minutes=s.minutes,
+                layer=s.layer,
             )
             for s in self.stages
         )
