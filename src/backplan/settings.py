@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     )
     subdivision: str | None = Field(default=None, description="State or region for holidays.")
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
+    playbook: Path | None = Field(
+        default=None,
+        description="The organisation's playbook TOML; it overrides and extends the default.",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the app database (users, plans, OKRs); "

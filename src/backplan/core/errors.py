@@ -74,3 +74,11 @@ class WeakPassword(BackplanError):
 
 class InvalidAccount(BackplanError):
     """An account that cannot be created as asked (bad email, role, duplicate ...)."""
+
+
+class InvalidCounts(BackplanError):
+    """Counts that cannot be right: negative, fractional, more successes than trials ..."""
+
+
+class UnknownCoaching(BackplanError):
+    """The playbook has no coaching for a conversion, channel or stage."""
