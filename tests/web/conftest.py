@@ -56,9 +56,7 @@ def settings(backplan_home: Path) -> Settings:
 def add_people(app: FastAPI) -> None:
     accounts = app.state.web.accounts
     for p in PEOPLE:
-        accounts.add_user(
-            p.email, PASSWORD, p.role, rep=p.rep, teams=[p.team] if p.team else []
-        )
+        accounts.add_user(p.email, PASSWORD, p.role, rep=p.rep, teams=[p.team] if p.team else [])
 
 
 @pytest.fixture

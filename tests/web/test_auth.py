@@ -14,7 +14,17 @@ from backplan.appdb.base import Database
 from backplan.services.accounts import Accounts, SignInFailed
 from backplan.web import create_app
 
-from .conftest import ANA, BEN, PASSWORD, PEOPLE, Person, add_people, fast_settings, form_token, sign_in
+from .conftest import (
+    ANA,
+    BEN,
+    PASSWORD,
+    PEOPLE,
+    Person,
+    add_people,
+    fast_settings,
+    form_token,
+    sign_in,
+)
 
 
 def login_form(client: TestClient) -> str:
@@ -130,7 +140,10 @@ def test_a_json_request_without_the_csrf_header_is_refused(client: TestClient) -
     other = TestClient(client.app)
     other_token = sign_in(other, BEN)
     assert other_token != token
-    assert client.post("/api/plans", json=body, headers={"X-CSRF-Token": other_token}).status_code == 403
+    assert (
+        client.post("/api/plans", json=body, headers={"X-CSRF-Token": other_token}).status_code
+        == 403
+    )
 
 
 def test_the_sign_in_form_needs_its_own_csrf_token(client: TestClient) -> None:
@@ -221,7 +234,10 @@ def test_after_100_failed_sign_ins_in_an_hour_the_account_is_refused(
     refused = client.post("/api/session", json={"email": ANA.email, "password": PASSWORD})
     assert refused.status_code == 429
     assert "More than 100 failed sign-ins" in refused.json()["error"]
-    assert client.post("/api/session", json={"email": BEN.email, "password": PASSWORD}).status_code == 200
+    assert (
+        client.post("/api/session", json={"email": BEN.email, "password": PASSWORD}).status_code
+        == 200
+    )
     now[0] += timedelta(minutes=31)  # the first failures are now over an hour old
     again = client.post("/api/session", json={"email": ANA.email, "password": PASSWORD})
     assert again.status_code == 200
@@ -232,7 +248,9 @@ def test_the_limit_also_counts_addresses_without_an_account(backplan_home: Path)
     app = create_app(settings)
     client = TestClient(app)
     answers = [
-        client.post("/api/session", json={"email": "ghost@example.com", "password": "x"}).status_code
+        client.post(
+            "/api/session", json={"email": "ghost@example.com", "password": "x"}
+        ).status_code
         for _ in range(4)
     ]
     assert answers == [401, 401, 401, 429]  # same as for a real account: nothing to enumerate

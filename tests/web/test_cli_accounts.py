@@ -18,7 +18,8 @@ runner = CliRunner()
 
 def test_user_add_reads_the_password_from_standard_input(backplan_home: Path) -> None:
     result = runner.invoke(
-        cli, ["user", "add", "Ana@Example.com", "--role", "rep", "--rep", "Ana", "--json"],
+        cli,
+        ["user", "add", "Ana@Example.com", "--role", "rep", "--rep", "Ana", "--json"],
         input=PASSWORD + "\n",
     )
     assert result.exit_code == 0, result.output
@@ -34,7 +35,18 @@ def test_user_add_reads_the_password_from_standard_input(backplan_home: Path) ->
 def test_user_add_for_a_manager_takes_teams(backplan_home: Path) -> None:
     result = runner.invoke(
         cli,
-        ["user", "add", "m@example.com", "--role", "manager", "--team", "East", "--team", "West", "--json"],
+        [
+            "user",
+            "add",
+            "m@example.com",
+            "--role",
+            "manager",
+            "--team",
+            "East",
+            "--team",
+            "West",
+            "--json",
+        ],
         input=PASSWORD + "\n",
     )
     assert json.loads(result.stdout)["teams"] == ["East", "West"]
@@ -47,7 +59,10 @@ def test_a_weak_password_is_one_line_on_stderr_and_exit_2(backplan_home: Path) -
         cli, ["user", "add", "a@example.com", "--role", "admin"], input="password1234\n"
     )
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: that password is one of the most common ones; choose another"
+    assert (
+        result.stderr.strip()
+        == "error: that password is one of the most common ones; choose another"
+    )
 
 
 def test_a_rep_account_needs_its_rep(backplan_home: Path) -> None:

@@ -22,7 +22,7 @@ def test_plotly_is_served_from_the_installed_package_with_long_caching(client: T
 
 def test_the_apps_css_and_js_have_content_hashed_urls_cached_for_a_year(client: TestClient) -> None:
     html = client.get("/login").text
-    urls = re.findall(r'(/static/app\.(?:css|js)\?v=[0-9a-f]{12})', html)
+    urls = re.findall(r"(/static/app\.(?:css|js)\?v=[0-9a-f]{12})", html)
     assert len(urls) == 2
     for url in urls:
         response = client.get(url)
@@ -66,7 +66,11 @@ def test_home_links_depend_on_the_role(signed_in) -> None:
     rep, _ = signed_in(ANA)
     admin, _ = signed_in(ADMIN)
     manager, _ = signed_in(MANAGER)
-    links = lambda c: [l["href"] for l in c.get("/", headers={"Accept": "application/json"}).json()["links"]]  # noqa: E731
+
+    def links(client: TestClient) -> list[str]:
+        home = client.get("/", headers={"Accept": "application/json"}).json()
+        return [link["href"] for link in home["links"]]
+
     assert links(rep) == ["/plan", "/reps/Ana"]
     assert links(admin) == ["/plan", "/admin/users"]
     assert links(manager) == ["/plan"]
@@ -78,12 +82,24 @@ def test_an_admin_adds_a_user_and_a_weak_password_is_explained(signed_in) -> Non
     token = form_token(page, "add-user")
     weak = admin.post(
         "/admin/users",
-        data={"csrf_token": token, "email": "cy@example.com", "role": "rep", "rep": "Cy", "password": "short"},
+        data={
+            "csrf_token": token,
+            "email": "cy@example.com",
+            "role": "rep",
+            "rep": "Cy",
+            "password": "short",
+        },
     )
     assert weak.status_code == 422 and "use at least 12" in weak.text
     made = admin.post(
         "/admin/users",
-        data={"csrf_token": token, "email": "cy@example.com", "role": "rep", "rep": "Cy", "password": PASSWORD},
+        data={
+            "csrf_token": token,
+            "email": "cy@example.com",
+            "role": "rep",
+            "rep": "Cy",
+            "password": PASSWORD,
+        },
         follow_redirects=False,
     )
     assert made.status_code == 303

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backplan.accounts.passwords import MAX_LENGTH, MIN_LENGTH, PasswordHasher, check_new_password, common_passwords
+from backplan.accounts.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    PasswordHasher,
+    check_new_password,
+    common_passwords,
+)
 from backplan.core.errors import WeakPassword
 
 
@@ -23,7 +29,12 @@ def test_passwords_up_to_128_characters_are_accepted() -> None:
 
 
 def test_there_are_no_composition_rules() -> None:
-    for pw in ("all lower case words", "ÄÖÜ äöü ß 日本語のパスワード", "            x", "😀😀😀😀😀😀😀😀😀😀😀😀"):
+    for pw in (
+        "all lower case words",
+        "ÄÖÜ äöü ß 日本語のパスワード",
+        "            x",
+        "😀😀😀😀😀😀😀😀😀😀😀😀",
+    ):
         assert check_new_password(pw)
 
 

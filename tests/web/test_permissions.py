@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from backplan.web.permissions import ADMIN as ADMIN_RULE
@@ -102,7 +101,10 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
     csrf = sign_in(client, who) if who else ""
     web = app.state.web
     throwaway = web.accounts.add_user(
-        f"gone-{len(web.accounts.users())}@example.com", PASSWORD, "rep", rep=f"Gone {path}{method}{who}"
+        f"gone-{len(web.accounts.users())}@example.com",
+        PASSWORD,
+        "rep",
+        rep=f"Gone {path}{method}{who}",
     )
     agreement = next(iter(web.agreements.for_rep("Ana")))
     url = (

@@ -64,7 +64,10 @@ def test_a_missing_rate_is_a_422_that_names_the_conversion(signed_in) -> None:
     body = {**S1_BODY, "rates": {"conversations/dials": "0.07"}}
     response = client.post("/api/plan", json=body, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 422
-    assert "meetings/conversations" in response.json()["error"] or "sqls/meetings" in response.json()["error"]
+    assert (
+        "meetings/conversations" in response.json()["error"]
+        or "sqls/meetings" in response.json()["error"]
+    )
     page = client.get("/plan?objective=4+sqls&working_days=20&conversations/dials=0.07")
     assert page.status_code == 422 and 'id="plan-error"' in page.text
 
@@ -144,7 +147,9 @@ def test_the_server_rebuilds_what_is_agreed(signed_in) -> None:
 
 def test_only_a_rep_agrees_a_plan(signed_in) -> None:
     client, csrf = signed_in(MANAGER)
-    assert client.post("/api/plans", json=S1_BODY, headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert (
+        client.post("/api/plans", json=S1_BODY, headers={"X-CSRF-Token": csrf}).status_code == 403
+    )
     page = client.get(f"/plan?{S1_QUERY}")
     assert page.status_code == 200 and 'id="agree-form"' not in page.text
 

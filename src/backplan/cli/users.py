@@ -57,7 +57,7 @@ def add(
 ) -> None:
     """Create an account; the password (12+ characters) is read from standard input.
 
-        printf '%s\\n' "$PASSWORD" | backplan user add ana@example.com --role rep --rep "Ana"
+    printf '%s\\n' "$PASSWORD" | backplan user add ana@example.com --role rep --rep "Ana"
     """
     user = accounts().add_user(email, read_password(), role, rep=rep, teams=team)
     if as_json:
@@ -77,7 +77,9 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="Print as JSON
     for column in ("email", "role", "rep / teams", "created"):
         table.add_column(column)
     for u in users:
-        table.add_row(u.email, u.role.value, u.rep or ", ".join(u.teams), f"{u.created_at:%Y-%m-%d}")
+        table.add_row(
+            u.email, u.role.value, u.rep or ", ".join(u.teams), f"{u.created_at:%Y-%m-%d}"
+        )
     console.print(table)
 
 

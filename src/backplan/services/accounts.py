@@ -115,7 +115,9 @@ class Accounts:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.hasher = hasher or PasswordHasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+        self.hasher = hasher or PasswordHasher(
+            settings.argon2_time_cost, settings.argon2_memory_kib
+        )
         self.clock = clock
 
     # -- users -------------------------------------------------------------

@@ -12,11 +12,11 @@ from backplan.accounts.access import Principal
 from backplan.services.accounts import Accounts
 from backplan.settings import Settings
 from backplan.web import errors
+from backplan.web.assets import CachedStaticFiles
+from backplan.web.assets import router as static_router
 from backplan.web.context import STATIC, WebContext
 from backplan.web.permissions import PUBLIC, check_routes
 from backplan.web.routes import admin, auth, home, plan, reps
-from backplan.web.assets import CachedStaticFiles
-from backplan.web.assets import router as static_router
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -36,7 +36,9 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        https = self.settings.https if self.settings.https is not None else scope["scheme"] == "https"
+        https = (
+            self.settings.https if self.settings.https is not None else scope["scheme"] == "https"
+        )
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -81,7 +83,9 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
         return app.openapi()
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz(request: Request, _: Annotated[Principal | None, Depends(PUBLIC)]) -> dict[str, str]:
+    def healthz(
+        request: Request, _: Annotated[Principal | None, Depends(PUBLIC)]
+    ) -> dict[str, str]:
         return {"status": "ok"}
 
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")

@@ -49,7 +49,9 @@ def install(app: FastAPI) -> None:
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
         if wants_json(request) or request.method != "GET":
             return error_page(request, 401, "Sign in first: POST /api/session or open /login.")
-        target = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        target = safe_next(
+            request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        )
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
     @app.exception_handler(Forbidden)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
@@ -48,7 +48,7 @@ async def current_session(request: Request) -> ActiveSession | None:
     """The session behind the request's cookie (looked up once per request)."""
     found = getattr(request.state, "session", _UNSET)
     if found is not _UNSET:
-        return found  # type: ignore[no-any-return]
+        return cast(ActiveSession | None, found)
     web: WebContext = request.app.state.web
     token = read_cookie(request, web.settings, SESSION_COOKIE)
     session = await run_in_threadpool(web.accounts.session, token) if token else None

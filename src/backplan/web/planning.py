@@ -114,9 +114,9 @@ def shipped_funnel(name: str) -> Funnel:
 def plan_for(plan_input: PlanInput, settings: Settings) -> PlannedObjective:
     """Build the plan, turning every arithmetic dead end into a message a person can act on."""
     shipped_funnel(plan_input.funnel)
-    if plan_input.since and plan_input.until:
-        if (plan_input.until - plan_input.since).days > MAX_PERIOD_DAYS:
-            raise InvalidPeriod("plan at most two years at a time; shorten --since/--until")
+    since, until = plan_input.since, plan_input.until
+    if since and until and (until - since).days > MAX_PERIOD_DAYS:
+        raise InvalidPeriod("plan at most two years at a time; shorten since/until")
     today = plan_input.as_of or date.today()
     try:
         return build_plan(plan_input.to_request(), settings, today)

@@ -65,8 +65,10 @@ async def create_user_form(
             web.accounts.add_user, email, password, role, rep=rep or None, teams=[team]
         )
     except BackplanError as e:
-        return await run_in_threadpool(lambda: _users_page(request, error=str(e), status=422))
-    return RedirectResponse("/admin/users", status_code=303)
+        problem = str(e)
+    else:
+        return RedirectResponse("/admin/users", status_code=303)
+    return await run_in_threadpool(_users_page, request, error=problem, status=422)
 
 
 def _remove(web: WebContext, principal: Principal, user_id: str) -> None:

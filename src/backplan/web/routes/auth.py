@@ -101,9 +101,7 @@ async def login(
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(
-    request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]
-) -> Response:
+async def logout(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]) -> Response:
     web: WebContext = request.app.state.web
     session = await current_session(request)
     if session:
@@ -149,9 +147,7 @@ async def api_sign_in(
 
 
 @router.delete("/api/session", status_code=204)
-async def api_sign_out(
-    request: Request, _: Annotated[Principal, Depends(SIGNED_IN)]
-) -> Response:
+async def api_sign_out(request: Request, _: Annotated[Principal, Depends(SIGNED_IN)]) -> Response:
     """Sign out: the session ends on the server and its cookie is cleared."""
     web: WebContext = request.app.state.web
     session = await current_session(request)

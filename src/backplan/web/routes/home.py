@@ -17,6 +17,4 @@ router = APIRouter()
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]) -> Response:
-    return page(
-        request, "home.html", {"user": user_dict(principal), "links": links_for(principal)}
-    )
+    return page(request, "home.html", {"user": user_dict(principal), "links": links_for(principal)})
