@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from backplan.accounts.access import Principal, Role
 from backplan.accounts.passwords import PasswordHasher, check_new_password
@@ -237,25 +237,49 @@ class Accounts:
         return ActiveSession(token, _view(user).principal, csrf)
 
     def session(self, token: str) -> ActiveSession | None:
-        """The live session behind a cookie, or None (unknown, idle too long, too old)."""
+        """The live session behind a cookie, or None (unknown, idle too long, too old).
+
+        Every request asks this, so it is one joined query (plus one for a
+        manager's teams), and writes only when ``last_seen_at`` is stale.
+        """
         if not token or len(token) > 100:
             return None
         now = self.clock()
         idle = timedelta(minutes=self.settings.session_idle_minutes)
         oldest = timedelta(hours=self.settings.session_max_hours)
+        id_hash = _hash_token(token)
         with self.db.session() as s:
-            row = s.get(WebSession, _hash_token(token))
+            row = s.execute(
+                select(
+                    WebSession.csrf_token,
+                    WebSession.created_at,
+                    WebSession.last_seen_at,
+                    User.id,
+                    User.email,
+                    User.role,
+                    User.rep,
+                )
+                .join(User, User.id == WebSession.user_id)
+                .where(WebSession.id_hash == id_hash)
+            ).one_or_none()
             if row is None:
                 return None
-            if now - _utc(row.last_seen_at) > idle or now - _utc(row.created_at) > oldest:
-                s.delete(row)
+            last_seen = _utc(row.last_seen_at)
+            if now - last_seen > idle or now - _utc(row.created_at) > oldest:
+                s.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
                 return None
-            if now - _utc(row.last_seen_at) > TOUCH_EVERY:
-                row.last_seen_at = now
-            user = s.get(User, row.user_id)
-            if user is None:
-                return None
-            return ActiveSession(token, _view(user).principal, row.csrf_token)
+            if now - last_seen > TOUCH_EVERY:
+                s.execute(
+                    update(WebSession).where(WebSession.id_hash == id_hash).values(last_seen_at=now)
+                )
+            role = Role(row.role)
+            teams: frozenset[str] = frozenset()
+            if role is Role.MANAGER:
+                teams = frozenset(
+                    s.scalars(select(UserTeam.team).where(UserTeam.user_id == row.id))
+                )
+            principal = Principal(row.id, row.email, role, row.rep, teams)
+            return ActiveSession(token, principal, row.csrf_token)
 
     def sign_out(self, token: str) -> None:
         """End the session behind a cookie (nothing happens for an unknown one)."""

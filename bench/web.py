@@ -1,0 +1,160 @@
+"""Loopback load test of the web app: the plan API under 20 concurrent clients.
+
+Starts ``backplan serve`` in its own process on 127.0.0.1 with a fresh
+BACKPLAN_HOME, signs 20 clients in (each a rep with a session), and has them
+call the plan API as fast as they can, bounded in time and in requests.
+The baseline, measured in the same run with the same clients, is
+``/healthz``: the framework, middleware and a session lookup, without the
+planner. Prints p50/p95/max latency, throughput and the error count.
+
+    python bench/web.py --clients 20 --seconds 10 --requests 4000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from backplan.appdb.base import Database
+from backplan.services.accounts import Accounts
+from backplan.settings import Settings
+
+RATES = {"conversations/dials": "0.07", "meetings/conversations": "1/7", "sqls/meetings": "1/3"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def make_reps(home: Path, count: int) -> list[tuple[str, str]]:
+    settings = Settings(home=home)
+    db = Database.for_settings(settings)
+    db.create_all()
+    accounts = Accounts(db, settings)
+    people = []
+    for i in range(count):
+        email, password = f"rep{i}@example.com", secrets.token_urlsafe(12)
+        accounts.add_user(email, password, "rep", rep=f"Rep {i}")
+        people.append((email, password))
+    db.dispose()
+    return people
+
+
+def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BACKPLAN_HOME": str(home)}
+    backplan = Path(sys.executable).with_name("backplan")
+    server = subprocess.Popen(
+        [str(backplan), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+async def signed_in(base: str, email: str, password: str) -> tuple[httpx.AsyncClient, str]:
+    client = httpx.AsyncClient(base_url=base, timeout=30)
+    response = await client.post("/api/session", json={"email": email, "password": password})
+    response.raise_for_status()
+    return client, response.json()["csrf_token"]
+
+
+async def load(
+    clients: list[tuple[httpx.AsyncClient, str]], method: str, path: str, body: object,
+    seconds: float, limit: int,
+) -> tuple[list[float], int, float]:  # fmt: skip
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(client: httpx.AsyncClient, csrf: str, n: int) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline and len(latencies) < limit:
+            payload = body
+            if isinstance(body, dict):  # vary the objective so nothing can be cached
+                payload = {**body, "objective": f"{2 + n % 7} sqls"}
+            start = time.perf_counter()
+            try:
+                response = await client.request(
+                    method, path, json=payload, headers={"X-CSRF-Token": csrf}
+                )
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append(time.perf_counter() - start)
+            errors += not ok
+            n += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(c, t, i) for i, (c, t) in enumerate(clients)))
+    return latencies, errors, time.perf_counter() - start
+
+
+def report(name: str, latencies: list[float], errors: int, elapsed: float) -> float:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1e3
+    p95 = ordered[int(0.95 * (len(ordered) - 1))] * 1e3
+    print(
+        f"{name:<18} {len(ordered):6d} requests  {len(ordered) / elapsed:7.0f}/s  "
+        f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {ordered[-1] * 1e3:6.1f} ms  errors {errors}"
+    )
+    return p50
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="backplan-bench-web-") as tmp:
+        home = Path(tmp)
+        people = make_reps(home, args.clients)
+        port = free_port()
+        server = start_server(home, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            clients = [await signed_in(base, e, p) for e, p in people]
+            plan_body = {"objective": "4 sqls", "working_days": 20, "rates": RATES}
+            print(f"{args.clients} concurrent clients, at most {args.seconds:g} s or "
+                  f"{args.requests} requests per phase, server: backplan serve on loopback")  # fmt: skip
+            await load(clients, "GET", "/healthz", None, 1.0, 200)  # warm up
+            base_p50 = report(
+                "GET /healthz", *await load(clients, "GET", "/healthz", None, args.seconds, args.requests)
+            )  # fmt: skip
+            plan_p50 = report(
+                "POST /api/plan",
+                *await load(clients, "POST", "/api/plan", plan_body, args.seconds, args.requests),
+            )
+            print(f"plan API p50 / baseline p50: {plan_p50 / base_p50:.2f}×")
+            for client, _ in clients:
+                await client.aclose()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--requests", type=int, default=4000)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
