@@ -164,6 +164,10 @@ def test_an_admin_sees_the_users(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector("#users")
     assert "ana@example.com" in page.inner_text("#users")
     shot(page, "admin-users")
+    page.click("nav >> text=Funnels & playbook")
+    page.wait_for_selector("#playbook")
+    assert "qualification" in page.inner_text("#playbook")
+    shot(page, "funnels-playbook")
     page.click("#sign-out")
     page.wait_for_url(page.base + "/login")
 

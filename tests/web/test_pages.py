@@ -71,9 +71,9 @@ def test_home_links_depend_on_the_role(signed_in) -> None:
         home = client.get("/", headers={"Accept": "application/json"}).json()
         return [link["href"] for link in home["links"]]
 
-    assert links(rep) == ["/plan", "/reps/Ana"]
-    assert links(admin) == ["/plan", "/admin/users"]
-    assert links(manager) == ["/plan"]
+    assert links(rep) == ["/plan", "/reps/Ana", "/funnels"]
+    assert links(admin) == ["/plan", "/funnels", "/admin/users"]
+    assert links(manager) == ["/plan", "/funnels"]
 
 
 def test_an_admin_adds_a_user_and_a_weak_password_is_explained(signed_in) -> None:
@@ -114,3 +114,23 @@ def test_the_openapi_schema_lists_the_json_api(client: TestClient) -> None:
         schema["paths"]
     )
     assert "/plan" not in schema["paths"]  # HTML pages answer JSON too, but are not the API
+
+
+def test_the_funnels_page_shows_stages_and_the_coaching_each_conversion_calls_for(
+    signed_in,
+) -> None:
+    client, _ = signed_in(MANAGER)
+    data = client.get("/funnels", headers={"Accept": "application/json"}).json()
+    outbound = next(f for f in data["funnels"] if f["key"] == "outbound")
+    assert [s["key"] for s in outbound["stages"]] == [
+        "dials",
+        "conversations",
+        "meetings",
+        "sqls",
+        "deals",
+    ]
+    areas = {c["key"]: c["area"] for c in data["playbook"]["conversions"]}
+    assert areas["sqls/meetings"] == "qualification"
+    assert areas["deals/opps"] == "closing"
+    html = client.get("/funnels").text
+    assert "calling the wrong people or at the wrong time" in html

@@ -36,6 +36,8 @@ EXPECTED_RULES = {
     ("POST", "/api/plans"): "rep",
     ("GET", "/api/plans/{agreement_id}"): EVERYONE,
     ("GET", "/api/funnels"): EVERYONE,
+    ("GET", "/funnels"): EVERYONE,
+    ("GET", "/api/playbook"): EVERYONE,
     ("GET", "/reps/{rep}"): EVERYONE,
     ("GET", "/api/reps/{rep}"): EVERYONE,
     ("GET", "/admin/users"): "admin",

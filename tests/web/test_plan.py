@@ -50,6 +50,10 @@ def test_the_plan_page_has_a_json_twin(signed_in) -> None:
         "deals/sqls",
     ]
     assert data["can_agree"] is True
+    assert data["coaching"]["sqls/meetings"] == "qualification"
+    assert (
+        data["coaching"]["conversations/dials"] == "opening lines, calling times and list quality"
+    )
 
 
 def test_a_what_if_on_one_rate_needs_fewer_dials(signed_in) -> None:

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal, Role
 from backplan.core.errors import BackplanError, InvalidObjective
-from backplan.defaults import funnel_names
+from backplan.defaults import funnel_names, playbook
 from backplan.services.agreements import Agreement
 from backplan.services.planning import plan_to_dict
 from backplan.web.context import WebContext
@@ -37,6 +37,12 @@ def _starting_fields(web: WebContext, principal: Principal) -> dict[str, str]:
     return fields
 
 
+def coaching_areas(web: WebContext, conversions: list[dict[str, str]]) -> dict[str, str]:
+    """The playbook's coaching area for each conversion of the funnel (S4 → S8)."""
+    book = playbook(web.settings.playbook)
+    return {c["key"]: found.area for c in conversions if (found := book.get(c["key"])) is not None}
+
+
 @router.get("/plan", include_in_schema=False)
 def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]) -> Response:
     """The plan page: ``?objective=4 sqls&period=month&conversations/dials=0.07&...``."""
@@ -58,6 +64,7 @@ def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)
         "funnels": funnel_names(),
         "conversions": conversions,
         "can_agree": principal.role is Role.REP,
+        "coaching": coaching_areas(web, conversions),
     }
     return page(request, "plan.html", data, status=status, extra={"fields": fields})
 
