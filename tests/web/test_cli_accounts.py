@@ -97,3 +97,15 @@ def test_example_still_walks_through_the_seed_case() -> None:
     result = runner.invoke(cli, ["example"])
     assert result.exit_code == 0
     assert "1,200" in result.stdout and "4.2" in result.stdout
+
+
+def test_serve_listens_on_loopback_unless_told(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import backplan.cli.serve as serve
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        serve, "run_server", lambda settings, host, port: calls.append((host, port))
+    )
+    assert runner.invoke(cli, ["serve", "--port", "8123"]).exit_code == 0
+    assert runner.invoke(cli, ["serve", "--host", "0.0.0.0"]).exit_code == 0
+    assert calls == [("127.0.0.1", 8123), ("0.0.0.0", 8000)]
