@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
+from fastapi import Depends
 from fastapi.testclient import TestClient
 
 from backplan.web.assets import plotly_js
+from backplan.web.permissions import PUBLIC
 from backplan.web.render import PLOTLY_URL
 
 from .conftest import ADMIN, ANA, MANAGER, PASSWORD, form_token
@@ -134,3 +137,17 @@ def test_the_funnels_page_shows_stages_and_the_coaching_each_conversion_calls_fo
     assert areas["deals/opps"] == "closing"
     html = client.get("/funnels").text
     assert "calling the wrong people or at the wrong time" in html
+
+
+def test_even_a_bug_shows_a_friendly_page_without_a_traceback(app) -> None:  # type: ignore[no-untyped-def]
+    @app.get("/broken")
+    def broken(_: Annotated[object, Depends(PUBLIC)]) -> None:
+        raise RuntimeError("secret internals")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    page = client.get("/broken")
+    assert page.status_code == 500, page.text[-600:]
+    assert "secret internals" not in page.text and "Traceback" not in page.text
+    assert "An unexpected error" in page.text
+    twin = client.get("/broken", headers={"Accept": "application/json"})
+    assert twin.json()["error"].startswith("An unexpected error")
