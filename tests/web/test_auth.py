@@ -288,3 +288,46 @@ def test_everyone_can_sign_in_and_see_who_they_are(client: TestClient, person: P
     sign_in(client, person)
     me = client.get("/api/me").json()["user"]
     assert (me["email"], me["role"], me["rep"]) == (person.email, person.role, person.rep)
+
+
+def test_a_user_changes_their_password_and_other_sessions_end(app, signed_in) -> None:
+    laptop, _ = signed_in(ANA)
+    phone, csrf = signed_in(ANA)
+    page = phone.get("/account").text
+    response = phone.post(
+        "/account/password",
+        data={
+            "csrf_token": form_token(page, "password-form"),
+            "current_password": PASSWORD,
+            "new_password": "a brand new pass phrase",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/account?changed=1"
+    assert phone.get("/api/me").status_code == 200  # a new session for this browser
+    assert phone.get("/api/me").json()["csrf_token"] != csrf
+    assert laptop.get("/api/me").status_code == 401  # every other session ended
+    fresh = TestClient(app)
+    assert (
+        fresh.post("/api/session", json={"email": ANA.email, "password": PASSWORD}).status_code
+        == 401
+    )
+    new = {"email": ANA.email, "password": "a brand new pass phrase"}
+    assert fresh.post("/api/session", json=new).status_code == 200
+
+
+def test_changing_a_password_needs_the_current_one_and_a_good_new_one(signed_in) -> None:
+    client, csrf = signed_in(ANA)
+    wrong = client.post(
+        "/api/me/password",
+        json={"current_password": "not it at all", "new_password": "a brand new pass phrase"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert wrong.status_code == 422 and "current password is not right" in wrong.json()["error"]
+    weak = client.post(
+        "/api/me/password",
+        json={"current_password": PASSWORD, "new_password": "qwerty123456"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert weak.status_code == 422 and "most common" in weak.json()["error"]
+    assert client.get("/api/me").status_code == 200  # nothing changed

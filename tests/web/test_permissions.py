@@ -28,6 +28,9 @@ EXPECTED_RULES = {
     ("POST", "/logout"): EVERYONE,
     ("DELETE", "/api/session"): EVERYONE,
     ("GET", "/api/me"): EVERYONE,
+    ("GET", "/account"): EVERYONE,
+    ("POST", "/account/password"): EVERYONE,
+    ("POST", "/api/me/password"): EVERYONE,
     ("GET", "/"): EVERYONE,
     ("GET", "/plan"): EVERYONE,
     ("POST", "/plan/agree"): "rep",
@@ -133,6 +136,10 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         kwargs["json"] = {"objective": "4 sqls", "working_days": 20, "rates": S1_RATES}
     elif path == "/plan/agree":
         kwargs["data"] = {"objective": "4 sqls", "working_days": "20", **S1_RATES}
+    elif path == "/account/password":
+        kwargs["data"] = {"current_password": PASSWORD, "new_password": PASSWORD}
+    elif path == "/api/me/password":
+        kwargs["json"] = {"current_password": PASSWORD, "new_password": PASSWORD}
     elif (method, path) == ("POST", "/admin/users"):
         kwargs["data"] = {"email": "new1@example.com", "password": PASSWORD, "role": "admin"}
     elif (method, path) == ("POST", "/api/users"):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from backplan.accounts.access import Principal, Role
 from backplan.accounts.passwords import PasswordHasher, check_new_password
@@ -35,6 +36,10 @@ class SignInFailed(BackplanError):
 
     def __init__(self) -> None:
         super().__init__("That email and password do not match an account. Check both and retry.")
+
+
+class WrongPassword(BackplanError):
+    """The current password, typed to change it, is not right."""
 
 
 class TooManySignIns(BackplanError):
@@ -199,6 +204,33 @@ class Accounts:
         Unknown addresses and wrong passwords fail alike, after the same
         hashing work, and both count towards the hourly limit of the address.
         """
+        user = self._verify(email, password)
+        with self.db.session() as s:
+            if replacing:
+                s.execute(delete(WebSession).where(WebSession.id_hash == _hash_token(replacing)))
+            if self.hasher.needs_rehash(user.password_hash):
+                fresh = s.get(User, user.id)
+                if fresh is not None:
+                    fresh.password_hash = self.hasher.hash(password)
+            return self._start_session(s, user)
+
+    def change_password(self, principal: Principal, current: str, new: str) -> ActiveSession:
+        """The user's own password change: the current one is checked (and counts towards
+        the hourly limit), every session of the user ends, and a new one starts."""
+        stored = self.hasher.hash(check_new_password(new, principal.email))
+        try:
+            user = self._verify(principal.email, current)
+        except SignInFailed:
+            raise WrongPassword("The current password is not right; type it again.") from None
+        with self.db.session() as s:
+            row = s.get(User, user.id)
+            if row is None:
+                raise InvalidAccount("this account no longer exists")
+            row.password_hash = stored
+            s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            return self._start_session(s, row)
+
+    def _verify(self, email: str, password: str) -> User:
         address = email.strip().lower()[:320]
         now = self.clock()
         limit = self.settings.max_failed_sign_ins
@@ -216,24 +248,19 @@ class Accounts:
                 s.add(SignInFailure(email=address, at=now))
                 s.execute(delete(SignInFailure).where(SignInFailure.at < now - SIGN_IN_WINDOW))
             raise SignInFailed()
-        token = secrets.token_urlsafe(32)
-        csrf = secrets.token_urlsafe(32)
-        with self.db.session() as s:
-            if replacing:
-                s.execute(delete(WebSession).where(WebSession.id_hash == _hash_token(replacing)))
-            if self.hasher.needs_rehash(user.password_hash):
-                fresh = s.get(User, user.id)
-                if fresh is not None:
-                    fresh.password_hash = self.hasher.hash(password)
-            s.add(
-                WebSession(
-                    id_hash=_hash_token(token),
-                    user_id=user.id,
-                    csrf_token=csrf,
-                    created_at=now,
-                    last_seen_at=now,
-                )
+        return user
+
+    def _start_session(self, s: Session, user: User) -> ActiveSession:
+        token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock()
+        s.add(
+            WebSession(
+                id_hash=_hash_token(token),
+                user_id=user.id,
+                csrf_token=csrf,
+                created_at=now,
+                last_seen_at=now,
             )
+        )
         return ActiveSession(token, _view(user).principal, csrf)
 
     def session(self, token: str) -> ActiveSession | None:
