@@ -109,3 +109,16 @@ def test_serve_listens_on_loopback_unless_told(monkeypatch) -> None:  # type: ig
     assert runner.invoke(cli, ["serve", "--port", "8123"]).exit_code == 0
     assert runner.invoke(cli, ["serve", "--host", "0.0.0.0"]).exit_code == 0
     assert calls == [("127.0.0.1", 8123), ("0.0.0.0", 8000)]
+
+
+def test_user_password_sets_a_new_one_from_standard_input(backplan_home: Path) -> None:
+    runner.invoke(cli, ["user", "add", "a@example.com", "--role", "admin"], input=PASSWORD + "\n")
+    result = runner.invoke(
+        cli, ["user", "password", "A@example.com"], input="another long pass phrase\n"
+    )
+    assert result.exit_code == 0, result.output
+    client = TestClient(create_app(fast_settings(backplan_home)))
+    new = {"email": "a@example.com", "password": "another long pass phrase"}
+    assert client.post("/api/session", json=new).status_code == 200
+    missing = runner.invoke(cli, ["user", "password", "b@example.com"], input=PASSWORD + "\n")
+    assert missing.exit_code == 2 and "no account for 'b@example.com'" in missing.stderr

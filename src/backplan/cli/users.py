@@ -66,6 +66,20 @@ def add(
         console.print(f"Created {user.role.value} account [bold]{user.email}[/].")
 
 
+@user_app.command("password")
+def password(email: str = typer.Argument(..., help="The account's email.")) -> None:
+    """Set a new password for an account (read from standard input); its sessions end.
+
+    printf '%s\\n' "$NEW_PASSWORD" | backplan user password ana@example.com
+    """
+    store = accounts()
+    found = next((u for u in store.users() if u.email == email.strip().lower()), None)
+    if found is None:
+        raise InvalidAccount(f"no account for {email!r}; see backplan user list")
+    store.set_password(found.id, read_password())
+    console.print(f"New password set for [bold]{found.email}[/]; their sessions ended.")
+
+
 @user_app.command("list")
 def list_users(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List the accounts (never their passwords)."""
