@@ -223,3 +223,10 @@ def test_a_rate_read_off_data_as_a_float_still_plans_whole_units():
     """1/3 as the float 0.333… must not turn 4 SQLs into 13 meetings."""
     plan = s1_plan({**S1_RATES, "sqls/meetings": Rate(1 / 3)})
     assert plan.stage("meetings").per_period == 12
+
+
+def test_the_reasoning_says_when_a_stage_was_rounded_up():
+    plan = s1_plan({**S1_RATES, "sqls/meetings": Rate.parse("0.3")})
+    assert plan.reasoning[0] == "4 SQLs ÷ 0.3 SQLs per meeting = 14 meetings (13.33 rounded up)"
+    nearly = s1_plan({**S1_RATES, "sqls/meetings": Rate(4 / 11.99999)})
+    assert nearly.reasoning[0].endswith("= 12 meetings")

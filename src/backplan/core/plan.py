@@ -48,7 +48,9 @@ class Step:
             how = f"× {_count(per_unit)} {src.plural} per {dst.unit}"
         else:
             how = f"÷ {_decimal(self.rate.value)} {dst.plural} per {src.unit}"
-        rounded = "" if self.exact == self.result else f" ({_decimal(self.exact, 1)} rounded up)"
+        shown = _decimal(self.exact, 2)
+        # Say so when rounding up changed the figure; float dust (54.9999…) is not news.
+        rounded = "" if shown == _count(self.result) else f" ({shown} rounded up)"
         needed, result = _count(self.needed), _count(self.result)
         return f"{needed} {dst.plural} {how} = {result} {src.plural}{rounded}"
 
