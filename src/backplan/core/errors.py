@@ -66,3 +66,11 @@ class DefinitionError(BackplanError):
         self.file = file
         self.line = line
         self.field = field
+
+
+class UnknownRep(BackplanError):
+    """A rep (or team) that neither the roster nor the events know."""
+
+
+class InvalidLevel(BackplanError):
+    """A credibility level outside what an interval can be given at."""
