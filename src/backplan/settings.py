@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     )
     subdivision: str | None = Field(default=None, description="State or region for holidays.")
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
+    events_url: str | None = Field(
+        default=None,
+        description=(
+            "An Ibis connection URL for events kept outside BACKPLAN_HOME, e.g. "
+            "pyspark://, snowflake://user@account/db/schema, bigquery://project/dataset, "
+            "postgres://user@host/db; none: the embedded Parquet store."
+        ),
+    )
+    events_table: str = Field(
+        default="events",
+        description=(
+            "The table (or view) of events at events_url, with backplan's event columns; "
+            "a path or URI ending in .parquet, or a folder ending in /, is read as Parquet."
+        ),
+    )
 
     @classmethod
     def settings_customise_sources(
