@@ -34,13 +34,13 @@ from backplan.metrics import (
     open_events,
     stage_counts,
 )
+from backplan.services import rates as rates_service
 from backplan.services.planning import resolve_funnel
 from backplan.services.rates import (
     Counting,
     RatesReport,
     conversion_counts,
     estimate_rates,
-    load_roster,
     rates_window,
 )
 from backplan.settings import Settings
@@ -90,7 +90,7 @@ class Organisation:
     @property
     def roster(self) -> pd.DataFrame:
         if self._roster is None:
-            self._roster = load_roster(self.settings)
+            self._roster = rates_service.load_roster(self.settings)
         return self._roster
 
     def funnel(self, name: str | None = None) -> Funnel:
