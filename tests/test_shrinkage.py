@@ -9,10 +9,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from backplan.core.caveats import SmallSampleWarning, StatisticalWarning
-from backplan.core.errors import InvalidLevel, InvalidRate, NoData
+from backplan.core.errors import InvalidCounts, InvalidLevel, NoData
 from backplan.core.posterior import Posterior
 from backplan.core.shrinkage import BetaBinomialShrinkage, GammaPoissonShrinkage, Prior
+from backplan.core.warnings import SmallSampleWarning, StatisticalWarning
 
 MODELS = [BetaBinomialShrinkage, GammaPoissonShrinkage]
 
@@ -57,7 +57,7 @@ def test_per_period_ratios_above_one_are_estimated_not_refused():
     fit = GammaPoissonShrinkage().fit([5, 3, 12, 30], [4, 10, 11, 25])
     assert fit.raw_[0] == 1.25
     assert fit.estimate_[0] > 1 and fit.high_[0] > fit.estimate_[0] > fit.low_[0]
-    with pytest.raises(InvalidRate, match="rep 0 has 5 successes in 4 trials"):
+    with pytest.raises(InvalidCounts, match="rep 0 has 5 successes in 4 trials"):
         BetaBinomialShrinkage().fit([5, 3, 12, 30], [4, 10, 11, 25])
 
 
@@ -135,7 +135,7 @@ def test_a_team_that_never_converted_still_gets_a_proper_prior():
 @pytest.mark.parametrize(
     ("successes", "trials", "error", "message"),
     [
-        ([1, -2], [3, 4], InvalidRate, "rep 1 has counts -2 of 4"),
+        ([1, -2], [3, 4], InvalidCounts, "rep 1 has counts -2 of 4"),
         ([1, 2], [3], ValueError, "2 success counts for 1 trial counts"),
         ([], [], NoData, "no reps"),
         ([0, 0, 0], [0, 0, 0], NoData, "no trials at all"),

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
             "a path or URI ending in .parquet, or a folder ending in /, is read as Parquet."
         ),
     )
+    playbook: Path | None = Field(
+        default=None,
+        description="The organisation's playbook TOML; it overrides and extends the default.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -74,3 +74,11 @@ class UnknownRep(BackplanError):
 
 class InvalidLevel(BackplanError):
     """A credibility level outside what an interval can be given at."""
+
+
+class InvalidCounts(BackplanError):
+    """Counts that cannot be right: negative, fractional, more successes than trials ..."""
+
+
+class UnknownCoaching(BackplanError):
+    """The playbook has no coaching for a conversion, channel or stage."""

@@ -44,10 +44,10 @@ from scipy import stats
 from scipy.optimize import minimize_scalar
 from scipy.special import betaln, gammaln
 
-from backplan.core.caveats import SmallSampleWarning
-from backplan.core.errors import InvalidLevel, InvalidRate, NoData
+from backplan.core.errors import InvalidCounts, InvalidLevel, NoData
 from backplan.core.posterior import Family, Posterior
 from backplan.core.rate import Rate, as_fraction
+from backplan.core.warnings import SmallSampleWarning
 
 DEFAULT_LEVEL = 0.8
 DEFAULT_MIN_REPS = 3
@@ -302,7 +302,7 @@ class _EmpiricalBayes:
         bad = ~np.isfinite(y) | ~np.isfinite(n) | (y < 0) | (n < 0)
         if bad.any():
             i = int(np.argmax(bad))
-            raise InvalidRate(
+            raise InvalidCounts(
                 f"rep {i} has counts {y[i]:g} of {n[i]:g}; counts must be finite and not negative"
             )
         return y, n
@@ -353,7 +353,7 @@ class BetaBinomialShrinkage(_EmpiricalBayes):
         over = y > n
         if over.any():
             i = int(np.argmax(over))
-            raise InvalidRate(
+            raise InvalidCounts(
                 f"rep {i} has {y[i]:g} successes in {n[i]:g} trials; a cohort conversion cannot "
                 "exceed its trials (count per period with GammaPoissonShrinkage instead)"
             )

@@ -20,7 +20,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from backplan.core.caveats import StatisticalWarning
 from backplan.core.errors import InvalidPeriod, NoData, UnknownRep
 from backplan.core.funnel import Conversion, Funnel
 from backplan.core.period import Period
@@ -30,6 +29,7 @@ from backplan.core.shrinkage import (
     BetaBinomialShrinkage,
     GammaPoissonShrinkage,
 )
+from backplan.core.warnings import StatisticalWarning
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.metrics import cohort_conversions, open_events, stage_counts
 from backplan.settings import Settings
@@ -211,7 +211,11 @@ def estimate_rates(
                 )
                 rows.append(part.reindex(columns=RATE_COLUMNS))  # counts, no estimate
                 continue
-        caveats.extend((conversion.key, str(w.message)) for w in caught)
+        caveats.extend(
+            (conversion.key, str(w.message))
+            for w in caught
+            if issubclass(w.category, StatisticalWarning)
+        )
         fitted = model.to_frame().drop(columns=["team", "successes", "trials"])
         rows.append(pd.concat([part, fitted], axis=1))
         teams.append(_team_rows(part, model, conversion))
