@@ -33,9 +33,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from backplan.cli import demo, funnels, plan
+    from backplan.cli import data, demo, funnels, plan
 
-    for module in (plan, funnels, demo):
+    for module in (plan, funnels, demo, data):
         module.register(app)
 
 
