@@ -1,4 +1,4 @@
-"""Reading TOML definitions (funnels, rate sheets) with errors that point at the line.
+"""Reading TOML definitions (funnels, playbooks, rate sheets) with errors that point at the line.
 
 The core takes plain dataclasses; this module is the boundary that reads
 files, validates them with pydantic, and turns every problem into a
@@ -11,14 +11,16 @@ import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from backplan.core.errors import BackplanError, DefinitionError
-from backplan.core.funnel import Channel, Funnel, Stage
+from backplan.core.funnel import Channel, Funnel, Layer, Stage
+from backplan.core.playbook import Coaching, Kind, Playbook
 
 KEY = r"^[a-z][a-z0-9_-]*$"
+CONVERSION_KEY = r"^[a-z][a-z0-9_-]*/[a-z][a-z0-9_-]*$"
 
 
 class StrictSpec(BaseModel):
@@ -36,6 +38,7 @@ class StageSpec(StrictSpec):
     tracks: list[str] = []
     bounded: bool = True
     minutes: float = Field(default=0.0, ge=0)
+    layer: Layer | None = None
 
 
 class ChannelSpec(StrictSpec):
@@ -65,6 +68,7 @@ class FunnelSpec(StrictSpec):
                 tracks=tuple(s.tracks),
                 bounded=s.bounded,
                 minutes=s.minutes,
+                layer=s.layer,
             )
             for s in self.stages
         )
@@ -102,8 +106,12 @@ def validate(spec: type[SpecT], data: dict[str, Any], text: str, file: str) -> S
     except ValidationError as e:
         first = e.errors()[0]
         loc = tuple(first["loc"])
+        message = _expected(first["msg"], first.get("input"))
+        if loc and loc[-1] == "[key]":  # a table name, not a field, is wrong
+            loc = loc[:-1]
+            message = f"the name {loc[-1]!r} is not a valid key: {message}"
         raise DefinitionError(
-            _expected(first["msg"], first.get("input")),
+            message,
             file=file,
             line=locate(text, loc),
             field=_dotted(loc),
@@ -120,20 +128,94 @@ def load_funnel(path: Path) -> Funnel:
         raise DefinitionError(str(e), file=str(path)) from None
 
 
+StageKey = Annotated[str, StringConstraints(pattern=KEY)]
+ConversionKey = Annotated[str, StringConstraints(pattern=CONVERSION_KEY)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class CoachingSpec(StrictSpec):
+    """One playbook entry. In a file that extends another, every field is optional:
+    the fields given replace the inherited ones, ``more_suggestions`` appends."""
+
+    area: Text | None = None
+    why: str | None = None
+    suggestions: list[Text] | None = Field(default=None, min_length=1)
+    more_suggestions: list[Text] = []
+
+
+class PlaybookSpec(StrictSpec):
+    include_defaults: bool = True
+    conversions: dict[ConversionKey, CoachingSpec] = {}
+    channels: dict[ConversionKey, CoachingSpec] = {}
+    volume: dict[StageKey, CoachingSpec] = {}
+
+
+_TABLES: tuple[tuple[str, Kind], ...] = (
+    ("conversions", "conversion"),
+    ("channels", "channel"),
+    ("volume", "volume"),
+)
+
+
+def load_playbook(path: Path, base: Playbook | None = None) -> Playbook:
+    """A playbook from a TOML file (see ``backplan/defaults/playbook.toml``).
+
+    With ``base`` (the defaults), the file overrides or extends it entry by
+    entry, unless it says ``include_defaults = false``.
+    """
+    data, text = read_toml(path)
+    spec = validate(PlaybookSpec, data, text, str(path))
+    inherit = base if base is not None and spec.include_defaults else Playbook()
+    tables: dict[str, dict[str, Coaching]] = {}
+    for table, kind in _TABLES:
+        merged = dict(getattr(inherit, table))
+        for key, entry in getattr(spec, table).items():
+            merged[key] = _coaching(kind, key, entry, merged.get(key), text, str(path), table)
+        tables[table] = merged
+    return Playbook(tables["conversions"], tables["channels"], tables["volume"])
+
+
+def _coaching(
+    kind: Kind,
+    key: str,
+    entry: CoachingSpec,
+    inherited: Coaching | None,
+    text: str,
+    file: str,
+    table: str,
+) -> Coaching:
+    area = entry.area or (inherited.area if inherited else None)
+    suggestions = entry.suggestions or (list(inherited.suggestions) if inherited else None)
+    for name, value in (("area", area), ("suggestions", suggestions)):
+        if not value:
+            raise DefinitionError(
+                "this field is missing; a new entry needs area and suggestions",
+                file=file,
+                line=locate(text, (table, key)),
+                field=f"{table}.{key}.{name}",
+            )
+    assert area is not None and suggestions is not None
+    why = entry.why if entry.why is not None else (inherited.why if inherited else "")
+    return Coaching(key, kind, area, why, (*suggestions, *entry.more_suggestions))
+
+
 def locate(text: str, loc: Sequence[str | int]) -> int | None:
     """The 1-based line in ``text`` where the TOML field at ``loc`` is (or its table starts).
 
-    ``("stages", 2, "kinds")`` is the ``kinds =`` line of the third ``[[stages]]``.
+    ``("stages", 2, "kinds")`` is the ``kinds =`` line of the third ``[[stages]]``;
+    ``("conversions", "sqls/meetings", "area")`` the ``area =`` line under
+    ``[conversions."sqls/meetings"]``.
     """
     lines = text.splitlines()
     start, end, found = 0, len(lines), None
+    tables: list[str] = []
     parts = list(loc)
     while parts:
         part = parts.pop(0)
         if not isinstance(part, str):
             return found
-        if parts and isinstance(parts[0], int):
-            nth = parts.pop(0)
+        if parts and isinstance(nth := parts[0], int):
+            parts.pop(0)
             headers = [i for i in range(start, end) if lines[i].strip() == f"[[{part}]]"]
             if nth >= len(headers):
                 return found
@@ -141,6 +223,16 @@ def locate(text: str, loc: Sequence[str | int]) -> int | None:
             found = start + 1
             end = next((i for i in range(start + 1, end) if _is_header(lines[i])), end)
             start += 1
+            continue
+        tables.append(part)
+        header = _table_header(lines, tables)
+        if header is not None:
+            found = header + 1
+            if _header_path(lines[header]) == tables:
+                start = header + 1
+                end = next(
+                    (i for i in range(start, len(lines)) if _is_header(lines[i])), len(lines)
+                )
             continue
         key = re.compile(rf"^\s*\"?{re.escape(part)}\"?\s*=")
         hit = next((i for i in range(start, end) if key.match(lines[i])), None)
@@ -152,6 +244,44 @@ def locate(text: str, loc: Sequence[str | int]) -> int | None:
 
 def _is_header(line: str) -> bool:
     return line.lstrip().startswith("[")
+
+
+def _table_header(lines: list[str], tables: list[str]) -> int | None:
+    """The index of the ``[table]`` header for ``tables``, or of the first table under it."""
+    exact = prefixed = None
+    for i, line in enumerate(lines):
+        path = _header_path(line)
+        if path is None or path[: len(tables)] != tables:
+            continue
+        if path == tables:
+            exact = i
+            break
+        prefixed = i if prefixed is None else prefixed
+    return exact if exact is not None else prefixed
+
+
+def _header_path(line: str) -> list[str] | None:
+    """``[conversions."sqls/meetings"]`` → ``["conversions", "sqls/meetings"]``; None otherwise."""
+    text = line.strip()
+    if not text.startswith("[") or text.startswith("[["):
+        return None
+    parts, current, quote = [], "", ""
+    for char in text[1:]:
+        if quote:
+            if char == quote:
+                quote = ""
+            else:
+                current += char
+        elif char in "\"'":
+            quote = char
+        elif char in ".]":
+            parts.append(current.strip())
+            current = ""
+            if char == "]":
+                return parts
+        else:
+            current += char
+    return None
 
 
 def _dotted(loc: Sequence[str | int]) -> str:

@@ -30,10 +30,15 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Folder of the embedded stores.")
     country: str | None = Field(
-        default=None, description="Country code for public holidays (e.g. US, GB, DE); none: Mon–Fri."
+        default=None,
+        description="Country code for public holidays (e.g. US, GB, DE); none: Mon–Fri.",
     )
     subdivision: str | None = Field(default=None, description="State or region for holidays.")
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
+    playbook: Path | None = Field(
+        default=None,
+        description="The organisation's playbook TOML; it overrides and extends the default.",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the app database (users, roster, OKRs, import log); "

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
-from backplan.core.errors import BackplanError
 from backplan.cli.output import error_console
+from backplan.core.errors import BackplanError
 
 
 class BackplanGroup(TyperGroup):
@@ -18,7 +19,9 @@ class BackplanGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except BackplanError as e:
-            error_console.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+            error_console.print(
+                f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=2) from None
 
 

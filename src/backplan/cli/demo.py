@@ -22,15 +22,21 @@ def demo() -> None:
     """Walk through the seed case: 4 SQLs a month, worked backwards for two reps."""
     settings, today = get_settings(), date.today()
     console.rule("Rep B: 1 SQL in 3 meetings (the team's usual rates)")
-    render_plan(build_plan(
-        PlanRequest("4 sqls", SEED_RATES, period="month", working_days=20), settings, today
-    ))
+    render_plan(
+        build_plan(
+            PlanRequest("4 sqls", SEED_RATES, period="month", working_days=20), settings, today
+        )
+    )
     console.rule("Rep A: qualifies well — 5 meetings give 4 SQLs")
-    render_plan(build_plan(
-        PlanRequest("4 sqls", {**SEED_RATES, "sqls/meetings": "4/5"}, period="month", working_days=20),
-        settings,
-        today,
-    ))
+    render_plan(
+        build_plan(
+            PlanRequest(
+                "4 sqls", {**SEED_RATES, "sqls/meetings": "4/5"}, period="month", working_days=20
+            ),
+            settings,
+            today,
+        )
+    )
     console.print(
         "Same objective, different reps: each plan comes from the rep's own rates. "
         "Try your own with [bold]backplan plan --help[/]."

@@ -17,23 +17,33 @@ def funnels(
     """List the shipped funnels, or show one funnel's stages, rates and channels."""
     chosen = [resolve_funnel(name)] if name else [resolve_funnel(n) for n in funnel_names()]
     if as_json:
-        print_json([
-            {
-                "key": f.key,
-                "label": f.label,
-                "focus": f.focus.key,
-                "stages": [
-                    {"key": s.key, "label": s.label, "kinds": list(s.kinds), "focus": s.focus,
-                     "carries_value": s.carries_value, "tracks": list(s.tracks), "minutes": s.minutes}
-                    for s in f.stages
-                ],
-                "conversions": [c.key for c in f.conversions()],
-                "channels": [
-                    {"key": c.key, "kinds": list(c.kinds), "feeds": list(c.feeds)} for c in f.channels
-                ],
-            }
-            for f in chosen
-        ])
+        print_json(
+            [
+                {
+                    "key": f.key,
+                    "label": f.label,
+                    "focus": f.focus.key,
+                    "stages": [
+                        {
+                            "key": s.key,
+                            "label": s.label,
+                            "kinds": list(s.kinds),
+                            "focus": s.focus,
+                            "carries_value": s.carries_value,
+                            "tracks": list(s.tracks),
+                            "minutes": s.minutes,
+                        }
+                        for s in f.stages
+                    ],
+                    "conversions": [c.key for c in f.conversions()],
+                    "channels": [
+                        {"key": c.key, "kinds": list(c.kinds), "feeds": list(c.feeds)}
+                        for c in f.channels
+                    ],
+                }
+                for f in chosen
+            ]
+        )
         return
     for f in chosen:
         table = Table(title=f"{f.key}: {f.label}", title_justify="left", caption=f.description)

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from backplan.cli.output import console, number, print_json
+from backplan.core.errors import InvalidPeriod
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.services.planning import (
     PlannedObjective,
@@ -23,16 +24,27 @@ from backplan.settings import get_settings
 
 
 def _date(text: str) -> date:
-    return datetime.strptime(text, "%Y-%m-%d").date()
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidPeriod(
+            f"cannot read date {text!r}; write it as YYYY-MM-DD, e.g. 2026-11-30"
+        ) from None
 
 
 def plan(
     objective: str = typer.Option(
-        None, "--objective", "-o", help="What to reach: '4 sqls', '6 deals', '$120k' (needs --deal-value)."
+        None,
+        "--objective",
+        "-o",
+        help="What to reach: '4 sqls', '6 deals', '$120k' (needs --deal-value).",
     ),
     rate: list[str] = typer.Option(
-        [], "--rate", "-r", help="A conversion rate TO/FROM=VALUE, e.g. conversations/dials=0.07, "
-        "meetings/conversations=1/7, sqls/meetings=33%. Repeat for each conversion."
+        [],
+        "--rate",
+        "-r",
+        help="A conversion rate TO/FROM=VALUE, e.g. conversations/dials=0.07, "
+        "meetings/conversations=1/7, sqls/meetings=33%. Repeat for each conversion.",
     ),
     funnel: str = typer.Option(
         None, "--funnel", "-f", help="A shipped funnel (outbound, sales-director) or a TOML file."
@@ -49,15 +61,21 @@ def plan(
         None, "--deal-value", "--aov", help="Average deal value, to turn revenue into deals."
     ),
     time_off: list[str] = typer.Option(
-        [], "--time-off", help="A day off (YYYY-MM-DD) or range (YYYY-MM-DD..YYYY-MM-DD); repeatable."
+        [],
+        "--time-off",
+        help="A day off (YYYY-MM-DD) or range (YYYY-MM-DD..YYYY-MM-DD); repeatable.",
     ),
     improvement: float = typer.Option(
-        None, "--improvement", help="Relative improvement for the marginal-gains ranking (0.10 = +10%)."
+        None,
+        "--improvement",
+        help="Relative improvement for the marginal-gains ranking (0.10 = +10%).",
     ),
     file: Path = typer.Option(
         None, "--file", help="A TOML plan file with any of these options; the command line wins."
     ),
-    as_of: str = typer.Option(None, "--as-of", help="Plan as if today were this date (YYYY-MM-DD)."),
+    as_of: str = typer.Option(
+        None, "--as-of", help="Plan as if today were this date (YYYY-MM-DD)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """Work an objective backwards through your rates to the numbers you control each day.
@@ -71,8 +89,17 @@ def plan(
         --rate sqls/meetings=1/3
     """
     request = _request(
-        file, objective, rate, funnel, period, since, until, working_days, deal_value,
-        time_off, improvement,
+        file,
+        objective,
+        rate,
+        funnel,
+        period,
+        since,
+        until,
+        working_days,
+        deal_value,
+        time_off,
+        improvement,
     )
     settings = get_settings()
     if not request.funnel:
@@ -103,7 +130,9 @@ def _request(
     rates.update(parse_rate_option(r) for r in rate)
     chosen = objective or (spec.objective if spec else None)
     if not chosen:
-        raise typer.BadParameter("give --objective, e.g. --objective '4 sqls'", param_hint="--objective")
+        raise typer.BadParameter(
+            "give --objective, e.g. --objective '4 sqls'", param_hint="--objective"
+        )
     return PlanRequest(
         objective=chosen,
         rates=rates,
@@ -114,7 +143,8 @@ def _request(
         working_days=working_days or (spec.working_days if spec else None),
         deal_value=deal_value or (spec.deal_value if spec else None),
         time_off=[*(spec.time_off if spec else []), *_days_off(time_off)],
-        improvement=improvement or (spec.improvement if spec and spec.improvement else None)
+        improvement=improvement
+        or (spec.improvement if spec and spec.improvement else None)
         or DEFAULT_IMPROVEMENT,
     )
 

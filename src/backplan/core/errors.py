@@ -68,6 +68,14 @@ class DefinitionError(BackplanError):
         self.field = field
 
 
+class InvalidCounts(BackplanError):
+    """Counts that cannot be right: negative, fractional, more successes than trials ..."""
+
+
+class UnknownCoaching(BackplanError):
+    """The playbook has no coaching for a conversion, channel or stage."""
+
+
 class StoreBusy(BackplanError):
     """Another process holds the event store's write lock for longer than we can wait."""
 

@@ -8,9 +8,22 @@ TOML in ``backplan/defaults/funnels``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from backplan.core.errors import FunnelError, UnknownStage
+
+
+class Layer(StrEnum):
+    """The layers of the onion a sales leader peels, outside in (case S5)."""
+
+    RESULTS = "results"
+    PIPELINE = "pipeline"
+    MEETINGS = "meetings"
+    ACTIVITY = "activity"
+
+
+ONION = (Layer.RESULTS, Layer.PIPELINE, Layer.MEETINGS, Layer.ACTIVITY)
 
 
 @dataclass(frozen=True)
@@ -21,6 +34,8 @@ class Stage:
     beside it without being counted (meetings held, no-shows). ``focus`` marks
     the controllable daily number a rep plans around; ``carries_value`` marks
     the stage whose events carry deal value (revenue objectives land there).
+    ``layer`` places the stage in the onion (activity, meetings, pipeline,
+    results); when not given, the funnel infers it from the stage's position.
     ``unit`` and ``plural`` name one and several units in sentences ("1 SQL",
     "12 SQLs"); ``bounded`` says the rate into this stage from the one above is a true
     conversion, so it cannot exceed 1. ``minutes`` is the effort one unit
@@ -37,6 +52,7 @@ class Stage:
     tracks: tuple[str, ...] = ()
     bounded: bool = True
     minutes: float = 0.0
+    layer: Layer | None = None
 
     def __post_init__(self) -> None:
         if not self.plural:
@@ -114,6 +130,26 @@ class Funnel:
         for channel in self.channels:
             for fed in channel.feeds:
                 self.stage(fed)
+        object.__setattr__(self, "stages", tuple(self._with_layers()))
+
+    def _with_layers(self) -> Iterator[Stage]:
+        """Stages with a layer each: as declared, else activity up to the focus,
+        meetings just below it, results at the value stage (or the last), pipeline between."""
+        focus = self.index(self.focus.key)
+        last = next((i for i, s in enumerate(self.stages) if s.carries_value), len(self.stages) - 1)
+        for i, stage in enumerate(self.stages):
+            if stage.layer is not None:
+                yield stage
+                continue
+            if i <= focus:
+                layer = Layer.ACTIVITY
+            elif i == focus + 1 and i < last:
+                layer = Layer.MEETINGS
+            elif i >= last:
+                layer = Layer.RESULTS
+            else:
+                layer = Layer.PIPELINE
+            yield replace(stage, layer=layer)
 
     def __iter__(self) -> Iterator[Stage]:
         return iter(self.stages)

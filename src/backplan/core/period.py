@@ -14,7 +14,7 @@ from backplan.core.errors import InvalidPeriod, NoWorkingDays
 class Period:
     """Inclusive dates ``start``..``end``, with a label for people.
 
-    >>> Period.parse("2026-Q4")
+    >>> Period.parse("quarter", today=date(2026, 11, 23))
     Period(start=datetime.date(2026, 10, 1), end=datetime.date(2026, 12, 31), label='2026-Q4')
     """
 

@@ -144,7 +144,7 @@ def plan_backwards(
     >>> f = funnel("outbound")
     >>> rates = {k: Rate.parse(v) for k, v in {"conversations/dials": "0.07",
     ...          "meetings/conversations": "1/7", "sqls/meetings": "1/3"}.items()}
-    >>> p = plan_backwards(Objective("sqls", 4, Period.parse("2026-10", None)), f, rates,
+    >>> p = plan_backwards(Objective("sqls", 4, Period.month(2026, 10)), f, rates,
     ...                    FixedWorkingDays(20))
     >>> [(t.key, t.per_period, t.per_working_day) for t in p.stages]
     [('dials', 1200, 60.0), ('conversations', 84, 4.2), ('meetings', 12, 0.6), ('sqls', 4, 0.2)]
@@ -163,17 +163,26 @@ def plan_backwards(
     working_days = calendar.working_days_in(objective.period)
     weeks = working_days / calendar.days_per_week
     stages = tuple(
-        StageTarget(
-            stage=conversion_stage,
-            per_period=needed[conversion_stage.key],
-            per_week=round(needed[conversion_stage.key] / weeks, 1),
-            per_working_day=round(needed[conversion_stage.key] / working_days, 1),
-            low=bounds.get(conversion_stage.key, (None, None))[0],
-            high=bounds.get(conversion_stage.key, (None, None))[1],
-        )
-        for conversion_stage in funnel.stages[: funnel.index(objective.stage) + 1]
+        _target(stage, needed[stage.key], working_days, weeks, bounds.get(stage.key))
+        for stage in funnel.stages[: funnel.index(objective.stage) + 1]
     )
-    return Plan(objective, funnel, stages, tuple(steps), working_days, calendar.days_per_week, level)
+    return Plan(
+        objective, funnel, stages, tuple(steps), working_days, calendar.days_per_week, level
+    )
+
+
+def _target(
+    stage: Stage, units: int, working_days: int, weeks: float, bounds: tuple[int, int] | None
+) -> StageTarget:
+    low, high = (None, None) if bounds is None else (min(bounds[0], units), max(bounds[1], units))
+    return StageTarget(
+        stage=stage,
+        per_period=units,
+        per_week=round(units / weeks, 1),
+        per_working_day=round(units / working_days, 1),
+        low=low,
+        high=high,
+    )
 
 
 def run_forward(
@@ -262,8 +271,13 @@ def rate_for(conversion: Conversion, rates: Rates) -> Rate:
 
 
 def whole_units(exact: Fraction) -> int:
-    """Round up to whole units, ignoring float dust from rates read off data."""
-    return math.ceil(exact - max(Fraction(1), exact) * Fraction(1, 10**9))
+    """Round up to whole units, ignoring float dust from rates read off data.
+
+    A rate of 1/3 stored as 0.3333333333333333 turns 4 SQLs into
+    12.000000000000000012 meetings; a relative tolerance far below one unit
+    keeps that at 12.
+    """
+    return math.ceil(exact * (1 - Fraction(1, 10**12)))
 
 
 def _intervals(
@@ -301,4 +315,3 @@ def _count(x: int | Fraction) -> str:
 
 def _decimal(x: Fraction, places: int = 4) -> str:
     return f"{float(x):,.{places}f}".rstrip("0").rstrip(".")
-

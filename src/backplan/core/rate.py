@@ -44,12 +44,15 @@ class Rate:
             )
         if (self.low is None) != (self.high is None):
             raise InvalidRate("give both ends of a rate's interval, or neither")
-        if self.low is not None and self.high is not None:
-            if not 0 < self.low <= float(self.value) <= self.high:
-                raise InvalidRate(
-                    f"interval {self.low:g}–{self.high:g} must be above 0 and contain "
-                    f"the rate {float(self.value):g}"
-                )
+        if (
+            self.low is not None
+            and self.high is not None
+            and not 0 < self.low <= float(self.value) <= self.high
+        ):
+            raise InvalidRate(
+                f"interval {self.low:g}–{self.high:g} must be above 0 and contain "
+                f"the rate {float(self.value):g}"
+            )
         if not 0 < self.level < 1:
             raise InvalidRate(f"interval level {self.level} must be between 0 and 1, e.g. 0.8")
 

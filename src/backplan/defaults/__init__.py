@@ -1,4 +1,4 @@
-"""Definitions shipped with backplan: the default funnels (and, later, playbooks)."""
+"""Definitions shipped with backplan: the default funnels and the default playbook."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from backplan.core.errors import UnknownFunnel
 from backplan.core.funnel import Funnel
-from backplan.definitions import load_funnel
+from backplan.core.playbook import Playbook
+from backplan.definitions import load_funnel, load_playbook
 
 DEFAULT_FUNNEL = "outbound"
 
@@ -32,3 +33,20 @@ def funnel(name: str = DEFAULT_FUNNEL) -> Funnel:
             "or give the path to your own TOML file"
         )
     return load_funnel(path)
+
+
+def _playbook_path() -> Path:
+    return Path(str(files("backplan.defaults") / "playbook.toml"))
+
+
+@cache
+def default_playbook() -> Playbook:
+    """The playbook shipped with backplan (``backplan/defaults/playbook.toml``)."""
+    return load_playbook(_playbook_path())
+
+
+def playbook(path: Path | str | None = None) -> Playbook:
+    """The default playbook, overridden and extended by an organisation's TOML file at ``path``."""
+    if path is None:
+        return default_playbook()
+    return load_playbook(Path(path), base=default_playbook())

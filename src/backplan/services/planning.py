@@ -104,7 +104,9 @@ def parse_rate_option(text: str) -> tuple[str, str]:
     """``conversations/dials=0.07`` as a (conversion, value) pair."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip() or not value.strip():
-        raise InvalidRate(f"cannot read --rate {text!r}; write TO/FROM=VALUE, e.g. conversations/dials=0.07")
+        raise InvalidRate(
+            f"cannot read --rate {text!r}; write TO/FROM=VALUE, e.g. conversations/dials=0.07"
+        )
     return key.strip(), value.strip()
 
 
@@ -130,9 +132,7 @@ def build_plan(
     all_rates = {**(rates or {}), **parse_rates(request.rates, funnel)}
     calendar = calendar_for(request, period, settings)
     plan = plan_backwards(objective, funnel, all_rates, calendar, level=request.level)
-    gains = marginal_gains(
-        objective, funnel, all_rates, calendar, improvement=request.improvement
-    )
+    gains = marginal_gains(objective, funnel, all_rates, calendar, improvement=request.improvement)
     return PlannedObjective(plan, gains, calendar, request.improvement)
 
 

@@ -1,0 +1,16 @@
+"""Named warnings for statistical caveats.
+
+An estimate that rests on little data is still returned, with its interval,
+but never silently: it comes with a :class:`SmallSampleWarning`, which
+callers can filter, log or turn into an error like any other warning.
+"""
+
+from __future__ import annotations
+
+
+class BackplanWarning(UserWarning):
+    """Base class of backplan's warnings."""
+
+
+class SmallSampleWarning(BackplanWarning):
+    """An estimate rests on few prospects or trials; read it with its interval."""
