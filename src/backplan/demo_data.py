@@ -55,16 +55,92 @@ MONTH_WEIGHT = (0.9, 1.0, 1.15, 1.0, 1.0, 1.1, 0.85, 0.65, 1.05, 1.05, 1.05, 0.7
 WEEKDAY_WEIGHT = (1.05, 1.05, 1.0, 1.0, 0.85)
 DEAL_SIZE = 12_000.0
 PROSPECTS_PER_CHUNK = 150_000
-TEAM_NAMES = ("North", "South", "East", "West", "Central", "Enterprise", "Mid-Market", "SMB",
-              "Nordics", "DACH", "Benelux", "Iberia")
-FIRST_NAMES = ("Ana", "Ben", "Chloé", "David", "Elif", "Farah", "Giulia", "Hugo", "Ines", "Jonas",
-               "Kofi", "Lena", "Marta", "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tariq",
-               "Uma", "Victor", "Wen", "Yara", "Zoe", "Amir", "Bea", "Carlos", "Dana", "Emil")
-LAST_NAMES = ("Silva", "Novak", "Okafor", "Berg", "Rossi", "Kim", "Haddad", "Moreau", "Jensen",
-              "Garcia", "Tanaka", "Müller", "Costa", "Nowak", "Ivanova", "Dubois", "Ahmed",
-              "Larsen", "Schmidt", "Reyes", "Lindqvist", "Mensah", "Petrov", "Nakamura", "Fischer")
-EVENT_KINDS = ("dial", "email", "social", "connect", "meeting_booked", "meeting_held", "no_show",
-               "sql", "opp", "won", "lost")
+TEAM_NAMES = (
+    "North",
+    "South",
+    "East",
+    "West",
+    "Central",
+    "Enterprise",
+    "Mid-Market",
+    "SMB",
+    "Nordics",
+    "DACH",
+    "Benelux",
+    "Iberia",
+)
+FIRST_NAMES = (
+    "Ana",
+    "Ben",
+    "Chloé",
+    "David",
+    "Elif",
+    "Farah",
+    "Giulia",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kofi",
+    "Lena",
+    "Marta",
+    "Noah",
+    "Olga",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Yara",
+    "Zoe",
+    "Amir",
+    "Bea",
+    "Carlos",
+    "Dana",
+    "Emil",
+)
+LAST_NAMES = (
+    "Silva",
+    "Novak",
+    "Okafor",
+    "Berg",
+    "Rossi",
+    "Kim",
+    "Haddad",
+    "Moreau",
+    "Jensen",
+    "Garcia",
+    "Tanaka",
+    "Müller",
+    "Costa",
+    "Nowak",
+    "Ivanova",
+    "Dubois",
+    "Ahmed",
+    "Larsen",
+    "Schmidt",
+    "Reyes",
+    "Lindqvist",
+    "Mensah",
+    "Petrov",
+    "Nakamura",
+    "Fischer",
+)
+EVENT_KINDS = (
+    "dial",
+    "email",
+    "social",
+    "connect",
+    "meeting_booked",
+    "meeting_held",
+    "no_show",
+    "sql",
+    "opp",
+    "won",
+    "lost",
+)
 K = {k: i for i, k in enumerate(EVENT_KINDS)}
 
 
@@ -186,8 +262,11 @@ def demo_roster(reps: int, *, seed: int, first_day: date, last_day: date) -> lis
         raise ValueError("a demo organisation needs at least one rep")
     rng = np.random.default_rng([seed, 1])
     team_count = max(1, -(-reps // 6))
-    teams = [TEAM_NAMES[i % len(TEAM_NAMES)] + (f" {i // len(TEAM_NAMES) + 1}" if i >= len(TEAM_NAMES) else "")
-             for i in range(team_count)]
+    teams = [
+        TEAM_NAMES[i % len(TEAM_NAMES)]
+        + (f" {i // len(TEAM_NAMES) + 1}" if i >= len(TEAM_NAMES) else "")
+        for i in range(team_count)
+    ]
     regions = ("Americas", "EMEA", "APAC")
     names = _unique_names(rng, reps + team_count)
     managers = names[reps:]
@@ -202,33 +281,38 @@ def demo_roster(reps: int, *, seed: int, first_day: date, last_day: date) -> lis
         name = names[i]
         key = name.lower().replace(" ", ".").replace("é", "e").replace("ü", "u")
 
-        def draw(rate: str, concentration: float) -> float:
-            m = float(team_means[rate][t])
+        def draw(rate: str, concentration: float, team: int = t) -> float:
+            m = float(team_means[rate][team])
             return float(rng.beta(m * concentration, (1 - m) * concentration))
 
         new_hire = rng.random() < 0.12
-        start = first_day + timedelta(days=int(rng.integers(30, max(31, window // 2)))) if new_hire \
+        start = (
+            first_day + timedelta(days=int(rng.integers(30, max(31, window // 2))))
+            if new_hire
             else first_day - timedelta(days=int(rng.integers(120, 1500)))
+        )
         mix = rng.dirichlet(np.array(CHANNEL_MIX) * 20)
-        out.append(DemoRep(
-            key=key,
-            name=name,
-            email=f"{key}@demo.example",
-            team=teams[t],
-            manager=managers[t],
-            region=regions[t % len(regions)],
-            start_date=start,
-            connect_rate=draw("connect", 120),
-            meeting_rate=draw("meeting", 40),
-            sql_rate=draw("sql", 30),
-            win_rate=draw("won", 30),
-            no_show_rate=float(rng.beta(NO_SHOW * 30, (1 - NO_SHOW) * 30)),
-            channel_mix=(float(mix[0]), float(mix[1]), float(mix[2])),
-            persistence=int(rng.integers(6, MAX_ATTEMPTS + 1)),
-            activity=float(rng.lognormal(0, 0.25)),
-            deal_size=float(rng.lognormal(0, 0.3)),
-            time_off=_time_off(rng, max(start, first_day), last_day),
-        ))
+        out.append(
+            DemoRep(
+                key=key,
+                name=name,
+                email=f"{key}@demo.example",
+                team=teams[t],
+                manager=managers[t],
+                region=regions[t % len(regions)],
+                start_date=start,
+                connect_rate=draw("connect", 120),
+                meeting_rate=draw("meeting", 40),
+                sql_rate=draw("sql", 30),
+                win_rate=draw("won", 30),
+                no_show_rate=float(rng.beta(NO_SHOW * 30, (1 - NO_SHOW) * 30)),
+                channel_mix=(float(mix[0]), float(mix[1]), float(mix[2])),
+                persistence=int(rng.integers(6, MAX_ATTEMPTS + 1)),
+                activity=float(rng.lognormal(0, 0.25)),
+                deal_size=float(rng.lognormal(0, 0.3)),
+                time_off=_time_off(rng, max(start, first_day), last_day),
+            )
+        )
     return out
 
 
@@ -285,7 +369,7 @@ class _Generator:
         for i, w in enumerate(work):
             self.work[i, : len(w)] = w
         season = np.array(MONTH_WEIGHT)[months - 1] * np.where(
-            weekday < 5, np.array(WEEKDAY_WEIGHT + (0.0, 0.0))[weekday], 0.0
+            weekday < 5, np.array((*WEEKDAY_WEIGHT, 0.0, 0.0))[weekday], 0.0
         )
         # Where each rep's prospects start: cumulative weights over their working days.
         self.start_cdf = np.zeros((reps, width))
@@ -293,7 +377,7 @@ class _Generator:
             if len(w):
                 c = np.cumsum(season[w])
                 self.start_cdf[i, : len(w)] = c / c[-1]
-                self.start_cdf[i, len(w):] = 1.0
+                self.start_cdf[i, len(w) :] = 1.0
         # One increasing array: rep r's cumulative weights shifted by r, so one searchsorted
         # finds every prospect's start day within its own rep's days.
         self.start_flat = (self.start_cdf + np.arange(reps)[:, None]).ravel()
@@ -305,7 +389,9 @@ class _Generator:
         shape_mean = np.array([ATTEMPT_SHAPE[: r.persistence].mean() for r in roster])
         source_mean = float(np.dot(SOURCE_SHARE, SOURCE_RESPONSE))
         # Answers per attempt = conversations/dials x share of dials, spread by ATTEMPT_SHAPE.
-        base = np.array([r.connect_rate * r.channel_mix[0] for r in roster]) / shape_mean / source_mean
+        base = (
+            np.array([r.connect_rate * r.channel_mix[0] for r in roster]) / shape_mean / source_mean
+        )
         self.hazard = np.minimum(base[:, None] * ATTEMPT_SHAPE[None, :], 0.9)
         self.rates = {
             name: np.array([getattr(r, f"{name}_rate") for r in roster])
@@ -333,14 +419,20 @@ class _Generator:
             next_id += batch.num_rows
             yield batch
 
-    def _chunk(self, rng: np.random.Generator, chunk: int, quota: int, first_id: int) -> pa.RecordBatch:
+    def _chunk(
+        self, rng: np.random.Generator, chunk: int, quota: int, first_id: int
+    ) -> pa.RecordBatch:
         assert self.rep_share is not None
         # About 7 events a prospect: draw a few more prospects than the quota needs.
         n = min(PROSPECTS_PER_CHUNK, max(1000, int(quota / 7 * 1.2)))
-        rep = np.searchsorted(self.rep_share, rng.random(n), side="right").clip(0, len(self.roster) - 1)
+        rep = np.searchsorted(self.rep_share, rng.random(n), side="right").clip(
+            0, len(self.roster) - 1
+        )
         width = self.start_cdf.shape[1]
         start = np.searchsorted(self.start_flat, rep + rng.random(n), side="right") - rep * width
-        source = np.searchsorted(np.cumsum(SOURCE_SHARE), rng.random(n), side="right").clip(0, len(SOURCES) - 1)
+        source = np.searchsorted(np.cumsum(SOURCE_SHARE), rng.random(n), side="right").clip(
+            0, len(SOURCES) - 1
+        )
         persistence = (self.persistence[rep] + rng.integers(-1, 2, n)).clip(3, MAX_ATTEMPTS)
         hazard = self.hazard[rep] * np.array(SOURCE_RESPONSE)[source][:, None]
         hit = rng.random((n, MAX_ATTEMPTS)) < hazard
@@ -360,7 +452,9 @@ class _Generator:
         a_day = start[prospect] + offset
         channel = (self.mix_cdf[a_rep] < rng.random(len(prospect))[:, None]).sum(axis=1).clip(0, 2)
         a_secs = _work_seconds(rng, len(prospect))
-        parts = [(prospect, a_rep, a_day, a_secs, channel, np.full(len(prospect), np.nan), number)]
+        parts: list[tuple[np.ndarray, ...]] = [
+            (prospect, a_rep, a_day, a_secs, channel, np.full(len(prospect), np.nan), number)
+        ]
 
         # The answer: a conversation right after the attempt that got it.
         last = group_start + attempts - 1
@@ -391,16 +485,26 @@ class _Generator:
         o_secs = s_secs[opp] + rng.integers(600, 7200, len(o))
         parts.append(_part(o, rep, o_day, o_secs, K["opp"], 104))
         won = rng.random(len(o)) < self.rates["win"][rep[o]]
-        close_day = o_day + np.maximum(1, np.round(rng.lognormal(np.log(25), 0.5, len(o)))).astype(np.int64)
+        close_day = o_day + np.maximum(1, np.round(rng.lognormal(np.log(25), 0.5, len(o)))).astype(
+            np.int64
+        )
         close_secs = _work_seconds(rng, len(o))
-        amount = np.round(rng.lognormal(np.log(DEAL_SIZE) - 0.4, 0.9, len(o)) * self.deal_size[rep[o]], -1)
-        parts.append(_part(o[won], rep, close_day[won], close_secs[won], K["won"], 105, amount[won]))
-        parts.append(_part(o[~won], rep, close_day[~won], close_secs[~won], K["lost"], 105, amount[~won]))
+        amount = np.round(
+            rng.lognormal(np.log(DEAL_SIZE) - 0.4, 0.9, len(o)) * self.deal_size[rep[o]], -1
+        )
+        parts.append(
+            _part(o[won], rep, close_day[won], close_secs[won], K["won"], 105, amount[won])
+        )
+        parts.append(
+            _part(o[~won], rep, close_day[~won], close_secs[~won], K["lost"], 105, amount[~won])
+        )
 
         p, rp, day, secs, kind, amt, order = (np.concatenate(x) for x in zip(*parts, strict=True))
         # Days past the rep's last working day have not happened yet.
         inside = day < self.work_len[rp]
-        p, rp, day, secs, kind, amt, order = (x[inside] for x in (p, rp, day, secs, kind, amt, order))
+        p, rp, day, secs, kind, amt, order = (
+            x[inside] for x in (p, rp, day, secs, kind, amt, order)
+        )
         sort = np.lexsort((order, day, p))
         p, rp, day, secs, kind, amt = (x[sort] for x in (p, rp, day, secs, kind, amt))
         if len(p) > quota:
@@ -428,7 +532,12 @@ class _Generator:
 
 
 def _part(
-    who: np.ndarray, rep: np.ndarray, day: np.ndarray, secs: np.ndarray, kind: int, order: int,
+    who: np.ndarray,
+    rep: np.ndarray,
+    day: np.ndarray,
+    secs: np.ndarray,
+    kind: int,
+    order: int,
     amount: np.ndarray | None = None,
 ) -> tuple[np.ndarray, ...]:
     n = len(who)

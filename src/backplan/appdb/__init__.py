@@ -31,6 +31,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+MAX_ENGINES = 8
+"""Engines kept open at once (one per database URL); the least recently used is closed."""
 
 
 def alembic_config() -> Config:
@@ -44,9 +46,12 @@ def engine(settings: Settings) -> Engine:
     """The engine for the app database, migrated to the newest schema on first use."""
     url = settings.app_database_url
     with _lock:
-        found = _engines.get(url)
+        found = _engines.pop(url, None)
         if found is None:
-            found = _engines[url] = _open(url)
+            found = _open(url)
+        _engines[url] = found  # most recently used last
+        while len(_engines) > MAX_ENGINES:
+            _engines.pop(next(iter(_engines))).dispose()
         return found
 
 

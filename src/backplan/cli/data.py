@@ -28,7 +28,9 @@ PHASES = {
 def import_(
     file: Path = typer.Argument(..., help="The export: .csv (any delimiter), .xlsx or .parquet."),
     mapping: str = typer.Option(
-        ..., "--mapping", "-m",
+        ...,
+        "--mapping",
+        "-m",
         help="How the file's columns become events: events, opportunities, salesforce-tasks, "
         "salesforce-opportunities, hubspot-calls, hubspot-meetings, hubspot-deals, "
         "pipedrive-activities, pipedrive-deals, or the path to your own mapping TOML.",
@@ -37,9 +39,13 @@ def import_(
         False, "--allow-rejects", help="Add the good rows even if some rows are rejected."
     ),
     add_reps: bool = typer.Option(
-        False, "--add-reps", help="Add reps the roster does not know instead of rejecting their rows."
+        False,
+        "--add-reps",
+        help="Add reps the roster does not know instead of rejecting their rows.",
     ),
-    sheet: str = typer.Option(None, "--sheet", help="The sheet of an .xlsx file (default: the first)."),
+    sheet: str = typer.Option(
+        None, "--sheet", help="The sheet of an .xlsx file (default: the first)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ) -> None:
     """Import a CRM export into the event store.
@@ -52,16 +58,17 @@ def import_(
         backplan import sales_pipeline.csv --mapping opportunities
     """
     settings = get_settings()
-    request = ImportRequest(file, mapping, allow_rejects=allow_rejects, add_reps=add_reps, sheet=sheet)
+    request = ImportRequest(
+        file, mapping, allow_rejects=allow_rejects, add_reps=add_reps, sheet=sheet
+    )
     try:
-        if as_json:
-            summary = import_file(settings, request)
-        else:
-            summary = _with_progress(settings, request)
+        summary = import_file(settings, request) if as_json else _with_progress(settings, request)
     except MissingColumns as e:
         error_console.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
         if e.hint:
-            error_console.print("\nA mapping to start from (save it as my-mapping.toml and edit it):\n")
+            error_console.print(
+                "\nA mapping to start from (save it as my-mapping.toml and edit it):\n"
+            )
             error_console.print(e.hint, markup=False, highlight=False)
         raise typer.Exit(code=2) from None
     if as_json:
@@ -95,21 +102,27 @@ def _with_progress(settings: Settings, request: ImportRequest) -> ImportSummary:
 
 
 def render_summary(summary: ImportSummary) -> None:
-    table = Table(title=f"Import of {Path(summary.file).name} ({summary.mapping})", title_justify="left")
+    table = Table(
+        title=f"Import of {Path(summary.file).name} ({summary.mapping})", title_justify="left"
+    )
     table.add_column("")
     table.add_column("", justify="right")
     table.add_row("rows read", number(summary.read))
     table.add_row("events in the file", number(summary.events))
     table.add_row("[green]added[/]", number(summary.added))
     table.add_row("already stored (duplicates)", number(summary.duplicates))
-    table.add_row("[red]rejected rows[/]" if summary.rejected else "rejected rows", number(summary.rejected))
+    table.add_row(
+        "[red]rejected rows[/]" if summary.rejected else "rejected rows", number(summary.rejected)
+    )
     if summary.skipped:
         table.add_row("skipped rows (no event yet)", number(summary.skipped))
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("events in the store", number(summary.store_events))
     console.print(table)
     if summary.reps_added:
-        shown = ", ".join(summary.reps_added[:10]) + (" ..." if len(summary.reps_added) > 10 else "")
+        shown = ", ".join(summary.reps_added[:10]) + (
+            " ..." if len(summary.reps_added) > 10 else ""
+        )
         console.print(f"Added {len(summary.reps_added)} reps to the roster (it was empty): {shown}")
     if summary.encoding and summary.encoding != "utf-8":
         console.print(f"The file was read as {summary.encoding} (it is not UTF-8).")
@@ -127,7 +140,9 @@ def render_summary(summary: ImportSummary) -> None:
 
 def roster(
     file: Path = typer.Argument(..., help="A roster: .csv, .xlsx or .parquet with a row per rep."),
-    sheet: str = typer.Option(None, "--sheet", help="The sheet of an .xlsx file (default: the first)."),
+    sheet: str = typer.Option(
+        None, "--sheet", help="The sheet of an .xlsx file (default: the first)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Load the roster: reps, their teams, managers and regions.
@@ -151,30 +166,45 @@ def roster(
 def demo_data(
     reps: int = typer.Option(24, "--reps", min=1, help="How many reps."),
     events: int = typer.Option(200_000, "--events", min=0, help="How many events in all."),
-    seed: int = typer.Option(7, "--seed", help="The random seed: the same seed, the same organisation."),
-    end: str = typer.Option(None, "--end", help="The last day with events (YYYY-MM-DD; default yesterday)."),
+    seed: int = typer.Option(
+        7, "--seed", help="The random seed: the same seed, the same organisation."
+    ),
+    end: str = typer.Option(
+        None, "--end", help="The last day with events (YYYY-MM-DD; default yesterday)."
+    ),
     days: int = typer.Option(365, "--days", min=30, help="How many days of history."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Create a demo organisation: teams, reps with their own rates, and a year of their events.
 
-        backplan demo-data --reps 24 --events 200000 --seed 7
+    backplan demo-data --reps 24 --events 200000 --seed 7
     """
     from backplan.demo_data import generate_demo
 
     settings = get_settings()
     last = datetime.strptime(end, "%Y-%m-%d").date() if end else None
     if as_json:
-        summary = generate_demo(settings.home, reps=reps, events=events, seed=seed, end=last, days=days)
+        summary = generate_demo(
+            settings.home, reps=reps, events=events, seed=seed, end=last, days=days
+        )
         print_json(summary.to_dict())
         return
     with Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), TaskProgressColumn(),
-        TimeElapsedColumn(), console=error_console, transient=True,
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=error_console,
+        transient=True,
     ) as bar:
         task = bar.add_task("Generating events", total=max(events, 1))
         summary = generate_demo(
-            settings.home, reps=reps, events=events, seed=seed, end=last, days=days,
+            settings.home,
+            reps=reps,
+            events=events,
+            seed=seed,
+            end=last,
+            days=days,
             progress=lambda done, _total: bar.update(task, completed=done),
         )
     console.print(
@@ -195,12 +225,32 @@ def imports(
         print_json(log)
         return
     table = Table(title="Imports, newest first", title_justify="left")
-    for column in ("id", "started", "file", "mapping", "status", "read", "added", "dupl.", "rejected"):
-        table.add_column(column, justify="right" if column in {"id", "read", "added", "dupl.", "rejected"} else "left")
+    for column in (
+        "id",
+        "started",
+        "file",
+        "mapping",
+        "status",
+        "read",
+        "added",
+        "dupl.",
+        "rejected",
+    ):
+        table.add_column(
+            column,
+            justify="right" if column in {"id", "read", "added", "dupl.", "rejected"} else "left",
+        )
     for r in log:
         table.add_row(
-            str(r["id"]), (r["started_at"] or "")[:19], Path(r["file"]).name, r["mapping"], r["status"],
-            number(r["read"]), number(r["added"]), number(r["duplicates"]), number(r["rejected"]),
+            str(r["id"]),
+            (r["started_at"] or "")[:19],
+            Path(r["file"]).name,
+            r["mapping"],
+            r["status"],
+            number(r["read"]),
+            number(r["added"]),
+            number(r["duplicates"]),
+            number(r["rejected"]),
         )
     console.print(table)
 
@@ -211,11 +261,18 @@ def mappings(
     """The shipped mappings and the columns each one reads."""
     shipped = [load_mapping(n) for n in mapping_names()]
     if as_json:
-        print_json([
-            {"name": m.name, "label": m.label, "columns": {k: list(v) for k, v in m.columns.items()},
-             "dates": {k: list(v) for k, v in m.dates.items()}, "optional": sorted(m.optional)}
-            for m in shipped
-        ])
+        print_json(
+            [
+                {
+                    "name": m.name,
+                    "label": m.label,
+                    "columns": {k: list(v) for k, v in m.columns.items()},
+                    "dates": {k: list(v) for k, v in m.dates.items()},
+                    "optional": sorted(m.optional),
+                }
+                for m in shipped
+            ]
+        )
         return
     table = Table(title="Mappings (backplan import FILE --mapping NAME)", title_justify="left")
     table.add_column("name")
@@ -232,8 +289,11 @@ def compact(
 ) -> None:
     """Merge the event store's many small import files into a few large ones (atomic)."""
     result = EventStore(get_settings().home).compact(min_files=2)
-    data = {"files_before": result.files_before, "files_after": result.files_after,
-            "events": result.events}
+    data = {
+        "files_before": result.files_before,
+        "files_after": result.files_after,
+        "events": result.events,
+    }
     if as_json:
         print_json(data)
         return

@@ -220,14 +220,19 @@ class _Run:
         kept = "SELECT * FROM evf" + (
             " WHERE __row NOT IN (SELECT __row FROM conflicts)" if conflicts else ""
         )
-        columns = "event_id, rep, \"at\", kind, prospect, amount, source"
-        counts = self.con.execute(f"SELECT count(*), count(DISTINCT event_id) FROM ({kept})").fetchone()
+        columns = 'event_id, rep, "at", kind, prospect, amount, source'
+        counts = self.con.execute(
+            f"SELECT count(*), count(DISTINCT event_id) FROM ({kept})"
+        ).fetchone()
         produced, unique = (int(counts[0]), int(counts[1])) if counts else (0, 0)
         chosen = (
-            f"SELECT {columns} FROM ({kept})" if produced == unique else
-            f"SELECT DISTINCT ON (event_id) {columns} FROM ({kept}) ORDER BY event_id, __row"
+            f"SELECT {columns} FROM ({kept})"
+            if produced == unique
+            else f"SELECT DISTINCT ON (event_id) {columns} FROM ({kept}) ORDER BY event_id, __row"
         )
-        self._run(f"COPY ({chosen}) TO {literal(staged / 'part-0.parquet')} (FORMAT parquet)", "writing")
+        self._run(
+            f"COPY ({chosen}) TO {literal(staged / 'part-0.parquet')} (FORMAT parquet)", "writing"
+        )
         outcome.events = produced
         outcome.duplicates = produced - unique
         outcome.rejected = self._write_rejects(exprs, malformed, conflicts, outcome)
@@ -241,8 +246,13 @@ class _Run:
 
     def _malformed(self) -> pa.Table:
         """CSV lines DuckDB could not split into the header's fields, one per line."""
-        empty = pa.table({"line": pa.array([], pa.int64()), "error": pa.array([], pa.string()),
-                          "text": pa.array([], pa.string())})
+        empty = pa.table(
+            {
+                "line": pa.array([], pa.int64()),
+                "error": pa.array([], pa.string()),
+                "text": pa.array([], pa.string()),
+            }
+        )
         if self.source.format != "csv":
             return empty
         try:
@@ -506,7 +516,10 @@ class _Expressions:
         else:
             step2.append(f"{self._kinds_case(key, outcome)} AS __kinds")
         if self.run.rules.aliases:
-            step2 += ["coalesce(ra.rep, p.__rep_text) AS __rep", "ra.rep IS NOT NULL AS __rep_known"]
+            step2 += [
+                "coalesce(ra.rep, p.__rep_text) AS __rep",
+                "ra.rep IS NOT NULL AS __rep_known",
+            ]
             join = " LEFT JOIN roster_alias ra ON ra.alias = lower(p.__rep_text)"
         else:
             step2 += ["p.__rep_text AS __rep", "false AS __rep_known"]
@@ -553,27 +566,49 @@ class _Expressions:
             return " / ".join(r.columns.get(name) or r.dates.get(name) or (name,))
 
         if "id" in r.columns:
-            checks.append(_Check("missing_value", columns("id"), "__id IS NULL", "NULL",
-                                 "an id in every row"))
-        checks.append(_Check("missing_value", columns("rep"), "__rep_text IS NULL", "NULL",
-                             "the rep's name, email or key"))
+            checks.append(
+                _Check("missing_value", columns("id"), "__id IS NULL", "NULL", "an id in every row")
+            )
+        checks.append(
+            _Check(
+                "missing_value",
+                columns("rep"),
+                "__rep_text IS NULL",
+                "NULL",
+                "the rep's name, email or key",
+            )
+        )
         for name in TEXT_FIELDS:
             if name in r.columns:
                 value = "__rep_text" if name == "rep" else f"__{name}"
-                checks.append(_Check(
-                    "value_too_long", columns(name), f"length({value}) > {MAX_VALUE_CHARS}",
-                    f"left({value}, 100) || '…'", f"at most {MAX_VALUE_CHARS} characters",
-                ))
+                checks.append(
+                    _Check(
+                        "value_too_long",
+                        columns(name),
+                        f"length({value}) > {MAX_VALUE_CHARS}",
+                        f"left({value}, 100) || '…'",
+                        f"at most {MAX_VALUE_CHARS} characters",
+                    )
+                )
         if m.needs_kind_column() and m.default is None:
-            checks.append(_Check("missing_value", columns("kind"), "__kind_text IS NULL", "NULL",
-                                 "a value in every row"))
+            checks.append(
+                _Check(
+                    "missing_value",
+                    columns("kind"),
+                    "__kind_text IS NULL",
+                    "NULL",
+                    "a value in every row",
+                )
+            )
         if m.direct:
             expected = "an event kind: " + ", ".join(m.kinds)
         else:
             keys = [rule.key for rule in m.rules]
             expected = "one of: " + ", ".join(keys) + " (the mapping's [kinds])"
-        value = "__kind_text" if "outcome" not in r.columns else (
-            f"__kind_text || coalesce('{OUTCOME_SEPARATOR}' || __outcome_text, '')"
+        value = (
+            "__kind_text"
+            if "outcome" not in r.columns
+            else (f"__kind_text || coalesce('{OUTCOME_SEPARATOR}' || __outcome_text, '')")
         )
         unknown = "__kind IS NULL" if self.typed else "__kinds IS NULL"
         checks.append(_Check("unknown_kind", columns("kind"), unknown, value, expected))
@@ -581,31 +616,65 @@ class _Expressions:
         for date in m.used_dates():
             needed = self._needs(date)
             col = columns(date)
-            checks.append(_Check("missing_value", col, f"{needed} AND __d_{date} IS NULL"
-                                 + ("" if self.typed else f" AND __dt_{date} IS NULL"),
-                                 "NULL", f"a date ({date}) for this row's events"))
+            checks.append(
+                _Check(
+                    "missing_value",
+                    col,
+                    f"{needed} AND __d_{date} IS NULL"
+                    + ("" if self.typed else f" AND __dt_{date} IS NULL"),
+                    "NULL",
+                    f"a date ({date}) for this row's events",
+                )
+            )
             if not self.typed:
-                checks.append(_Check(
-                    "bad_date", col, f"{needed} AND __dt_{date} IS NOT NULL AND __d_{date} IS NULL",
-                    f"__dt_{date}", f"a date like 2024-03-15 or 2024-03-15 14:30 (or {formats})",
-                ))
-            checks.append(_Check(
-                "future_date", col, f"{needed} AND __d_{date} > {self.run.now_sql}",
-                f"CAST(__d_{date} AS VARCHAR)",
-                f"a date not after {self.run.rules.now:%Y-%m-%d} (the data has not happened yet)",
-            ))
+                checks.append(
+                    _Check(
+                        "bad_date",
+                        col,
+                        f"{needed} AND __dt_{date} IS NOT NULL AND __d_{date} IS NULL",
+                        f"__dt_{date}",
+                        f"a date like 2024-03-15 or 2024-03-15 14:30 (or {formats})",
+                    )
+                )
+            checks.append(
+                _Check(
+                    "future_date",
+                    col,
+                    f"{needed} AND __d_{date} > {self.run.now_sql}",
+                    f"CAST(__d_{date} AS VARCHAR)",
+                    f"a date not after {self.run.rules.now:%Y-%m-%d} (the data has not happened yet)",
+                )
+            )
         if "amount" in r.columns:
             if not self.typed:
-                checks.append(_Check("bad_number", columns("amount"),
-                                     "__amount_text IS NOT NULL AND __amount IS NULL",
-                                     "__amount_text", "a number like 1234.50"))
-            checks.append(_Check("negative_amount", columns("amount"), "__amount < 0",
-                                 "CAST(__amount AS VARCHAR)", "an amount of 0 or more"))
+                checks.append(
+                    _Check(
+                        "bad_number",
+                        columns("amount"),
+                        "__amount_text IS NOT NULL AND __amount IS NULL",
+                        "__amount_text",
+                        "a number like 1234.50",
+                    )
+                )
+            checks.append(
+                _Check(
+                    "negative_amount",
+                    columns("amount"),
+                    "__amount < 0",
+                    "CAST(__amount AS VARCHAR)",
+                    "an amount of 0 or more",
+                )
+            )
         if self.run.rules.reject_unknown_reps:
-            checks.append(_Check(
-                "unknown_rep", columns("rep"), "NOT __rep_known", "__rep_text",
-                "a rep of the roster (load it with: backplan roster FILE), or import with --add-reps",
-            ))
+            checks.append(
+                _Check(
+                    "unknown_rep",
+                    columns("rep"),
+                    "NOT __rep_known",
+                    "__rep_text",
+                    "a rep of the roster (load it with: backplan roster FILE), or import with --add-reps",
+                )
+            )
         return checks
 
     def _needs(self, date: str) -> str:
@@ -637,7 +706,11 @@ class _Expressions:
         if len(dates) == 1:
             at = f"__d_{dates[0]}"
         else:
-            at = "CASE " + " ".join(f"WHEN {date} = {literal(d)} THEN __d_{d}" for d in dates) + " END"
+            at = (
+                "CASE "
+                + " ".join(f"WHEN {date} = {literal(d)} THEN __d_{d}" for d in dates)
+                + " END"
+            )
         if "id" in self.resolved.columns:
             event_id = "__id" if m.direct else f"__id || ':' || {kind}"
         else:
@@ -652,7 +725,7 @@ class _Expressions:
             kinds = ", ".join(literal(k) for k in sorted(m.amount_kinds))
             amount = f"CASE WHEN {kind} IN ({kinds}) THEN __amount END"
         return (
-            f"{event_id} AS event_id, __rep AS rep, {at} AS \"at\", {kind} AS kind, "
+            f'{event_id} AS event_id, __rep AS rep, {at} AS "at", {kind} AS kind, '
             f"__prospect AS prospect, CAST({amount} AS DOUBLE) AS amount, __source AS source"
         )
 

@@ -46,6 +46,17 @@ ANY = "*"
 OUTCOME_SEPARATOR = " / "
 
 Columns = str | list[str]
+# Words that give a column away when a file names it its own way (for the mapping skeleton).
+HINTS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "key", "number"),
+    "rep": ("owner", "agent", "assigned", "rep", "user", "seller", "salesperson"),
+    "kind": ("type", "outcome", "disposition", "stage", "status", "result", "kind"),
+    "outcome": ("outcome", "result", "disposition", "done", "status"),
+    "prospect": ("contact", "account", "lead", "company", "prospect", "organization", "customer"),
+    "amount": ("amount", "value", "revenue", "price"),
+    "source": ("source", "campaign", "channel"),
+    "date": ("date", "time", "start", "created", "when", "at"),
+}
 
 
 class ColumnsSpec(StrictSpec):
@@ -126,7 +137,9 @@ class Mapping:
         """Every row records exactly one event (or is rejected): the fast import path applies."""
         if self.direct:
             return True
-        specs = [r.events for r in self.rules] + ([self.default] if self.default is not None else [])
+        specs = [r.events for r in self.rules] + (
+            [self.default] if self.default is not None else []
+        )
         return all(len(s) == 1 for s in specs)
 
     def all_events(self) -> list[EventSpec]:
@@ -173,8 +186,11 @@ class Mapping:
                 missing.append(name)
         if missing:
             raise self._missing(missing, header, file)
-        return ResolvedMapping(self, {k: v for k, v in found.items() if k in self.columns},
-                               {k: v for k, v in found.items() if k in self.dates})
+        return ResolvedMapping(
+            self,
+            {k: v for k, v in found.items() if k in self.columns},
+            {k: v for k, v in found.items() if k in self.dates},
+        )
 
     def _missing(self, missing: list[str], header: Sequence[str], file: str) -> MissingColumns:
         def wanted(name: str) -> str:
@@ -196,35 +212,40 @@ class Mapping:
         """A mapping TOML for a file with ``header``, starting from this one; guesses marked."""
         lower = {h.lower(): h for h in header}
 
-        def guess(alternatives: Sequence[str]) -> tuple[str, bool]:
+        def guess(name: str, alternatives: Sequence[str]) -> tuple[str, bool]:
             for a in alternatives:
                 if a.lower() in lower:
                     return lower[a.lower()], True
+            for word in HINTS.get(name, HINTS["date"] if name in self.dates else ()):
+                for h in lower:
+                    if re.search(rf"\b{word}", h):
+                        return lower[h], False
             for a in alternatives:
                 close = difflib.get_close_matches(a.lower(), list(lower), n=1, cutoff=0.6)
                 if close:
                     return lower[close[0]], False
             return "YOUR COLUMN", False
 
-        lines = [f'label = "{self.label or self.name} (adapted)"', "", "[columns]"]
-        for name, alts in self.columns.items():
-            column, sure = guess(alts)
-            note = "" if sure else "  # check: the file has no " + " / ".join(alts)
-            lines.append(f"{name} = {_toml_str(column)}{note}")
+        def line(name: str, alternatives: Sequence[str]) -> str:
+            column, sure = guess(name, alternatives)
+            note = "" if sure else "  # check this: a guess"
+            return f"{name} = {_toml_str(column)}{note}"
+
+        lines = [f'label = "{self.label or self.name} (adapted)"']
+        if self.optional:
+            lines.append(f"optional = [{', '.join(_toml_str(o) for o in sorted(self.optional))}]")
+        lines += ["", "[columns]"]
+        lines += [line(name, alts) for name, alts in self.columns.items()]
         lines += ["", "[dates]"]
-        for name, alts in self.dates.items():
-            column, sure = guess(alts)
-            note = "" if sure else "  # check: the file has no " + " / ".join(alts)
-            lines.append(f"{name} = {_toml_str(column)}{note}")
+        lines += [line(name, alts) for name, alts in self.dates.items()]
         if not self.direct:
             lines += ["", "[kinds]"]
             for rule in self.rules:
-                lines.append(f"{_toml_str(rule.key)} = [{', '.join(_toml_str(str(e)) for e in rule.events)}]")
+                specs = ", ".join(_toml_str(str(e)) for e in rule.events)
+                lines.append(f"{_toml_str(rule.key)} = [{specs}]")
             if self.default is not None:
                 lines.append(f'"*" = [{", ".join(_toml_str(str(e)) for e in self.default)}]')
-        if self.optional:
-            lines += ["", f"optional = [{', '.join(_toml_str(o) for o in sorted(self.optional))}]"]
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -279,7 +300,9 @@ def read_mapping(path: Path, extra_kinds: Sequence[str] = ()) -> Mapping:
     file = str(path)
 
     def fail(message: str, *loc: str | int) -> DefinitionError:
-        return DefinitionError(message, file=file, line=locate(text, loc), field=".".join(map(str, loc)))
+        return DefinitionError(
+            message, file=file, line=locate(text, loc), field=".".join(map(str, loc))
+        )
 
     columns = {
         name: _alternatives(value)
@@ -300,14 +323,24 @@ def read_mapping(path: Path, extra_kinds: Sequence[str] = ()) -> Mapping:
     def event(text_spec: str, key: str) -> EventSpec:
         kind, _, date = text_spec.strip().lower().partition("@")
         if kind not in kinds:
-            raise fail(f"unknown event kind {kind!r}; known kinds: {', '.join(kinds)} "
-                       "(add more with the setting extra_kinds)", "kinds", key)
+            raise fail(
+                f"unknown event kind {kind!r}; known kinds: {', '.join(kinds)} "
+                "(add more with the setting extra_kinds)",
+                "kinds",
+                key,
+            )
         if date and date not in dates:
-            raise fail(f"no date named {date!r} in [dates] (it has {', '.join(dates)})", "kinds", key)
+            raise fail(
+                f"no date named {date!r} in [dates] (it has {', '.join(dates)})", "kinds", key
+            )
         if not date:
             if direct_date is None:
-                raise fail(f"say which date {kind!r} happens at: {kind}@<date>, dates are "
-                           f"{', '.join(dates)}", "kinds", key)
+                raise fail(
+                    f"say which date {kind!r} happens at: {kind}@<date>, dates are "
+                    f"{', '.join(dates)}",
+                    "kinds",
+                    key,
+                )
             date = direct_date
         return EventSpec(kind, date)
 
@@ -323,8 +356,9 @@ def read_mapping(path: Path, extra_kinds: Sequence[str] = ()) -> Mapping:
             raise fail("a 'value / outcome' key needs an outcome column in [columns]", "kinds", key)
         rules.append(rule)
     if (rules or not spec.kinds) and "kind" not in columns:
-        raise fail("name the column that holds the kind (or give only a \"*\" rule in [kinds])",
-                   "columns")
+        raise fail(
+            'name the column that holds the kind (or give only a "*" rule in [kinds])', "columns"
+        )
     if not spec.kinds and direct_date is None:
         raise fail("name the events' date 'at' (or give a single date)", "dates")
     for name in spec.optional:
@@ -338,7 +372,9 @@ def read_mapping(path: Path, extra_kinds: Sequence[str] = ()) -> Mapping:
     try:
         zoneinfo.ZoneInfo(spec.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise fail(f"unknown time zone {spec.timezone!r} (e.g. UTC, Europe/Berlin)", "timezone") from None
+        raise fail(
+            f"unknown time zone {spec.timezone!r} (e.g. UTC, Europe/Berlin)", "timezone"
+        ) from None
     return Mapping(
         name=path.stem if path.parent == mappings_dir() else str(path),
         label=spec.label or path.stem,

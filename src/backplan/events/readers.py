@@ -168,8 +168,11 @@ def _open_csv(path: Path, staging: Path) -> Source:
 
 
 def _sniff_encoding(sample: bytes, file: str) -> tuple[str, bytes]:
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                      (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if sample.startswith(bom):
             return name, bom
     if b"\x00" in sample:
@@ -192,7 +195,7 @@ def _sniff_encoding(sample: bytes, file: str) -> tuple[str, bytes]:
 
 def _decode_sample(sample: bytes, encoding: str, bom: bytes, *, complete: bool) -> str:
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    text = decoder.decode(sample[len(bom):], final=complete)
+    text = decoder.decode(sample[len(bom) :], final=complete)
     if not complete:
         # The sample may end inside a row; keep whole lines only.
         cut = max(text.rfind("\n"), 0)
@@ -274,17 +277,14 @@ def _open_excel(path: Path, sheet: str | None) -> Source:
             )
         ws = book[sheet] if sheet else book.worksheets[0]
         header: list[str] | None = None
-        header_row = 0
         columns: list[list[str | None]] = []
         numbers: list[int] = []
         for index, row in enumerate(ws.iter_rows(values_only=True), start=1):
             cells = [_cell_text(v) for v in row]
             if header is None:
-                if any(c for c in cells):
-                    header = [c or f"column {i + 1}" for i, c in enumerate(cells)]
-                    while header and header[-1].startswith("column ") and not cells[len(header) - 1]:
-                        header.pop()
-                    header_row = index
+                filled = [i for i, c in enumerate(cells) if c]
+                if filled:
+                    header = [c or f"column {i + 1}" for i, c in enumerate(cells[: filled[-1] + 1])]
                     columns = [[] for _ in header]
                 continue
             if not any(c for c in cells):
@@ -298,7 +298,10 @@ def _open_excel(path: Path, sheet: str | None) -> Source:
         raise EmptyFile("the sheet is empty: expected a header row and data rows", file=file)
     names = _unique(header)
     table = pa.table(
-        {"_seq": pa.array(numbers, pa.int64()), **{n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True)}}
+        {
+            "_seq": pa.array(numbers, pa.int64()),
+            **{n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True)},
+        }
     )
     return Source(path=path, format="xlsx", header=names, excel_rows=table, header_row=0)
 

@@ -56,7 +56,7 @@ DUCKDB_MEMORY_LIMIT = "1GB"
 
 _COLUMNS_SQL = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
 _EMPTY_SQL = (
-    "SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS rep, NULL::TIMESTAMPTZ AS \"at\", "
+    'SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS rep, NULL::TIMESTAMPTZ AS "at", '
     "NULL::VARCHAR AS kind, NULL::VARCHAR AS prospect, NULL::DOUBLE AS amount, "
     "NULL::VARCHAR AS source WHERE false"
 )
@@ -262,7 +262,7 @@ class StoreWriter:
         try:
             sources = ", ".join(f"'{_sql_path(f)}'" for f in files)
             con.execute(
-                f"COPY (SELECT {_COLUMNS_SQL} FROM read_parquet([{sources}]) ORDER BY \"at\") "
+                f'COPY (SELECT {_COLUMNS_SQL} FROM read_parquet([{sources}]) ORDER BY "at") '
                 f"TO '{_sql_path(staged)}' (FORMAT parquet, FILE_SIZE_BYTES '512MB', "
                 f"ROW_GROUP_SIZE 122880, FILENAME_PATTERN 'part-{{i}}')"
             )
@@ -270,7 +270,9 @@ class StoreWriter:
             con.close()
         written = sorted(staged.glob("*.parquet"))
         if sum(pq.ParquetFile(f).metadata.num_rows for f in written) != total:
-            raise RuntimeError("compaction wrote a different number of events; store left as it was")
+            raise RuntimeError(
+                "compaction wrote a different number of events; store left as it was"
+            )
         batch = f"c{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         _fsync_tree(staged)
         link = self.store.dir

@@ -113,12 +113,16 @@ def import_file(
                 add_reps=request.add_reps,
                 allow_rejects=request.allow_rejects,
             )
-            rejects = settings.home / IMPORTS_DIR / f"{run_id}-{_slug(request.file.stem)}-rejects.csv"
+            rejects = (
+                settings.home / IMPORTS_DIR / f"{run_id}-{_slug(request.file.stem)}-rejects.csv"
+            )
             try:
                 outcome = import_source(source, resolved, rules, writer, rejects, progress)
             except duckdb.Error as e:
                 first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise UnreadableFile(f"could not be read: {first}", file=str(request.file)) from None
+                raise UnreadableFile(
+                    f"could not be read: {first}", file=str(request.file)
+                ) from None
             reps_added: list[str] = []
             if outcome.committed and outcome.new_reps:
                 with appdb.session(settings) as db:
@@ -135,8 +139,14 @@ def import_file(
         summary.reps_added = reps_added
         summary.seconds = time.perf_counter() - started
         summary.store_events = store.count()
-        _finish(settings, run_id, status=status, outcome=outcome, reps_added=len(reps_added),
-                encoding=source.encoding)
+        _finish(
+            settings,
+            run_id,
+            status=status,
+            outcome=outcome,
+            reps_added=len(reps_added),
+            encoding=source.encoding,
+        )
         return summary
 
 
@@ -166,7 +176,11 @@ def recent_imports(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def _summary(
-    run_id: int, request: ImportRequest, mapping: str, status: str, outcome: ImportOutcome,
+    run_id: int,
+    request: ImportRequest,
+    mapping: str,
+    status: str,
+    outcome: ImportOutcome,
     encoding: str,
 ) -> ImportSummary:
     return ImportSummary(
@@ -193,7 +207,13 @@ def _start(settings: Settings, request: ImportRequest, mapping: str) -> int:
             mapping=mapping,
             status="running",
             started_at=datetime.now(UTC),
-            rows_read=0, events=0, added=0, duplicates=0, rejected=0, skipped=0, reps_added=0,
+            rows_read=0,
+            events=0,
+            added=0,
+            duplicates=0,
+            rejected=0,
+            skipped=0,
+            reps_added=0,
         )
         db.add(run)
         db.flush()
@@ -236,8 +256,10 @@ def _mark_interrupted(settings: Settings) -> None:
         db.execute(
             update(ImportRun)
             .where(ImportRun.status == "running")
-            .values(status="interrupted", message="the import stopped before finishing; "
-                    "nothing of it was added")
+            .values(
+                status="interrupted",
+                message="the import stopped before finishing; nothing of it was added",
+            )
         )
 
 

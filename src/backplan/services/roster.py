@@ -107,7 +107,9 @@ def time_off_frame(settings: Settings) -> pd.DataFrame:
             .join(TimeOff, TimeOff.rep_id == Rep.id)
             .order_by(Rep.key, TimeOff.first_day)
         ).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["rep", "first_day", "last_day", "reason"])
+    return pd.DataFrame(
+        [tuple(r) for r in rows], columns=["rep", "first_day", "last_day", "reason"]
+    )
 
 
 def roster_size(settings: Settings) -> int:
@@ -183,8 +185,13 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
                     f"SELECT line, error_message FROM {REJECTS_TABLE} ORDER BY line LIMIT 1"
                 ).fetchone()
                 if bad:
-                    raise InvalidRow(file=file, row=int(bad[0]) + source.header_row - 1, column="",
-                                     value="", expected=f"one field per column ({bad[1]})")
+                    raise InvalidRow(
+                        file=file,
+                        row=int(bad[0]) + source.header_row - 1,
+                        column="",
+                        value="",
+                        expected=f"one field per column ({bad[1]})",
+                    )
         finally:
             con.close()
     rows: list[RosterRow] = []
@@ -197,12 +204,20 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
             if not any(values.values()):
                 continue
             column = found.get("rep") or found.get("email") or found.get("name", "rep")
-            raise InvalidRow(file=file, row=row, column=column, value="",
-                             expected="the rep's key, email or name in every row")
+            raise InvalidRow(
+                file=file,
+                row=row,
+                column=column,
+                value="",
+                expected="the rep's key, email or name in every row",
+            )
         if key.lower() in seen:
             raise InvalidRow(
-                file=file, row=row, column=found.get("rep") or found.get("email") or found["name"],
-                value=key, expected=f"each rep once (row {seen[key.lower()]} has the same rep)",
+                file=file,
+                row=row,
+                column=found.get("rep") or found.get("email") or found["name"],
+                value=key,
+                expected=f"each rep once (row {seen[key.lower()]} has the same rep)",
             )
         seen[key.lower()] = row
         start = None
@@ -210,10 +225,25 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
             try:
                 start = date.fromisoformat(values["start_date"][:10])
             except ValueError:
-                raise InvalidRow(file=file, row=row, column=found["start_date"],
-                                 value=values["start_date"], expected="a date like 2024-03-15") from None
-        rows.append(RosterRow(row, key, values["name"] or key, values["email"], values["team"],
-                              values["manager"], values["region"], start))
+                raise InvalidRow(
+                    file=file,
+                    row=row,
+                    column=found["start_date"],
+                    value=values["start_date"],
+                    expected="a date like 2024-03-15",
+                ) from None
+        rows.append(
+            RosterRow(
+                row,
+                key,
+                values["name"] or key,
+                values["email"],
+                values["team"],
+                values["manager"],
+                values["region"],
+                start,
+            )
+        )
     return rows
 
 
@@ -224,8 +254,9 @@ def add_time_off(
     aliases = rep_aliases(settings)
     key = aliases.get(rep.lower())
     if key is None:
-        raise InvalidRow(file="time off", row=0, column="rep", value=rep,
-                         expected="a rep of the roster")
+        raise InvalidRow(
+            file="time off", row=0, column="rep", value=rep, expected="a rep of the roster"
+        )
     with appdb.session(settings) as db:
         found = db.scalars(select(Rep).where(Rep.key == key)).one()
         found.time_off.append(TimeOff(first_day=first_day, last_day=last_day, reason=reason))
