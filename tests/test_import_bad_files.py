@@ -182,7 +182,7 @@ def test_an_excel_file_named_csv_is_recognised(settings: Settings, tmp_path: Pat
     path = tmp_path / "export.csv"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("xl/workbook.xml", "<workbook/>")
-    with pytest.raises(UnreadableFile, match="name it .xlsx"):
+    with pytest.raises(UnreadableFile, match=r"name it \.xlsx"):
         run(settings, path)
 
 
@@ -204,7 +204,7 @@ def test_a_header_without_rows_reads_nothing_and_adds_nothing(
 def test_unknown_file_types_are_named(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "export.json"
     path.write_text("{}")
-    with pytest.raises(UnsupportedFormat, match="reads .csv"):
+    with pytest.raises(UnsupportedFormat, match=r"reads \.csv"):
         run(settings, path)
 
 
