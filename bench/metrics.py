@@ -1,6 +1,7 @@
 """Per-rep monthly funnel counts and rates on a large event store: backplan vs SQL vs pandas.
 
-Generates an organisation's year of events as a Parquet store, then, each in a fresh
+Generates the demo organisation's year of events (backplan.demo_data) as the embedded
+Parquet store, then, each in a fresh
 process (so peak memory is each method's own), counts every rep's stages per month:
 
 - backplan: the metrics layer's Ibis expression (``stage_counts``) on the embedded DuckDB;
@@ -31,11 +32,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from backplan.events.schema import EVENT_SCHEMA, events_dir, events_glob
+from backplan.demo_data import demo_roster, write_demo_events
+from backplan.events.schema import events_dir, events_glob
 
 KINDS = [
     "dial",
@@ -55,50 +54,22 @@ YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 METHODS = ("backplan", "sql", "pandas")
 
 
-def generate(home: Path, events: int, reps: int, seed: int = 2026, files: int = 10) -> None:
-    """A year of events for ``reps`` reps, written as ``files`` Parquet files in the store layout."""
-    rng = np.random.default_rng(seed)
-    folder = events_dir(home)
-    folder.mkdir(parents=True, exist_ok=True)
-    # Reps differ in activity and skill: a skewed share of the events, and their own kind mix.
-    activity = rng.gamma(2.0, 1.0, reps)
-    activity /= activity.sum()
-    start = np.datetime64("2026-01-01T00:00:00", "us").astype(np.int64)
-    year_us = 365 * 86_400 * 1_000_000
-    rep_names = pa.array([f"rep{r:05d}" for r in range(reps)])
-    kind_names = pa.array(KINDS)
-    per_file = -(-events // files)
-    for f in range(files):
-        n = min(per_file, events - f * per_file)
-        if n <= 0:
-            break
-        rep = rng.choice(reps, size=n, p=activity)
-        kind = rng.choice(len(KINDS), size=n, p=WEIGHTS)
-        at = start + rng.integers(0, year_us, n)
-        prospect = rng.integers(0, max(events // 6, 1), n)
-        amount = np.where(kind == KINDS.index("won"), rng.integers(1, 60, n) * 1000.0, np.nan)
-        ids = pc.binary_join_element_wise(f"g{f}-", pa.array(np.arange(n)).cast(pa.string()), "")
-        table = pa.table(
-            {
-                "event_id": ids,
-                "rep": rep_names.take(pa.array(rep)),
-                "at": pa.array(at, pa.timestamp("us", tz="UTC")),
-                "kind": kind_names.take(pa.array(kind)),
-                "prospect": pc.binary_join_element_wise(
-                    "p", pa.array(prospect).cast(pa.string()), ""
-                ),
-                "amount": pa.array(amount, from_pandas=True),
-                "source": pa.nulls(n, pa.string()),
-            },
-            schema=EVENT_SCHEMA,
-        )
-        pq.write_table(table, folder / f"bench-{f:03d}.parquet")
+def generate(home: Path, events: int, reps: int, seed: int = 2026) -> None:
+    """The demo organisation's year of events (2026) in the store of ``home``."""
+    write_demo_events(home, reps=reps, events=events, seed=seed, end=YEAR[1], days=365)
 
 
-def roster(reps: int) -> pd.DataFrame:
-    keys = [f"rep{r:05d}" for r in range(reps)]
-    teams = [f"team{r // 8:04d}" for r in range(reps)]
-    return pd.DataFrame({"rep": keys, "name": keys, "team": teams, "manager": teams})
+def roster(reps: int, seed: int = 2026) -> pd.DataFrame:
+    """The demo organisation's reps and teams, as the metrics layer joins them."""
+    people = demo_roster(reps, seed=seed, first_day=YEAR[0], last_day=YEAR[1])
+    return pd.DataFrame(
+        {
+            "rep": [p.key for p in people],
+            "name": [p.name for p in people],
+            "team": [p.team for p in people],
+            "manager": [p.manager for p in people],
+        }
+    )
 
 
 # -- the three ways to count -------------------------------------------------------------------
@@ -172,19 +143,33 @@ def child(method: str, home: Path, reps: int, repeat: int, out: Path) -> None:
     people = roster(reps)
     run = RUNNERS[method]
     load_libraries(method)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = memory_kb("VmRSS")
     times = []
     result = pd.DataFrame()
     for _ in range(repeat + 1):  # the first run pays imports and compilation: not timed
         t0 = time.perf_counter()
         result = run(home, people)
         times.append(time.perf_counter() - t0)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = memory_kb("VmHWM")
     normalised(result).to_parquet(out / f"result-{method}.parquet")
     print(json.dumps({
         "method": method, "first": times[0], "best": min(times[1:]),
         "median": float(np.median(times[1:])), "peak_mb": (peak - before) / 1024, "rows": len(result),
     }))  # fmt: skip
+
+
+def memory_kb(field: str) -> int:
+    """This process's resident memory now (VmRSS) or at its peak (VmHWM), in kB.
+
+    Read from /proc rather than getrusage: Linux carries ru_maxrss over an exec, so a
+    child would inherit the generator's peak.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def normalised(frame: pd.DataFrame) -> pd.DataFrame:
@@ -230,12 +215,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="backplan-bench-") as scratch:
         home = args.home or Path(scratch) / "home"
-        if not any(events_dir(home).glob("*.parquet")):
+        if not any(events_dir(home).rglob("*.parquet")):
             t0 = time.perf_counter()
             generate(home, args.events, args.reps)
             print(f"generated {args.events:,} events for {args.reps:,} reps in "
                   f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
-        size = sum(p.stat().st_size for p in events_dir(home).glob("*.parquet")) / 2**20
+        size = sum(p.stat().st_size for p in events_dir(home).rglob("*.parquet")) / 2**20
         print(f"store: {size:,.0f} MB of Parquet; per-rep monthly funnel for 2026, "
               f"best of {args.repeat} after a warm-up run, each method in its own process")  # fmt: skip
         results: dict[str, dict[str, Any]] = {}

@@ -24,7 +24,7 @@ def _default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    """Where data lives and how the calendar counts working days."""
+    """Where data lives, which databases hold it, and how the calendar counts working days."""
 
     model_config = SettingsConfigDict(env_prefix="BACKPLAN_", extra="ignore")
 
@@ -54,6 +54,20 @@ class Settings(BaseSettings):
         default=None,
         description="The organisation's playbook TOML; it overrides and extends the default.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the app database (users, roster, OKRs, import log); "
+        "none: a SQLite file backplan.db in BACKPLAN_HOME. PostgreSQL: postgresql+psycopg://...",
+    )
+    extra_kinds: list[str] = Field(
+        default_factory=list,
+        description="Event kinds accepted on import besides the standard ones (dial, connect, ...).",
+    )
+
+    @property
+    def app_database_url(self) -> str:
+        """The app database URL: ``database_url`` or the SQLite file in ``home``."""
+        return self.database_url or f"sqlite:///{self.home / 'backplan.db'}"
 
     @classmethod
     def settings_customise_sources(

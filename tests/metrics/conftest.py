@@ -10,7 +10,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from backplan.metrics.sample import EventRow, write_store
+from backplan.events.store import EventStore
+from backplan.metrics.sample import EventRow, event_rows
 from backplan.metrics.source import read_store
 
 _stores = count()
@@ -50,11 +51,13 @@ def load_events(
 
     def load(events: pa.Table | Iterable[EventRow]) -> Any:
         home = tmp_path / f"store-{next(_stores)}"
-        path = write_store(home, events)
+        store = EventStore(home)
+        store.append(events if isinstance(events, pa.Table) else event_rows(events))
         if backend == "duckdb":
             return read_store(home)
         import ibis
 
-        return ibis.pyspark.connect(request.getfixturevalue("spark")).read_parquet(str(path))
+        (batch,) = {path.parent for path in store.files()}  # one append, one folder
+        return ibis.pyspark.connect(request.getfixturevalue("spark")).read_parquet(str(batch))
 
     return load

@@ -48,9 +48,9 @@ def _plain(value: Any) -> Any:
 
 
 def maven_rows(shared_data: Path) -> list[EventRow]:
-    """sales_pipeline.csv as events, as the `opportunities` mapping imports it: an `opp` at the
-    engage date, `won`/`lost` at the close date with the close value; the opportunity is the
-    prospect."""
+    """sales_pipeline.csv as events, as the `opportunities` mapping imports it (an `opp` at the
+    engage date, `won`/`lost` at the close date with the close value), except that the prospect
+    is the opportunity rather than the account, so that cohorts follow single deals."""
     rows: list[EventRow] = []
     with (shared_data / MAVEN / "sales_pipeline.csv").open(newline="") as f:
         for r in csv.DictReader(f):

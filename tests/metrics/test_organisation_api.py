@@ -5,19 +5,24 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 import pytest
-from metrics_support import maven_events, maven_roster
+from metrics_support import MAVEN
+from typer.testing import CliRunner
 
 import backplan
-import backplan.services.rates as rates_service
+from backplan.cli import app
 from backplan.core.errors import InvalidPeriod, NoData
-from backplan.metrics.sample import write_store
 
 
 @pytest.fixture
-def org(backplan_home, shared_data, monkeypatch):
-    write_store(backplan_home, maven_events(shared_data))
-    roster = maven_roster(shared_data)
-    monkeypatch.setattr(rates_service, "load_roster", lambda settings: roster)
+def org(backplan_home, shared_data):
+    """The real pipeline imported, with sales_teams.csv as the roster."""
+    folder = shared_data / MAVEN
+    for command in (
+        ["import", str(folder / "sales_pipeline.csv"), "--mapping", "opportunities"],
+        ["roster", str(folder / "sales_teams.csv")],
+    ):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 0, result.output
     return backplan.open()
 
 

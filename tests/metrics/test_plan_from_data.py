@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import backplan.services.rates as rates_service
 from backplan.cli import app
-from backplan.metrics.sample import write_store
+from backplan.events.store import EventStore
+from backplan.metrics.sample import event_rows
 
 runner = CliRunner()
 
@@ -40,14 +40,17 @@ def spread(i: int, n: int) -> int:
 
 
 @pytest.fixture
-def team_home(backplan_home, monkeypatch):
+def team_home(backplan_home, tmp_path):
     rows = []
     first = date(2026, 7, 1)
     for rep, counts in TEAM.items():
         for kind, n in zip(KINDS, counts, strict=True):
             rows += [(rep, first + timedelta(days=spread(i, n)), kind) for i in range(n)]
-    write_store(backplan_home, rows)
-    monkeypatch.setattr(rates_service, "load_roster", lambda settings: ROSTER)
+    EventStore(backplan_home).append(event_rows(rows))
+    roster = tmp_path / "team.csv"
+    ROSTER.to_csv(roster, index=False)
+    result = runner.invoke(app, ["roster", str(roster)])
+    assert result.exit_code == 0, result.output
     return backplan_home
 
 

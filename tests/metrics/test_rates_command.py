@@ -9,9 +9,7 @@ import pytest
 from metrics_support import MAVEN, maven_events, maven_roster
 from typer.testing import CliRunner
 
-import backplan.services.rates as rates_service
 from backplan.cli import app
-from backplan.metrics.sample import write_store
 
 runner = CliRunner()
 MUST_SHOW = [
@@ -20,12 +18,18 @@ MUST_SHOW = [
 ]  # fmt: skip
 
 
+def load_roster(shared_data) -> None:
+    result = runner.invoke(app, ["roster", str(shared_data / MAVEN / "sales_teams.csv")])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture
-def maven_home(backplan_home, shared_data, monkeypatch):
-    """The real pipeline imported into the store, and sales_teams.csv as the roster."""
-    write_store(backplan_home, maven_events(shared_data), name="sales_pipeline")
-    roster = maven_roster(shared_data)
-    monkeypatch.setattr(rates_service, "load_roster", lambda settings: roster)
+def maven_home(backplan_home, shared_data):
+    """sales_pipeline.csv imported with the `opportunities` mapping, sales_teams.csv as roster."""
+    pipeline = shared_data / MAVEN / "sales_pipeline.csv"
+    result = runner.invoke(app, ["import", str(pipeline), "--mapping", "opportunities"])
+    assert result.exit_code == 0, result.output
+    load_roster(shared_data)
     return backplan_home
 
 
@@ -66,7 +70,11 @@ def test_rates_json_has_one_record_per_rep_and_conversion_with_the_contract_keys
     anna = next(r for r in report["rates"] if r["rep"] == "Anna Snelling" and r["from"] == "opps")
     assert {"rep", "team", "from", "to", "successes", "trials", "raw", "estimate", "low", "high",
             "p_below_team"} <= set(anna)  # fmt: skip
-    assert (anna["team"], anna["successes"], anna["trials"]) == ("Dustin Brinkmann", 208, 393)
+    assert (anna["team"], anna["successes"], anna["trials"]) == (
+        "Dustin Brinkmann's team",
+        208,
+        393,
+    )
     assert anna["raw"] == round(208 / 393, 6)
     assert anna["low"] < anna["estimate"] < anna["high"]
     # Agents without opportunities are there too, at their team's rate.
@@ -98,22 +106,35 @@ def test_one_rep_by_name_in_any_case_with_their_team_only(maven_home):
     result = runner.invoke(app, [*MUST_SHOW, "--rep", "anna snelling"])
     report = json.loads(result.stdout)
     assert {r["rep"] for r in report["rates"]} == {"Anna Snelling"}
-    assert {t["team"] for t in report["teams"]} == {"Dustin Brinkmann"}
+    assert {t["team"] for t in report["teams"]} == {"Dustin Brinkmann's team"}
 
 
 def test_one_team(maven_home, shared_data):
-    result = runner.invoke(app, [*MUST_SHOW, "--team", "cara losch"])
+    result = runner.invoke(app, [*MUST_SHOW, "--team", "cara losch's team"])
     reps = {r["rep"] for r in json.loads(result.stdout)["rates"]}
     roster = maven_roster(shared_data)
-    assert reps == set(roster.loc[roster["team"] == "Cara Losch", "rep"])
+    assert reps == set(roster.loc[roster["manager"] == "Cara Losch", "rep"])
 
 
-def test_cohort_counting_follows_each_opportunity_to_its_close(maven_home):
+def test_cohort_counting_follows_each_account_from_its_first_opportunity(maven_home, shared_data):
+    # The opportunities mapping makes the account the prospect: a cohort is the accounts whose
+    # first opportunity falls in the window; a success, an account won on or after it.
+    path = shared_data / MAVEN / "sales_pipeline.csv"
+    accounts, won = duckdb.sql(f"""
+        WITH p AS (SELECT * FROM read_csv('{path}')
+                   WHERE engage_date IS NOT NULL AND account IS NOT NULL),
+             first AS (SELECT account, min(engage_date) AS day FROM p GROUP BY ALL)
+        SELECT count(*), count(*) FILTER (WHERE EXISTS (
+            SELECT 1 FROM p WHERE p.account = first.account
+            AND p.deal_stage = 'Won' AND p.close_date >= first.day))
+        FROM first
+    """).fetchall()[0]
     result = runner.invoke(app, [*MUST_SHOW, "--count", "cohort"])
     report = json.loads(result.stdout)
     assert report["counting"] == "cohort"
-    won = {r["rep"]: r["successes"] for r in report["rates"] if r["from"] == "opps"}
-    assert won["Anna Snelling"] == 208
+    opps = [r for r in report["rates"] if r["from"] == "opps"]
+    assert sum(r["trials"] for r in opps) == accounts == 85
+    assert sum(r["successes"] for r in opps) == won
     assert all(r["successes"] <= r["trials"] for r in report["rates"])
 
 
@@ -122,7 +143,7 @@ def test_the_table_shows_counts_raw_estimate_and_interval(maven_home):
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "208/393" in text and "52.9%" in text and "80% interval" in text
-    assert "Dustin Brinkmann" in text
+    assert "Dustin" in text  # her team, wrapped in the narrow test terminal
 
 
 def test_an_unknown_rep_is_one_line_naming_the_known_ones(maven_home):
@@ -150,20 +171,22 @@ def test_only_one_end_of_the_window_is_refused(maven_home):
     assert result.exit_code == 2 and "give both --since and --until" in result.stderr
 
 
-def test_one_setting_points_backplan_at_a_warehouse_table(tmp_path, shared_data, monkeypatch):
+def test_one_setting_points_backplan_at_a_warehouse_table(
+    backplan_home, tmp_path, shared_data, monkeypatch
+):
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         con.register("imported", maven_events(shared_data))
         con.execute("CREATE TABLE crm_events AS SELECT * FROM imported")
     monkeypatch.setenv("BACKPLAN_EVENTS_URL", f"duckdb://{warehouse}")
     monkeypatch.setenv("BACKPLAN_EVENTS_TABLE", "crm_events")
-    monkeypatch.setattr(rates_service, "load_roster", lambda s: maven_roster(shared_data))
+    load_roster(shared_data)  # the roster stays in the app database
     result = runner.invoke(app, MUST_SHOW)
     assert result.exit_code == 0, result.output
-    won = {
-        r["rep"]: r["successes"] for r in json.loads(result.stdout)["rates"] if r["from"] == "opps"
-    }
+    rates = [r for r in json.loads(result.stdout)["rates"] if r["from"] == "opps"]
+    won = {r["rep"]: r["successes"] for r in rates}
     assert won["Anna Snelling"] == 208 and sum(won.values()) == 4238
+    assert {r["team"] for r in rates} >= {"Dustin Brinkmann's team", "Cara Losch's team"}
 
 
 def test_a_warehouse_table_without_the_event_columns_is_named(tmp_path, monkeypatch):

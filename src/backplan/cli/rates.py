@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
+from rich import box
 from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
@@ -92,36 +93,37 @@ def render_rates(report: RatesReport) -> None:
         title=f"{report.funnel.label}: rates {report.window.label} (counted {how}, "
         f"{report.level:.0%} intervals)",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    with_teams = bool(report.table["team"].notna().any())
-    table.add_column("rep")
-    if with_teams:
-        table.add_column("team")
-    table.add_column("conversion")
-    for column in ("counts", "raw", "estimate", f"{report.level:.0%} interval", "P(below team)"):
-        table.add_column(column, justify="right")
+    table.add_column("rep · conversion", max_width=26)
+    for column in ("counts", "raw", "estimate", f"{report.level:.0%} int.", "P<team"):
+        table.add_column(column, justify="right", no_wrap=True)
     previous = None
     estimated = report.table[report.table["estimate"].notna()]
     for row in estimated.to_dict("records"):
+        if row["rep"] != previous:
+            previous = row["rep"]
+            team = f" · {row['team']}" if _given(row["team"]) else ""
+            table.add_row(f"[bold]{row['name']}[/]{team}", end_section=False)
         conversion = report.funnel.conversion(row["conversion"])
-        first = row["rep"] != previous
-        previous = row["rep"]
         flagged = row["p_below_team"] > FLAG_ABOVE and row["trials"] > 0
-        cells = [str(row["name"]) if first else ""]
-        if with_teams:
-            cells.append(str(row["team"]) if first and _given(row["team"]) else "")
-        cells += [
-            conversion.short,
+        table.add_row(
+            f"  {conversion.short}",
             f"{number(row['successes'])}/{number(row['trials'])}",
             _percent(row["raw"]),
             _percent(row["estimate"]),
             f"{_percent(row['low'], sign=False)}–{_percent(row['high'])}",
             f"{row['p_below_team']:.2f}",
-        ]
-        table.add_row(*cells, style="red" if flagged else None)
+            style="red" if flagged else None,
+        )
     console.print(table)
     if not report.teams.empty:
-        teams = Table(title="Teams (the rates reps are shrunk toward)", title_justify="left")
+        teams = Table(
+            title="Teams (the rates reps are shrunk toward)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
         for column in ("team", "conversion", "reps", "counts", "team rate", "prior worth"):
             teams.add_column(
                 column, justify="left" if column in ("team", "conversion") else "right"
@@ -140,8 +142,9 @@ def render_rates(report: RatesReport) -> None:
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(
-        f"[dim]Red: P(below team) > {FLAG_ABOVE}. Estimates lean on the team's rate the fewer "
-        "trials a rep has; see docs/rates.md.[/]"
+        f"[dim]P<team: the probability that the rep's rate is below the team's (red above "
+        f"{FLAG_ABOVE}). Estimates lean on the team's rate the fewer trials a rep has; "
+        "see docs/rates.md.[/]"
     )
 
 
@@ -152,7 +155,7 @@ def _given(value: Any) -> bool:
 def _percent(x: float | None, *, sign: bool = True) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    text = f"{x:.1%}" if x >= 0.01 else f"{x:.2%}"
+    text = "0%" if x == 0 else f"{x:.1%}" if x >= 0.01 else f"{x:.2%}"
     return text if sign else text.rstrip("%")
 
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from itertools import count
-from pathlib import Path
 
 import ibis.expr.types as ir
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from backplan.events.schema import EVENT_SCHEMA, events_dir
+from backplan.events.schema import EVENT_SCHEMA
 from backplan.metrics.source import embedded_backend
 
 EventRow = Sequence[object]
@@ -60,13 +58,3 @@ def _timestamp(at: object) -> datetime:
     if isinstance(at, date):
         return datetime(at.year, at.month, at.day, tzinfo=UTC)
     return datetime.fromisoformat(str(at)).replace(tzinfo=UTC)
-
-
-def write_store(home: Path, events: pa.Table | Iterable[EventRow], name: str = "sample") -> Path:
-    """Put ``events`` in the embedded store below ``home`` as one Parquet file (``name``.parquet)."""
-    table = events if isinstance(events, pa.Table) else event_rows(events)
-    folder = events_dir(home)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.parquet"
-    pq.write_table(table.cast(EVENT_SCHEMA), path)
-    return path

@@ -17,7 +17,8 @@ import ibis
 import ibis.expr.types as ir
 
 from backplan.core.errors import BackplanError, NoData
-from backplan.events.schema import EVENT_COLUMNS, events_dir, events_glob
+from backplan.events.schema import EVENT_COLUMNS
+from backplan.events.store import EventStore
 from backplan.settings import Settings
 
 
@@ -45,13 +46,13 @@ def open_events(settings: Settings) -> ir.Table:
 
 def read_store(home: Path) -> ir.Table:
     """The embedded store below ``home`` as an Ibis table on a fresh in-memory DuckDB."""
-    folder = events_dir(home)
-    if not any(folder.rglob("*.parquet")):
+    store = EventStore(home)
+    if not store.files():
         raise NoData(
-            f"no events in {folder}; import some (backplan import FILE) "
+            f"no events in {store.dir}; import some (backplan import FILE) "
             "or generate a demo organisation with `backplan demo-data`"
         )
-    return embedded_backend().read_parquet(events_glob(home))
+    return embedded_backend().read_parquet(store.glob)
 
 
 def _warehouse_events(url: str, table: str) -> ir.Table:
