@@ -10,6 +10,7 @@ from metrics_support import MAVEN, maven_events, maven_roster
 from typer.testing import CliRunner
 
 from backplan.cli import app
+from backplan.events.store import EventStore
 
 runner = CliRunner()
 MUST_SHOW = [
@@ -197,3 +198,19 @@ def test_a_warehouse_table_without_the_event_columns_is_named(tmp_path, monkeypa
     result = runner.invoke(app, MUST_SHOW)
     assert result.exit_code == 2
     assert "events table 'events' lacks column(s) event_id, at, kind" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_same_command_runs_on_spark_pointed_at_with_one_setting(
+    maven_home, shared_data, spark, monkeypatch
+):
+    (batch,) = {path.parent for path in EventStore(maven_home).files()}
+    monkeypatch.setenv("BACKPLAN_EVENTS_URL", "pyspark://")
+    monkeypatch.setenv("BACKPLAN_EVENTS_TABLE", f"{batch}/")  # a Parquet folder on the cluster
+    result = runner.invoke(app, MUST_SHOW)
+    assert result.exit_code == 0, result.output
+    on_spark = json.loads(result.stdout)["rates"]
+    monkeypatch.delenv("BACKPLAN_EVENTS_URL")
+    embedded = json.loads(runner.invoke(app, MUST_SHOW).stdout)["rates"]
+    assert on_spark == embedded
+    assert sum(r["successes"] for r in on_spark if r["from"] == "opps") == 4238
