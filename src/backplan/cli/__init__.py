@@ -36,9 +36,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from backplan.cli import demo, funnels, plan
+    from backplan.cli import data, demo, funnels, plan, rates
 
-    for module in (plan, funnels, demo):
+    for module in (plan, rates, funnels, demo, data):
         module.register(app)
 
 
