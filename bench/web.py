@@ -26,7 +26,6 @@ from pathlib import Path
 
 import httpx
 
-from backplan.appdb.base import Database
 from backplan.services.accounts import Accounts
 from backplan.settings import Settings
 
@@ -42,15 +41,12 @@ def free_port() -> int:
 
 def make_reps(home: Path, count: int) -> list[tuple[str, str]]:
     settings = Settings(home=home)
-    db = Database.for_settings(settings)
-    db.create_all()
-    accounts = Accounts(db, settings)
+    accounts = Accounts(settings)
     people = []
     for i in range(count):
         email, password = f"rep{i}@example.com", secrets.token_urlsafe(12)
         accounts.add_user(email, password, "rep", rep=f"Rep {i}")
         people.append((email, password))
-    db.dispose()
     return people
 
 

@@ -1,5 +1,10 @@
 """backplan: objectives worked backwards, through each rep's own funnel, to daily numbers."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from backplan.core.errors import BackplanError
 from backplan.core.funnel import Channel, Conversion, Funnel, Stage
 from backplan.core.objective import Objective
@@ -10,6 +15,35 @@ from backplan.defaults import funnel
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from backplan.organisation import Organisation
+
+
+def open(
+    home: str | Path | None = None,
+    *,
+    events_url: str | None = None,
+    events_table: str | None = None,
+) -> Organisation:
+    """An organisation's events and roster, for counts and rates as DataFrames.
+
+    ``org = backplan.open()`` reads BACKPLAN_HOME (or BACKPLAN_EVENTS_URL);
+    then ``org.counts(...)`` and ``org.rates(...)``. See docs/rates.md.
+    """
+    from backplan.organisation import open as open_organisation
+
+    return open_organisation(home, events_url=events_url, events_table=events_table)
+
+
+def __getattr__(name: str) -> Any:
+    # The analysts' API loads Ibis and pandas; import it only when asked for.
+    if name == "Organisation":
+        from backplan.organisation import Organisation
+
+        return Organisation
+    raise AttributeError(f"module 'backplan' has no attribute {name!r}")
+
+
 __all__ = [
     "BackplanError",
     "Channel",
@@ -18,6 +52,7 @@ __all__ = [
     "Funnel",
     "Gain",
     "Objective",
+    "Organisation",
     "Period",
     "Plan",
     "Rate",
@@ -25,6 +60,7 @@ __all__ = [
     "WorkingCalendar",
     "funnel",
     "marginal_gains",
+    "open",
     "plan_backwards",
     "run_forward",
 ]

@@ -24,7 +24,7 @@ def _default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    """Where data lives and how the calendar counts working days."""
+    """Where data lives, which databases hold it, and how the calendar counts working days."""
 
     model_config = SettingsConfigDict(env_prefix="BACKPLAN_", extra="ignore")
 
@@ -35,14 +35,33 @@ class Settings(BaseSettings):
     )
     subdivision: str | None = Field(default=None, description="State or region for holidays.")
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
+    events_url: str | None = Field(
+        default=None,
+        description=(
+            "An Ibis connection URL for events kept outside BACKPLAN_HOME, e.g. "
+            "pyspark://, snowflake://user@account/db/schema, bigquery://project/dataset, "
+            "postgres://user@host/db; none: the embedded Parquet store."
+        ),
+    )
+    events_table: str = Field(
+        default="events",
+        description=(
+            "The table (or view) of events at events_url, with backplan's event columns; "
+            "a path or URI ending in .parquet, or a folder ending in /, is read as Parquet."
+        ),
+    )
     playbook: Path | None = Field(
         default=None,
         description="The organisation's playbook TOML; it overrides and extends the default.",
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the app database (users, plans, OKRs); "
-        "default: a SQLite file in home. PostgreSQL: postgresql+psycopg://user:pw@host/db.",
+        description="SQLAlchemy URL of the app database (users, roster, plans, OKRs, import "
+        "log); none: a SQLite file backplan.db in BACKPLAN_HOME. PostgreSQL: postgresql+psycopg://...",
+    )
+    extra_kinds: list[str] = Field(
+        default_factory=list,
+        description="Event kinds accepted on import besides the standard ones (dial, connect, ...).",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -52,7 +71,7 @@ class Settings(BaseSettings):
     https: bool | None = Field(
         default=None,
         description="Whether users reach the web app over https (Secure, __Host- cookies); "
-        "default: decide per request from its scheme (behind a proxy: run with --proxy-headers).",
+        "default: decide per request from its scheme (behind a TLS proxy: set it to true).",
     )
     session_idle_minutes: int = Field(
         default=12 * 60, ge=1, description="A web session ends after this long without a request."
@@ -70,8 +89,8 @@ class Settings(BaseSettings):
 
     @property
     def app_database_url(self) -> str:
-        """The app database's URL: the setting, or the SQLite file in home."""
-        return self.database_url or f"sqlite:///{self.home / 'backplan.sqlite'}"
+        """The app database URL: ``database_url`` or the SQLite file in ``home``."""
+        return self.database_url or f"sqlite:///{self.home / 'backplan.db'}"
 
     @classmethod
     def settings_customise_sources(

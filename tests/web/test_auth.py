@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from backplan import appdb
 from backplan.accounts.passwords import PasswordHasher
-from backplan.appdb.base import Database
 from backplan.services.accounts import Accounts, SignInFailed
 from backplan.web import create_app
 
@@ -184,10 +184,8 @@ class CountingHasher(PasswordHasher):
 
 def test_an_unknown_email_costs_a_password_hash_like_a_known_one(backplan_home: Path) -> None:
     settings = fast_settings(backplan_home)
-    db = Database.for_settings(settings)
-    db.create_all()
     hasher = CountingHasher()
-    accounts = Accounts(db, settings, hasher=hasher)
+    accounts = Accounts(settings, hasher=hasher)
     accounts.add_user(ANA.email, PASSWORD, "rep", rep="Ana")
     for email in ("nobody@example.com", ANA.email):
         with pytest.raises(SignInFailed):
@@ -197,9 +195,7 @@ def test_an_unknown_email_costs_a_password_hash_like_a_known_one(backplan_home: 
 
 def test_unknown_and_known_emails_take_similar_time(backplan_home: Path) -> None:
     settings = fast_settings(backplan_home, argon2_time_cost=2, argon2_memory_kib=16 * 1024)
-    db = Database.for_settings(settings)
-    db.create_all()
-    accounts = Accounts(db, settings)
+    accounts = Accounts(settings)
     accounts.add_user(ANA.email, PASSWORD, "rep", rep="Ana")
 
     def median_time(email: str) -> float:
@@ -220,9 +216,7 @@ def test_after_100_failed_sign_ins_in_an_hour_the_account_is_refused(
 ) -> None:
     now = [datetime(2026, 11, 2, 9, 0, tzinfo=UTC)]
     settings = fast_settings(backplan_home)
-    db = Database.for_settings(settings)
-    db.create_all()
-    accounts = Accounts(db, settings, clock=lambda: now[0])
+    accounts = Accounts(settings, clock=lambda: now[0])
     accounts.add_user(ANA.email, PASSWORD, "rep", rep="Ana")
     accounts.add_user(BEN.email, PASSWORD, "rep", rep="Ben")
     app = create_app(settings, accounts=accounts)
@@ -259,9 +253,7 @@ def test_the_limit_also_counts_addresses_without_an_account(backplan_home: Path)
 def test_an_idle_session_ends(backplan_home: Path) -> None:
     now = [datetime(2026, 11, 2, 9, 0, tzinfo=UTC)]
     settings = fast_settings(backplan_home, session_idle_minutes=30)
-    db = Database.for_settings(settings)
-    db.create_all()
-    accounts = Accounts(db, settings, clock=lambda: now[0])
+    accounts = Accounts(settings, clock=lambda: now[0])
     accounts.add_user(ANA.email, PASSWORD, "rep", rep="Ana")
     session = accounts.sign_in(ANA.email, PASSWORD)
     now[0] += timedelta(minutes=29)
@@ -275,10 +267,10 @@ def test_an_idle_session_ends(backplan_home: Path) -> None:
 def test_sessions_store_only_a_hash_of_the_cookie(app) -> None:
     from sqlalchemy import select
 
-    from backplan.appdb.accounts import WebSession
+    from backplan.appdb.models import WebSession
 
     session = app.state.web.accounts.sign_in(ANA.email, PASSWORD)
-    with app.state.web.db.session() as s:
+    with appdb.session(app.state.web.settings) as s:
         stored = list(s.scalars(select(WebSession.id_hash)))
     assert session.token not in stored and len(stored[0]) == 64
 

@@ -36,9 +36,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from backplan.cli import demo, example, funnels, plan, serve, users
+    from backplan.cli import data, demo, example, funnels, plan, rates, serve, users
 
-    for module in (plan, funnels, example, demo, serve, users):
+    for module in (plan, rates, funnels, example, demo, data, serve, users):
         module.register(app)
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from backplan.cli.output import console, number, print_json
+from backplan.cli.output import console, error_console, number, print_json
 from backplan.core.errors import InvalidPeriod
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.services.planning import (
@@ -73,6 +73,20 @@ def plan(
     file: Path = typer.Option(
         None, "--file", help="A TOML plan file with any of these options; the command line wins."
     ),
+    rep: str = typer.Option(
+        None,
+        "--rep",
+        help="Plan on this rep's own rates, estimated from their data (rep key or name); "
+        "any --rate still wins.",
+    ),
+    rates_since: str = typer.Option(
+        None,
+        "--rates-since",
+        help="First day of the data the rates come from (default: last full quarter).",
+    ),
+    rates_until: str = typer.Option(
+        None, "--rates-until", help="Last day of the data the rates come from."
+    ),
     as_of: str = typer.Option(
         None, "--as-of", help="Plan as if today were this date (YYYY-MM-DD)."
     ),
@@ -87,6 +101,10 @@ def plan(
         backplan plan --objective "4 sqls" --period month --working-days 20
         --rate conversations/dials=0.07 --rate meetings/conversations=1/7
         --rate sqls/meetings=1/3
+
+    Or on a rep's own rates from the event data, with ranges from their uncertainty:
+
+        backplan plan --rep "Anna Snelling" --funnel sales-director --objective "12 deals"
     """
     request = _request(
         file,
@@ -101,11 +119,18 @@ def plan(
         time_off,
         improvement,
     )
+    request.rep = rep
+    request.rates_since = _date(rates_since) if rates_since else None
+    request.rates_until = _date(rates_until) if rates_until else None
     settings = get_settings()
     if not request.funnel:
         request.funnel = settings.funnel
     today = _date(as_of) if as_of else date.today()
-    planned = build_plan(request, settings, today)
+    if rep:
+        with error_console.status(f"Estimating {rep}'s rates…"):
+            planned = build_plan(request, settings, today)
+    else:
+        planned = build_plan(request, settings, today)
     if as_json:
         print_json(plan_to_dict(planned))
     else:
@@ -185,9 +210,43 @@ def render_plan(planned: PlannedObjective) -> None:
             cells.append(f"{number(target.low)}–{number(target.high)}")
         table.add_row(*cells, style="bold green" if focus else None)
     console.print(table)
+    if plan.has_intervals:
+        ranges = [
+            f"{number(t.low)}–{number(t.high)} {t.stage.plural} ({plan.level:.0%})"
+            for t in plan.stages[:-1]
+        ]
+        console.print("Range from the rates' uncertainty: " + ", ".join(ranges), highlight=False)
+    if planned.rates_from is not None:
+        render_rates_from(planned)
     steps = "\n".join(f"{i}. {line}" for i, line in enumerate(plan.reasoning, 1))
     console.print(Panel(steps, title="Why: the objective worked backwards", title_align="left"))
     render_gains(planned)
+
+
+def render_rates_from(planned: PlannedObjective) -> None:
+    """Which of the rep's rates the plan used, with the evidence behind each."""
+    source = planned.rates_from
+    assert source is not None
+    plan = planned.plan
+    team = f", team {source.team}" if source.team else ""
+    table = Table(
+        title=f"{source.name}'s rates, {source.window.label}{team} ({plan.level:.0%} intervals)",
+        title_justify="left",
+    )
+    for column in ("conversion", "counts", "estimate", "interval"):
+        table.add_column(column, justify="left" if column == "conversion" else "right")
+    for step in reversed(plan.steps):
+        rate = step.rate
+        key = step.conversion.key
+        if key in source.overridden or key not in source.rates:
+            counts, interval = "given with --rate", "–"
+        else:
+            counts = f"{number(rate.successes)} / {number(rate.trials)}"
+            interval = f"{rate.low:.3g}–{rate.high:.3g}" if rate.low and rate.high else "–"
+        table.add_row(step.conversion.short, counts, f"{float(rate.value):.3g}", interval)
+    console.print(table)
+    for note in source.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 def render_gains(planned: PlannedObjective) -> None:

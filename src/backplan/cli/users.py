@@ -7,7 +7,6 @@ import sys
 import typer
 from rich.table import Table
 
-from backplan.appdb.base import Database
 from backplan.cli.output import console, print_json
 from backplan.core.errors import InvalidAccount
 from backplan.services.accounts import Accounts, UserView
@@ -17,10 +16,7 @@ user_app = typer.Typer(help="Manage web accounts: admins, managers and reps.", n
 
 
 def accounts() -> Accounts:
-    settings = get_settings()
-    db = Database.for_settings(settings)
-    db.create_all()
-    return Accounts(db, settings)
+    return Accounts(get_settings())
 
 
 def read_password() -> str:

@@ -44,6 +44,13 @@ class Period:
         return cls(first.start, last.end, f"{year}-Q{quarter}")
 
     @classmethod
+    def trailing(cls, days: int, until: date) -> Period:
+        """The ``days`` days ending with ``until`` (a trailing window, e.g. the last 28 days)."""
+        if days < 1:
+            raise InvalidPeriod(f"a trailing window needs at least 1 day, not {days}")
+        return cls(until - timedelta(days=days - 1), until, f"{days} days to {until}")
+
+    @classmethod
     def parse(cls, text: str, today: date) -> Period:
         """Read ``month`` or ``quarter`` (the current one), ``2026-10`` or ``2026-Q4``."""
         t = text.strip().lower()

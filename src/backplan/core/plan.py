@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
+from numpy.typing import NDArray
 from scipy.stats import norm
 
 from backplan.core.errors import InvalidRate, MissingRate
@@ -27,6 +29,8 @@ Rates = Mapping[str, Rate]
 
 DEFAULT_LEVEL = 0.8
 DEFAULT_IMPROVEMENT = 0.10
+DRAWS = 20_000
+"""Monte Carlo draws behind a plan's range when its rates carry posteriors."""
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,13 @@ def plan_backwards(
     calendar: Calendar,
     *,
     level: float = DEFAULT_LEVEL,
+    seed: int = 0,
 ) -> Plan:
     """Work ``objective`` backwards through ``funnel`` at ``rates``.
+
+    Rates with intervals give every stage a range at ``level``; when a rate
+    carries its posterior, the range is simulated (with ``seed``, so the same
+    plan always shows the same range).
 
     >>> from backplan.defaults import funnel
     >>> from backplan.core.period import FixedWorkingDays, Period
@@ -161,7 +170,7 @@ def plan_backwards(
         steps.append(Step(conversion, rate, below, exact, whole_units(exact)))
         needed[conversion.source.key] = steps[-1].result
 
-    bounds = _intervals(objective, conversions, rates, level)
+    bounds = _intervals(objective, conversions, rates, level, seed)
     working_days = calendar.working_days_in(objective.period)
     weeks = working_days / calendar.days_per_week
     stages = tuple(
@@ -283,15 +292,19 @@ def whole_units(exact: Fraction) -> int:
 
 
 def _intervals(
-    objective: Objective, conversions: list[Conversion], rates: Rates, level: float
+    objective: Objective, conversions: list[Conversion], rates: Rates, level: float, seed: int
 ) -> dict[str, tuple[int, int]]:
-    """Bounds on each stage's volume from the rates' intervals (log-normal approximation).
+    """Bounds on each stage's volume from the rates' uncertainty.
 
-    Each rate's log is taken as normal with the spread its interval implies;
-    the logs add up the chain, so their variances do. See docs/planning.md.
+    Rates that carry a posterior are simulated; otherwise each rate's log is
+    taken as normal with the spread its interval implies, and the logs add up
+    the chain, so their variances do. See docs/planning.md and docs/rates.md.
     """
-    if not any(rates[c.key].has_interval for c in conversions):
+    chain = [rates[c.key] for c in conversions]
+    if not any(rate.has_interval for rate in chain):
         return {}
+    if any(rate.distribution is not None for rate in chain):
+        return _simulated_intervals(objective, conversions, rates, level, seed)
     z = norm.ppf(0.5 + level / 2)
     centre, variance = math.log(objective.target), 0.0
     bounds = {objective.stage: (objective.target, objective.target)}
@@ -309,6 +322,43 @@ def _intervals(
             whole_units(Fraction(math.exp(centre + spread))),
         )
     return bounds
+
+
+def _simulated_intervals(
+    objective: Objective, conversions: list[Conversion], rates: Rates, level: float, seed: int
+) -> dict[str, tuple[int, int]]:
+    """Monte Carlo: draw every rate from its posterior, work each draw backwards, take quantiles.
+
+    A rate with an interval but no posterior is drawn log-normally to match
+    its interval; a bare rate is taken as exact. Draws of a bounded
+    conversion stop at 1.
+    """
+    rng = np.random.default_rng(seed)
+    needed = np.full(DRAWS, float(objective.target))
+    quantiles = [(1 - level) / 2, (1 + level) / 2]
+    bounds = {objective.stage: (objective.target, objective.target)}
+    for conversion in reversed(conversions):
+        draws = _draws(rates[conversion.key], rng)
+        if conversion.target.bounded:
+            draws = np.minimum(draws, 1.0)
+        needed = needed / np.maximum(draws, 1e-12)
+        low, high = np.quantile(needed, quantiles)
+        bounds[conversion.source.key] = (
+            whole_units(Fraction(float(low))),
+            whole_units(Fraction(float(high))),
+        )
+    return bounds
+
+
+def _draws(rate: Rate, rng: np.random.Generator) -> NDArray[np.float64]:
+    if rate.distribution is not None:
+        return rate.distribution.sample(DRAWS, rng)
+    if rate.low is not None and rate.high is not None:
+        z_rate = norm.ppf(0.5 + rate.level / 2)
+        centre = (math.log(rate.low) + math.log(rate.high)) / 2
+        sigma = (math.log(rate.high) - math.log(rate.low)) / (2 * z_rate)
+        return np.exp(rng.normal(centre, sigma, DRAWS))
+    return np.full(DRAWS, float(rate.value))
 
 
 def _count(x: int | Fraction) -> str:

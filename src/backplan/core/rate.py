@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from backplan.core.errors import InvalidRate
+from backplan.core.posterior import Posterior
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,9 @@ class Rate:
 
     ``low`` and ``high`` bound the rate at credibility ``level`` when the rate
     is an estimate from data; ``successes`` and ``trials`` are the counts it
-    came from, kept so a plan can show its evidence.
+    came from, kept so a plan can show its evidence. ``distribution`` is the
+    posterior the estimate came from, when there is one; plans draw from it
+    to carry the uncertainty down the funnel.
 
     >>> Rate.parse("1/7").value
     Fraction(1, 7)
@@ -33,6 +36,7 @@ class Rate:
     level: float = 0.8
     successes: float | None = None
     trials: float | None = None
+    distribution: Posterior | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.value, Fraction):

@@ -12,5 +12,9 @@ class BackplanWarning(UserWarning):
     """Base class of backplan's warnings."""
 
 
-class SmallSampleWarning(BackplanWarning):
+class StatisticalWarning(BackplanWarning):
+    """An estimate was computed, but a statistical assumption behind it is shaky."""
+
+
+class SmallSampleWarning(StatisticalWarning):
     """An estimate rests on few prospects or trials; read it with its interval."""

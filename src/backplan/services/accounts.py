@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from backplan import appdb
 from backplan.accounts.access import Principal, Role
 from backplan.accounts.passwords import PasswordHasher, check_new_password
-from backplan.appdb.accounts import SignInFailure, User, UserTeam, WebSession
-from backplan.appdb.base import Database
+from backplan.appdb.models import SignInFailure, User, UserTeam, WebSession
 from backplan.core.errors import BackplanError, InvalidAccount
 from backplan.settings import Settings
 
@@ -113,12 +113,10 @@ class Accounts:
 
     def __init__(
         self,
-        db: Database,
         settings: Settings,
         hasher: PasswordHasher | None = None,
         clock: Clock = utcnow,
     ) -> None:
-        self.db = db
         self.settings = settings
         self.hasher = hasher or PasswordHasher(
             settings.argon2_time_cost, settings.argon2_memory_kib
@@ -150,7 +148,7 @@ class Accounts:
         if role is not Role.MANAGER and team_names:
             raise InvalidAccount(f"--team is for managers' accounts only, not for the role {role}")
         stored = self.hasher.hash(check_new_password(password, address))
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             if s.scalar(select(User.id).where(User.email == address)):
                 raise InvalidAccount(f"there is already an account for {address}")
             if rep and s.scalar(select(User.id).where(User.rep == rep)):
@@ -169,17 +167,17 @@ class Accounts:
             return _view(user)
 
     def users(self) -> list[UserView]:
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             return [_view(u) for u in s.scalars(select(User).order_by(User.email))]
 
     def user(self, user_id: str) -> UserView | None:
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             user = s.get(User, user_id)
             return _view(user) if user else None
 
     def remove_user(self, user_id: str) -> bool:
         """Delete a user and end their sessions; False when there is no such user."""
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             user = s.get(User, user_id)
             if user is None:
                 return False
@@ -189,7 +187,7 @@ class Accounts:
 
     def set_password(self, user_id: str, password: str) -> None:
         """A new password; every session of the user ends."""
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             user = s.get(User, user_id)
             if user is None:
                 raise InvalidAccount("no such user")
@@ -205,7 +203,7 @@ class Accounts:
         hashing work, and both count towards the hourly limit of the address.
         """
         user = self._verify(email, password)
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             if replacing:
                 s.execute(delete(WebSession).where(WebSession.id_hash == _hash_token(replacing)))
             if self.hasher.needs_rehash(user.password_hash):
@@ -222,7 +220,7 @@ class Accounts:
             user = self._verify(principal.email, current)
         except SignInFailed:
             raise WrongPassword("The current password is not right; type it again.") from None
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             row = s.get(User, user.id)
             if row is None:
                 raise InvalidAccount("this account no longer exists")
@@ -234,7 +232,7 @@ class Accounts:
         address = email.strip().lower()[:320]
         now = self.clock()
         limit = self.settings.max_failed_sign_ins
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             failures = s.scalar(
                 select(func.count())
                 .select_from(SignInFailure)
@@ -244,7 +242,7 @@ class Accounts:
                 raise TooManySignIns(limit)
             user = s.scalar(select(User).where(User.email == address))
         if not self.hasher.verify(user.password_hash if user else None, password) or user is None:
-            with self.db.session() as s:
+            with appdb.session(self.settings) as s:
                 s.add(SignInFailure(email=address, at=now))
                 s.execute(delete(SignInFailure).where(SignInFailure.at < now - SIGN_IN_WINDOW))
             raise SignInFailed()
@@ -275,7 +273,7 @@ class Accounts:
         idle = timedelta(minutes=self.settings.session_idle_minutes)
         oldest = timedelta(hours=self.settings.session_max_hours)
         id_hash = _hash_token(token)
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             row = s.execute(
                 select(
                     WebSession.csrf_token,
@@ -310,5 +308,5 @@ class Accounts:
 
     def sign_out(self, token: str) -> None:
         """End the session behind a cookie (nothing happens for an unknown one)."""
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             s.execute(delete(WebSession).where(WebSession.id_hash == _hash_token(token)))

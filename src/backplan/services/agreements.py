@@ -14,9 +14,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from backplan.appdb.agreements import PlanAgreement
-from backplan.appdb.base import Database
+from backplan import appdb
+from backplan.appdb.models import PlanAgreement
 from backplan.services.planning import PlannedObjective, PlanRequest, plan_to_dict
+from backplan.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ def _agreement(row: PlanAgreement) -> Agreement:
 class SqlPlanAgreements:
     """Agreed plans in the app database."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     def agree(
         self, rep: str, agreed_by: str, request: PlanRequest, planned: PlannedObjective
@@ -105,17 +106,17 @@ class SqlPlanAgreements:
             rates={s.conversion.key: str(s.rate.value) for s in planned.plan.steps},
             plan=plan_to_dict(planned),
         )
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             s.add(row)
         return _agreement(row)
 
     def get(self, agreement_id: str) -> Agreement | None:
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             row = s.get(PlanAgreement, agreement_id)
             return _agreement(row) if row else None
 
     def for_rep(self, rep: str) -> list[Agreement]:
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             rows = s.scalars(
                 select(PlanAgreement)
                 .where(PlanAgreement.rep == rep)

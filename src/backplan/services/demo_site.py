@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backplan.accounts.access import Role
-from backplan.appdb.base import Database
 from backplan.services.accounts import Accounts
 from backplan.settings import Settings
 
@@ -45,9 +44,7 @@ def demo_password() -> str:
 
 def set_up_demo(settings: Settings) -> DemoSite:
     """Create (or reset the passwords of) the demo accounts in ``settings.home``."""
-    db = Database.for_settings(settings)
-    db.create_all()
-    accounts = Accounts(db, settings)
+    accounts = Accounts(settings)
     wanted = [
         ("admin@example.com", Role.ADMIN, None, (), "everything; manages users"),
         ("manager@example.com", Role.MANAGER, None, (DEMO_TEAM,), f"team {DEMO_TEAM}"),
@@ -71,5 +68,4 @@ def set_up_demo(settings: Settings) -> DemoSite:
         else:
             accounts.add_user(email, password, role, rep=rep, teams=teams)
         made.append(DemoAccount(email, password, role.value, sees))
-    db.dispose()
     return DemoSite(settings.home, made)

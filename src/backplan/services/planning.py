@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from backplan.calendars import working_calendar
-from backplan.core.errors import InvalidPeriod, InvalidRate, ObjectiveInPast
+from backplan.core.errors import InvalidPeriod, InvalidRate, MissingRate, ObjectiveInPast
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
 from backplan.core.period import Calendar, FixedWorkingDays, Period
@@ -44,6 +44,22 @@ class PlanRequest:
     time_off: list[date] = field(default_factory=list)
     improvement: float = DEFAULT_IMPROVEMENT
     level: float = DEFAULT_LEVEL
+    rep: str | None = None
+    rates_since: date | None = None
+    rates_until: date | None = None
+
+
+@dataclass(frozen=True)
+class RatesFromData:
+    """Where a plan's estimated rates came from: whose data, over which window."""
+
+    rep: str
+    name: str
+    team: str | None
+    window: Period
+    rates: dict[str, Rate]
+    overridden: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,7 @@ class PlannedObjective:
     gains: list[Gain]
     calendar: Calendar
     improvement: float
+    rates_from: RatesFromData | None = None
 
 
 class PlanFileSpec(StrictSpec):
@@ -129,11 +146,44 @@ def build_plan(
             "(e.g. --period month or --period quarter)"
         )
     objective = Objective.parse(request.objective, funnel, period, request.deal_value)
-    all_rates = {**(rates or {}), **parse_rates(request.rates, funnel)}
+    given = parse_rates(request.rates, funnel)
+    source = _rates_from_data(request, settings, today, given) if request.rep else None
+    estimated = source.rates if source else {}
+    all_rates = {**(rates or {}), **estimated, **given}
+    if source is not None:
+        _check_estimated(source, funnel, objective, all_rates)
     calendar = calendar_for(request, period, settings)
     plan = plan_backwards(objective, funnel, all_rates, calendar, level=request.level)
     gains = marginal_gains(objective, funnel, all_rates, calendar, improvement=request.improvement)
-    return PlannedObjective(plan, gains, calendar, request.improvement)
+    return PlannedObjective(plan, gains, calendar, request.improvement, source)
+
+
+def _check_estimated(
+    source: RatesFromData, funnel: Funnel, objective: Objective, rates: dict[str, Rate]
+) -> None:
+    """A conversion the data could not estimate is named with why, before planning fails."""
+    for conversion in funnel.conversions(down_to=objective.stage):
+        if conversion.key not in rates:
+            raise MissingRate(
+                f"no rate for {conversion.key} from {source.name}'s data: no "
+                f"{conversion.source.plural} anywhere in {source.window.label}; give one "
+                f"(e.g. --rate {conversion.key}=0.25) or choose another --rates-since/--rates-until"
+            )
+
+
+def _rates_from_data(
+    request: PlanRequest, settings: Settings, today: date, given: dict[str, Rate]
+) -> RatesFromData:
+    """The rep's rates estimated over the window asked for (default: the last full quarter)."""
+    from backplan.services.rates import rates_window, rep_rates  # loads Ibis: only when needed
+
+    assert request.rep is not None
+    window = rates_window(request.rates_since, request.rates_until, today)
+    found = rep_rates(settings, request.rep, request.funnel, window, level=request.level)
+    overridden = tuple(k for k in found.rates if k in given)
+    estimated = [k for k in found.rates if k not in given]
+    notes = tuple(found.report.notes_for(estimated))
+    return RatesFromData(found.rep, found.name, found.team, window, found.rates, overridden, notes)
 
 
 def plan_to_dict(planned: PlannedObjective) -> dict[str, Any]:
@@ -184,10 +234,37 @@ def plan_to_dict(planned: PlannedObjective) -> dict[str, Any]:
             for s in plan.steps
         ],
         "reasoning": plan.reasoning,
+        "rates_from": _rates_from_dict(planned.rates_from),
         "marginal_gains": {
             "improvement": planned.improvement,
             "ranking": [gain_to_dict(g, rank) for rank, g in enumerate(planned.gains, 1)],
         },
+    }
+
+
+def _rates_from_dict(source: RatesFromData | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {
+        "rep": source.rep,
+        "name": source.name,
+        "team": source.team,
+        "since": source.window.start.isoformat(),
+        "until": source.window.end.isoformat(),
+        "rates": [
+            {
+                "conversion": key,
+                "successes": rate.successes,
+                "trials": rate.trials,
+                "estimate": round(float(rate.value), 6),
+                "low": rate.low,
+                "high": rate.high,
+                "level": rate.level,
+                "overridden": key in source.overridden,
+            }
+            for key, rate in source.rates.items()
+        ],
+        "notes": list(source.notes),
     }
 
 

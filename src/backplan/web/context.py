@@ -11,9 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from backplan.appdb.accounts import User
-from backplan.appdb.agreements import PlanAgreement
-from backplan.appdb.base import Database
+from backplan import appdb
+from backplan.appdb.models import PlanAgreement, User
 from backplan.services.accounts import Accounts
 from backplan.services.agreements import PlanAgreements, SqlPlanAgreements
 from backplan.settings import Settings
@@ -44,26 +43,23 @@ def static_version(name: str) -> str:
 @dataclass
 class WebContext:
     settings: Settings
-    db: Database
     accounts: Accounts
     agreements: PlanAgreements
     secret: bytes
 
     @classmethod
     def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
-        db = accounts.db if accounts else Database.for_settings(settings)
-        db.create_all()
+        appdb.engine(settings)  # opens the database and migrates it to the newest schema
         return cls(
             settings=settings,
-            db=db,
-            accounts=accounts or Accounts(db, settings),
-            agreements=SqlPlanAgreements(db),
+            accounts=accounts or Accounts(settings),
+            agreements=SqlPlanAgreements(settings),
             secret=secret_key(settings),
         )
 
     def known_reps(self) -> set[str]:
         """Reps the app knows of: those with an account or an agreed plan."""
-        with self.db.session() as s:
+        with appdb.session(self.settings) as s:
             with_accounts = s.scalars(select(User.rep).where(User.rep.is_not(None)))
             with_plans = s.scalars(select(PlanAgreement.rep).distinct())
             return {r for r in with_accounts if r} | set(with_plans)

@@ -1,0 +1,174 @@
+"""The app database's tables: the roster (teams, reps, time off), the import log,
+web accounts (users, sessions, failed sign-ins) and the plans reps agreed.
+
+Later features (users, OKRs, plans, coaching notes) add their models here and a
+migration in ``backplan/appdb/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    """A sales team, led by one manager."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    manager: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+
+    reps: Mapped[list[Rep]] = relationship(back_populates="team")
+
+
+class Rep(Base):
+    """A rep of the roster. ``key`` is the value events carry in their ``rep`` column."""
+
+    __tablename__ = "reps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    region: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(20), default="roster")
+    """How the rep got here: ``roster`` (a roster file), ``import`` (seen in events), ``demo``."""
+
+    team: Mapped[Team | None] = relationship(back_populates="reps")
+    time_off: Mapped[list[TimeOff]] = relationship(
+        back_populates="rep", cascade="all, delete-orphan", order_by="TimeOff.first_day"
+    )
+
+
+class TimeOff(Base):
+    """Days a rep does not work (holiday, sick leave, training), first to last day inclusive."""
+
+    __tablename__ = "rep_time_off"
+    __table_args__ = (UniqueConstraint("rep_id", "first_day", name="uq_time_off_rep_first_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    rep: Mapped[Rep] = relationship(back_populates="time_off")
+
+
+class ImportRun(Base):
+    """One ``backplan import``: what was read, what it added, and where its rejects are."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file: Mapped[str] = mapped_column(Text)
+    mapping: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    """``running``, ``done``, ``rejected`` (rows rejected, nothing added), ``failed``, ``interrupted``."""
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    reps_added: Mapped[int] = mapped_column(Integer, default=0)
+    rejects_path: Mapped[str | None] = mapped_column(Text)
+    batch: Mapped[str | None] = mapped_column(String(200))
+    encoding: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+# -- web accounts ---------------------------------------------------------------
+
+
+class User(Base):
+    """A person who signs in. ``id`` is random, so no user can be reached by guessing it."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    rep: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    teams: Mapped[list[UserTeam]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class UserTeam(Base):
+    """A team a manager manages (a manager may manage several)."""
+
+    __tablename__ = "user_teams"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    team: Mapped[str] = mapped_column(String(200), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="teams")
+
+
+class WebSession(Base):
+    """A signed-in browser. Only a hash of the cookie's random id is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SignInFailure(Base):
+    """One failed sign-in, by the address typed (known account or not), for the hourly limit."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanAgreement(Base):
+    """A rep's agreement to a plan (case S9): who agreed, when, with which rates."""
+
+    __tablename__ = "plan_agreements"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rep: Mapped[str] = mapped_column(String(200), index=True)
+    agreed_by: Mapped[str] = mapped_column(String(320))
+    agreed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    objective: Mapped[str] = mapped_column(String(200))
+    funnel: Mapped[str] = mapped_column(String(100))
+    period_label: Mapped[str] = mapped_column(String(50))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    rates: Mapped[dict[str, Any]] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)

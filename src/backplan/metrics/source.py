@@ -1,0 +1,97 @@
+"""Where the events come from: the embedded Parquet store, or any Ibis backend.
+
+By default events are the Parquet files below ``$BACKPLAN_HOME/events``, read
+by an in-memory DuckDB. With ``BACKPLAN_EVENTS_URL`` set, backplan connects
+Ibis to that URL instead (Spark, Snowflake, BigQuery, PostgreSQL, ...) and
+reads the table ``BACKPLAN_EVENTS_TABLE`` (default ``events``), which must
+have the event columns. Either way the metrics layer gets one Ibis table and
+runs the same expressions on it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from backplan.core.errors import BackplanError, NoData
+from backplan.events.schema import EVENT_COLUMNS
+from backplan.events.store import EventStore
+from backplan.settings import Settings
+
+
+class EventSourceError(BackplanError):
+    """The configured event table cannot be reached or lacks the event columns."""
+
+
+def embedded_backend() -> Any:
+    """An in-memory DuckDB that buckets timestamps by UTC day, whatever the machine's zone."""
+    backend = ibis.duckdb.connect()
+    # Connection setup, not a query: the zone must be set once ICU is loaded, i.e. after connecting.
+    backend.con.execute("SET TimeZone = 'UTC'")
+    return backend
+
+
+def open_events(settings: Settings) -> ir.Table:
+    """The event table as an Ibis expression (nothing is read yet).
+
+    Raises :class:`NoData` when the embedded store holds no events yet.
+    """
+    if settings.events_url:
+        return _warehouse_events(settings.events_url, settings.events_table)
+    return read_store(settings.home)
+
+
+def read_store(home: Path) -> ir.Table:
+    """The embedded store below ``home`` as an Ibis table on a fresh in-memory DuckDB."""
+    store = EventStore(home)
+    if not store.files():
+        raise NoData(
+            f"no events in {store.dir}; import some (backplan import FILE) "
+            "or generate a demo organisation with `backplan demo-data`"
+        )
+    return embedded_backend().read_parquet(store.glob)
+
+
+def _warehouse_events(url: str, table: str) -> ir.Table:
+    try:
+        backend = ibis.connect(url)
+    except Exception as e:  # each backend raises its own driver's errors
+        raise EventSourceError(
+            f"cannot connect to BACKPLAN_EVENTS_URL={_redacted(url)}: {e}; check the URL "
+            "and that the backend's Ibis extra is installed (e.g. pip install 'ibis-framework[snowflake]')"
+        ) from None
+    try:
+        if table.endswith((".parquet", "/")):
+            events = backend.read_parquet(table)
+        else:
+            *database, name = table.split(".")
+            events = backend.table(name, database=tuple(database) or None)
+    except Exception as e:
+        raise EventSourceError(
+            f"cannot read events table {table!r} at {_redacted(url)}: {e}; "
+            "set BACKPLAN_EVENTS_TABLE to the table (or view) holding the events"
+        ) from None
+    return check_columns(events, table)
+
+
+def check_columns(events: ir.Table, where: str) -> ir.Table:
+    """``events`` if it has every event column, else an error naming the missing ones."""
+    missing = [c for c in EVENT_COLUMNS if c not in events.columns]
+    if missing:
+        raise EventSourceError(
+            f"events table {where!r} lacks column(s) {', '.join(missing)}; backplan reads "
+            f"{', '.join(EVENT_COLUMNS)} (create a view that renames yours)"
+        )
+    return events.select(*EVENT_COLUMNS)
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, fit for an error message."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"

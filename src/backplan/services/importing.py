@@ -1,0 +1,267 @@
+"""Import a CRM export into the event store: the use case behind ``backplan import``.
+
+One import holds the store's write lock from start to end, logs itself in the
+app database (``imports`` table), reads the file through a mapping, writes the
+rows it rejects to ``BACKPLAN_HOME/imports/<id>-<file>-rejects.csv`` and adds
+the good events in one atomic batch. Without ``allow_rejects`` a file with
+rejected rows adds nothing: fix the rows and import it again (events already
+stored are recognised by their id, so nothing is added twice).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlalchemy import select, update
+
+from backplan import appdb
+from backplan.appdb.models import ImportRun
+from backplan.core.errors import BackplanError, UnreadableFile
+from backplan.events.importer import ImportOutcome, ImportRules, Progress, import_source
+from backplan.events.mapping import load_mapping
+from backplan.events.readers import open_source
+from backplan.events.store import EventStore
+from backplan.services.roster import add_reps, rep_aliases, roster_size
+from backplan.settings import Settings
+
+IMPORTS_DIR = "imports"
+
+
+@dataclass
+class ImportRequest:
+    """An import as a person asks for it."""
+
+    file: Path
+    mapping: str
+    allow_rejects: bool = False
+    add_reps: bool = False
+    sheet: str | None = None
+    now: datetime | None = None
+
+
+@dataclass
+class ImportSummary:
+    """The result of one import, as ``backplan import --json`` prints it."""
+
+    id: int
+    file: str
+    mapping: str
+    status: str
+    read: int = 0
+    events: int = 0
+    added: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    reps_added: list[str] = field(default_factory=list)
+    rejects_file: str | None = None
+    encoding: str | None = None
+    seconds: float = 0.0
+    store_events: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "done"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "file": self.file,
+            "mapping": self.mapping,
+            "status": self.status,
+            "read": self.read,
+            "events": self.events,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+            "reasons": self.reasons,
+            "reps_added": self.reps_added,
+            "rejects_file": self.rejects_file,
+            "encoding": self.encoding,
+            "seconds": round(self.seconds, 3),
+            "store_events": self.store_events,
+        }
+
+
+def import_file(
+    settings: Settings, request: ImportRequest, progress: Progress | None = None
+) -> ImportSummary:
+    """Import ``request.file`` into the event store of ``settings.home``."""
+    started = time.perf_counter()
+    mapping = load_mapping(request.mapping, settings.extra_kinds)
+    store = EventStore(settings.home)
+    now = request.now or datetime.now(UTC)
+    with store.writer() as writer:
+        _mark_interrupted(settings)
+        run_id = _start(settings, request, mapping.name)
+        try:
+            staging = writer.new_staging("source")
+            source = open_source(request.file, staging, sheet=request.sheet)
+            resolved = mapping.resolve(source.header, str(request.file))
+            rules = ImportRules(
+                now=now,
+                aliases=rep_aliases(settings),
+                roster_empty=roster_size(settings) == 0,
+                add_reps=request.add_reps,
+                allow_rejects=request.allow_rejects,
+            )
+            rejects = (
+                settings.home / IMPORTS_DIR / f"{run_id}-{_slug(request.file.stem)}-rejects.csv"
+            )
+            try:
+                outcome = import_source(source, resolved, rules, writer, rejects, progress)
+            except duckdb.Error as e:
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise UnreadableFile(
+                    f"could not be read: {first}", file=str(request.file)
+                ) from None
+            reps_added: list[str] = []
+            if outcome.committed and outcome.new_reps:
+                with appdb.session(settings) as db:
+                    add_reps(db, outcome.new_reps)
+                reps_added = outcome.new_reps
+        except BackplanError as e:
+            _finish(settings, run_id, status="failed", message=str(e))
+            raise
+        except BaseException as e:
+            _finish(settings, run_id, status="failed", message=f"{type(e).__name__}: {e}")
+            raise
+        status = "done" if outcome.committed else "rejected"
+        summary = _summary(run_id, request, mapping.name, status, outcome, source.encoding)
+        summary.reps_added = reps_added
+        summary.seconds = time.perf_counter() - started
+        summary.store_events = store.count()
+        _finish(
+            settings,
+            run_id,
+            status=status,
+            outcome=outcome,
+            reps_added=len(reps_added),
+            encoding=source.encoding,
+        )
+        return summary
+
+
+def recent_imports(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
+    """The import log, newest first."""
+    with appdb.session(settings) as db:
+        runs = db.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)).all()
+    return [
+        {
+            "id": r.id,
+            "file": r.file,
+            "mapping": r.mapping,
+            "status": r.status,
+            "started_at": r.started_at.isoformat() if r.started_at else None,
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "read": r.rows_read,
+            "events": r.events,
+            "added": r.added,
+            "duplicates": r.duplicates,
+            "rejected": r.rejected,
+            "skipped": r.skipped,
+            "rejects_file": r.rejects_path,
+            "message": r.message,
+        }
+        for r in runs
+    ]
+
+
+def _summary(
+    run_id: int,
+    request: ImportRequest,
+    mapping: str,
+    status: str,
+    outcome: ImportOutcome,
+    encoding: str,
+) -> ImportSummary:
+    return ImportSummary(
+        id=run_id,
+        file=str(request.file),
+        mapping=mapping,
+        status=status,
+        read=outcome.read,
+        events=outcome.events,
+        added=outcome.added,
+        duplicates=outcome.duplicates,
+        rejected=outcome.rejected,
+        skipped=outcome.skipped,
+        reasons=outcome.reasons,
+        rejects_file=str(outcome.rejects_path) if outcome.rejects_path else None,
+        encoding=encoding,
+    )
+
+
+def _start(settings: Settings, request: ImportRequest, mapping: str) -> int:
+    with appdb.session(settings) as db:
+        run = ImportRun(
+            file=str(request.file.resolve()),
+            mapping=mapping,
+            status="running",
+            started_at=datetime.now(UTC),
+            rows_read=0,
+            events=0,
+            added=0,
+            duplicates=0,
+            rejected=0,
+            skipped=0,
+            reps_added=0,
+        )
+        db.add(run)
+        db.flush()
+        return int(run.id)
+
+
+def _finish(
+    settings: Settings,
+    run_id: int,
+    *,
+    status: str,
+    outcome: ImportOutcome | None = None,
+    reps_added: int = 0,
+    encoding: str | None = None,
+    message: str | None = None,
+) -> None:
+    with appdb.session(settings) as db:
+        run = db.get(ImportRun, run_id)
+        if run is None:
+            return
+        run.status = status
+        run.finished_at = datetime.now(UTC)
+        run.message = message
+        run.encoding = encoding
+        if outcome is not None:
+            run.rows_read = outcome.read
+            run.events = outcome.events
+            run.added = outcome.added
+            run.duplicates = outcome.duplicates
+            run.rejected = outcome.rejected
+            run.skipped = outcome.skipped
+            run.rejects_path = str(outcome.rejects_path) if outcome.rejects_path else None
+            run.batch = outcome.batch
+            run.reps_added = reps_added
+
+
+def _mark_interrupted(settings: Settings) -> None:
+    # Called while holding the store's lock: any import still "running" has died.
+    with appdb.session(settings) as db:
+        db.execute(
+            update(ImportRun)
+            .where(ImportRun.status == "running")
+            .values(
+                status="interrupted",
+                message="the import stopped before finishing; nothing of it was added",
+            )
+        )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "file"

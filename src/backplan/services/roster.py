@@ -1,0 +1,327 @@
+"""The roster: who the reps are, their teams and managers, and their time off.
+
+Loaded from a file (``backplan roster sales_teams.csv``), filled from event
+data when no roster exists yet, read by the metrics layer as a DataFrame.
+
+The rule for reps an import does not know: while the roster is empty, every
+rep found in imported events is added to it (key = the value in the file).
+Once a roster exists, events of reps not in it are rejected as
+``unknown_rep`` unless the import says ``--add-reps``. Events may name a rep
+by key, name or email (any case); they are stored under the rep's key.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from backplan import appdb
+from backplan.appdb.models import Rep, Team, TimeOff
+from backplan.core.errors import InvalidRow, MissingColumns
+from backplan.definitions import StrictSpec, read_toml, validate
+from backplan.events.mapping import mappings_dir
+from backplan.events.readers import REJECTS_TABLE, open_source
+from backplan.events.schema import ROSTER_COLUMNS
+from backplan.events.store import duckdb_connection
+from backplan.settings import Settings
+
+ROSTER_FIELDS = ("rep", "name", "email", "team", "manager", "region", "start_date")
+
+
+class RosterColumns(StrictSpec):
+    rep: list[str] = []
+    name: list[str] = []
+    email: list[str] = []
+    team: list[str] = []
+    manager: list[str] = []
+    region: list[str] = []
+    start_date: list[str] = []
+
+
+class RosterMappingSpec(StrictSpec):
+    label: str = ""
+    columns: RosterColumns
+
+
+@dataclass(frozen=True)
+class RosterSummary:
+    """What a roster file held and what loading it changed."""
+
+    file: str
+    reps: int
+    teams: int
+    managers: int
+    added: int
+    updated: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "reps": self.reps,
+            "teams": self.teams,
+            "managers": self.managers,
+            "added": self.added,
+            "updated": self.updated,
+        }
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    row: int
+    key: str
+    name: str
+    email: str | None
+    team: str | None
+    manager: str | None
+    region: str | None
+    start_date: date | None
+
+
+def roster_frame(settings: Settings) -> pd.DataFrame:
+    """One row per rep: ``rep`` (the key events carry), ``name``, ``team``, ``manager``.
+
+    Empty, with those columns, when there is no roster.
+    """
+    with appdb.session(settings) as db:
+        rows = db.execute(
+            select(Rep.key, Rep.name, Team.name, Team.manager)
+            .outerjoin(Team, Rep.team_id == Team.id)
+            .order_by(Rep.key)
+        ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(ROSTER_COLUMNS))
+    return frame.astype(object).where(frame.notna(), None) if len(frame) else frame
+
+
+def time_off_frame(settings: Settings) -> pd.DataFrame:
+    """Every rep's time off: ``rep``, ``first_day``, ``last_day``, ``reason``."""
+    with appdb.session(settings) as db:
+        rows = db.execute(
+            select(Rep.key, TimeOff.first_day, TimeOff.last_day, TimeOff.reason)
+            .join(TimeOff, TimeOff.rep_id == Rep.id)
+            .order_by(Rep.key, TimeOff.first_day)
+        ).all()
+    return pd.DataFrame(
+        [tuple(r) for r in rows], columns=["rep", "first_day", "last_day", "reason"]
+    )
+
+
+def roster_size(settings: Settings) -> int:
+    with appdb.session(settings) as db:
+        return int(db.scalar(select(func.count(Rep.id))) or 0)
+
+
+def rep_aliases(settings: Settings) -> dict[str, str]:
+    """Lower-cased key, email and name of every rep → the rep's key (keys win over names)."""
+    with appdb.session(settings) as db:
+        reps = db.execute(select(Rep.key, Rep.name, Rep.email)).all()
+    aliases: dict[str, str] = {}
+    names = Counter(name.lower() for _, name, _ in reps)
+    for key, name, email in reps:
+        if names[name.lower()] == 1:
+            aliases.setdefault(name.lower(), key)
+        if email:
+            aliases[email.lower()] = key
+    for key, _, _ in reps:
+        aliases[key.lower()] = key
+    return aliases
+
+
+def add_reps(db: Session, keys: list[str], *, origin: str = "import") -> int:
+    """Add reps known only by their key (seen in events); returns how many were new."""
+    existing = set(db.scalars(select(Rep.key)))
+    new = [k for k in dict.fromkeys(keys) if k not in existing]
+    db.add_all(Rep(key=k, name=k, origin=origin) for k in new)
+    return len(new)
+
+
+def import_roster(settings: Settings, path: Path, *, sheet: str | None = None) -> RosterSummary:
+    """Load a roster file; reps already known (by key, email or name) are updated, others added."""
+    rows = read_roster(path, sheet=sheet)
+    with appdb.session(settings) as db:
+        added, updated = _upsert(db, rows)
+    managers = {r.manager for r in rows if r.manager}
+    teams = {_team_name(r) for r in rows if _team_name(r)}
+    return RosterSummary(str(path), len(rows), len(teams), len(managers), added, updated)
+
+
+def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
+    """The rows of a roster file (CSV, .xlsx or Parquet), checked."""
+    data, text = read_toml(mappings_dir() / "roster.toml")
+    spec = validate(RosterMappingSpec, data, text, "roster.toml")
+    file = str(path)
+    with tempfile.TemporaryDirectory() as staging:
+        source = open_source(path, Path(staging), sheet=sheet)
+        by_lower = {h.lower(): h for h in source.header}
+        found: dict[str, str] = {}
+        for name in ROSTER_FIELDS:
+            for alt in getattr(spec.columns, name):
+                if alt.lower() in by_lower:
+                    found[name] = by_lower[alt.lower()]
+                    break
+        if not {"rep", "name", "email"} & set(found):
+            raise MissingColumns(
+                "a roster needs a column naming each rep: rep, name or email "
+                f"(or sales_agent); the file's columns are: {', '.join(source.header)}",
+                file=file,
+                missing=["rep"],
+                found=source.header,
+            )
+        con = duckdb_connection(Path(staging))
+        try:
+            source.register(con)
+            cols = ", ".join(f'"{found[f]}"' if f in found else "NULL" for f in ROSTER_FIELDS)
+            records = con.execute(
+                f"SELECT {source.row_of('__seq')}, {cols} FROM ({source.raw_sql()}) ORDER BY 1"
+            ).fetchall()
+            if source.format == "csv":
+                bad = con.execute(
+                    f"SELECT line, error_message FROM {REJECTS_TABLE} ORDER BY line LIMIT 1"
+                ).fetchone()
+                if bad:
+                    raise InvalidRow(
+                        file=file,
+                        row=int(bad[0]) + source.header_row - 1,
+                        column="",
+                        value="",
+                        expected=f"one field per column ({bad[1]})",
+                    )
+        finally:
+            con.close()
+    rows: list[RosterRow] = []
+    seen: dict[str, int] = {}
+    for record in records:
+        row = int(record[0])
+        values = dict(zip(ROSTER_FIELDS, (_clean(v) for v in record[1:]), strict=True))
+        key = values["rep"] or values["email"] or values["name"]
+        if not key:
+            if not any(values.values()):
+                continue
+            column = found.get("rep") or found.get("email") or found.get("name", "rep")
+            raise InvalidRow(
+                file=file,
+                row=row,
+                column=column,
+                value="",
+                expected="the rep's key, email or name in every row",
+            )
+        if key.lower() in seen:
+            raise InvalidRow(
+                file=file,
+                row=row,
+                column=found.get("rep") or found.get("email") or found["name"],
+                value=key,
+                expected=f"each rep once (row {seen[key.lower()]} has the same rep)",
+            )
+        seen[key.lower()] = row
+        start = None
+        if values["start_date"]:
+            try:
+                start = date.fromisoformat(values["start_date"][:10])
+            except ValueError:
+                raise InvalidRow(
+                    file=file,
+                    row=row,
+                    column=found["start_date"],
+                    value=values["start_date"],
+                    expected="a date like 2024-03-15",
+                ) from None
+        rows.append(
+            RosterRow(
+                row,
+                key,
+                values["name"] or key,
+                values["email"],
+                values["team"],
+                values["manager"],
+                values["region"],
+                start,
+            )
+        )
+    return rows
+
+
+def add_time_off(
+    settings: Settings, rep: str, first_day: date, last_day: date, reason: str | None = None
+) -> None:
+    """Record days a rep does not work (inclusive); the rep is found by key, email or name."""
+    aliases = rep_aliases(settings)
+    key = aliases.get(rep.lower())
+    if key is None:
+        raise InvalidRow(
+            file="time off", row=0, column="rep", value=rep, expected="a rep of the roster"
+        )
+    with appdb.session(settings) as db:
+        found = db.scalars(select(Rep).where(Rep.key == key)).one()
+        found.time_off.append(TimeOff(first_day=first_day, last_day=last_day, reason=reason))
+
+
+def _upsert(db: Session, rows: list[RosterRow]) -> tuple[int, int]:
+    teams: dict[str, Team] = {t.name: t for t in db.scalars(select(Team))}
+    members: dict[str, list[RosterRow]] = {}
+    for r in rows:
+        name = _team_name(r)
+        if name:
+            members.setdefault(name, []).append(r)
+    for name, rs in members.items():
+        team = teams.get(name)
+        if team is None:
+            team = teams[name] = Team(name=name)
+            db.add(team)
+        manager = Counter(r.manager for r in rs if r.manager).most_common(1)
+        region = Counter(r.region for r in rs if r.region).most_common(1)
+        if manager:
+            team.manager = manager[0][0]
+        if region:
+            team.region = region[0][0]
+    reps = list(db.scalars(select(Rep).options(selectinload(Rep.team))))
+    by_key = {r.key.lower(): r for r in reps}
+    by_email = {r.email.lower(): r for r in reps if r.email}
+    by_name = {r.name.lower(): r for r in reps}
+    added = updated = 0
+    for r in rows:
+        rep = (
+            by_key.get(r.key.lower())
+            or (by_email.get(r.email.lower()) if r.email else None)
+            or by_name.get(r.name.lower())
+        )
+        if rep is None:
+            rep = Rep(key=r.key, name=r.name, origin="roster")
+            db.add(rep)
+            by_key[r.key.lower()] = rep
+            added += 1
+        else:
+            updated += 1
+            rep.name = r.name
+            rep.origin = "roster"
+        if r.email:
+            rep.email = r.email
+        team_name = _team_name(r)
+        if team_name:
+            rep.team = teams[team_name]
+        if r.region:
+            rep.region = r.region
+        if r.start_date:
+            rep.start_date = r.start_date
+    return added, updated
+
+
+def _team_name(r: RosterRow) -> str | None:
+    if r.team:
+        return r.team
+    if r.manager:
+        return f"{r.manager}'s team"
+    return None
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None

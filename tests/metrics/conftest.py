@@ -1,0 +1,63 @@
+"""Fixtures for the metrics layer: the same events on DuckDB and on local Spark, and real data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from backplan.events.store import EventStore
+from backplan.metrics.sample import EventRow, event_rows
+from backplan.metrics.source import read_store
+
+_stores = count()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark for the whole run: it takes seconds to start."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("backplan-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("pyspark", marks=pytest.mark.slow)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each metrics test runs on the embedded DuckDB and on local Spark."""
+    return request.param
+
+
+@pytest.fixture
+def load_events(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Callable[[pa.Table | Iterable[EventRow]], Any]:
+    """Write events as a Parquet store and read them back as an Ibis table on ``backend``."""
+
+    def load(events: pa.Table | Iterable[EventRow]) -> Any:
+        home = tmp_path / f"store-{next(_stores)}"
+        store = EventStore(home)
+        store.append(events if isinstance(events, pa.Table) else event_rows(events))
+        if backend == "duckdb":
+            return read_store(home)
+        import ibis
+
+        (batch,) = {path.parent for path in store.files()}  # one append, one folder
+        return ibis.pyspark.connect(request.getfixturevalue("spark")).read_parquet(str(batch))
+
+    return load
