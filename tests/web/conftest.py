@@ -10,6 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from backplan import appdb
+from backplan.appdb.models import Rep, Team
 from backplan.settings import Settings
 from backplan.web import create_app
 
@@ -53,7 +55,22 @@ def settings(backplan_home: Path) -> Settings:
     return fast_settings(backplan_home)
 
 
+ROSTER = {"East": ("Mo", ["Ana", "Ben"]), "West": ("Wu", ["Cy"])}
+
+
+def add_roster(settings: Settings) -> None:
+    """Teams East (Ana, Ben) and West (Cy), as a roster import would leave them."""
+    with appdb.session(settings) as s:
+        for team, (manager, reps) in ROSTER.items():
+            row = Team(name=team, manager=manager)
+            s.add(row)
+            s.flush()
+            for rep in reps:
+                s.add(Rep(key=rep, name=rep, team_id=row.id, origin="roster"))
+
+
 def add_people(app: FastAPI) -> None:
+    add_roster(app.state.web.settings)
     accounts = app.state.web.accounts
     for p in PEOPLE:
         accounts.add_user(p.email, PASSWORD, p.role, rep=p.rep, teams=[p.team] if p.team else [])

@@ -122,3 +122,27 @@ def test_user_password_sets_a_new_one_from_standard_input(backplan_home: Path) -
     assert client.post("/api/session", json=new).status_code == 200
     missing = runner.invoke(cli, ["user", "password", "b@example.com"], input=PASSWORD + "\n")
     assert missing.exit_code == 2 and "no account for 'b@example.com'" in missing.stderr
+
+
+def test_with_a_roster_a_reps_account_must_name_a_rep_of_it(backplan_home: Path) -> None:
+    from .conftest import add_roster
+
+    add_roster(fast_settings(backplan_home))
+    ok = runner.invoke(
+        cli,
+        ["user", "add", "a@example.com", "--role", "rep", "--rep", "ana", "--json"],
+        input=PASSWORD + "\n",
+    )
+    assert json.loads(ok.stdout)["rep"] == "Ana"  # the roster's own spelling
+    bad = runner.invoke(
+        cli,
+        ["user", "add", "z@example.com", "--role", "rep", "--rep", "Zed"],
+        input=PASSWORD + "\n",
+    )
+    assert bad.exit_code == 2 and "no rep 'Zed' in the roster" in bad.stderr
+    team = runner.invoke(
+        cli,
+        ["user", "add", "m@example.com", "--role", "manager", "--team", "North"],
+        input=PASSWORD + "\n",
+    )
+    assert team.exit_code == 2 and "teams are East, West" in team.stderr

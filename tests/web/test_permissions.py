@@ -106,10 +106,7 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
     csrf = sign_in(client, who) if who else ""
     web = app.state.web
     throwaway = web.accounts.add_user(
-        f"gone-{len(web.accounts.users())}@example.com",
-        PASSWORD,
-        "rep",
-        rep=f"Gone {path}{method}{who}",
+        f"gone-{len(web.accounts.users())}@example.com", PASSWORD, "admin"
     )
     agreement = next(iter(web.agreements.for_rep("Ana")))
     url = (
@@ -216,13 +213,13 @@ def test_an_agreed_plan_is_hidden_from_other_reps(app_with_plan: FastAPI, signed
     assert admin.get(f"/api/plans/{agreement.id}").status_code == 200
 
 
-def test_a_manager_without_a_roster_team_for_the_rep_sees_nothing_of_them(
-    app_with_plan: FastAPI, signed_in
-) -> None:
-    manager, _ = signed_in(MANAGER)
+def test_a_manager_sees_the_reps_of_their_teams_only(app_with_plan: FastAPI, signed_in) -> None:
+    manager, _ = signed_in(MANAGER)  # manages East: Ana and Ben, not Cy of West
     agreement = app_with_plan.state.web.agreements.for_rep("Ana")[0]
-    assert manager.get("/api/reps/Ana").status_code == 404
-    assert manager.get(f"/api/plans/{agreement.id}").status_code == 404
+    assert manager.get("/api/reps/Ana").json()["roster"]["team"] == "East"
+    assert manager.get(f"/api/plans/{agreement.id}").json()["rep"] == "Ana"
+    assert manager.get("/api/reps/Ben").status_code == 200
+    assert manager.get("/api/reps/Cy").status_code == 404
 
 
 def test_an_admin_cannot_remove_their_own_account(app: FastAPI, signed_in) -> None:

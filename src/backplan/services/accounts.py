@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from backplan import appdb
 from backplan.accounts.access import Principal, Role
 from backplan.accounts.passwords import PasswordHasher, check_new_password
-from backplan.appdb.models import SignInFailure, User, UserTeam, WebSession
+from backplan.appdb.models import Rep, SignInFailure, Team, User, UserTeam, WebSession
 from backplan.core.errors import BackplanError, InvalidAccount
 from backplan.settings import Settings
 
@@ -63,6 +63,33 @@ def _utc(moment: datetime) -> datetime:
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _roster_rep(s: Session, wanted: str) -> str:
+    """The roster's key for a rep given by key or name; any name while no roster is loaded."""
+    reps = s.execute(select(Rep.key, Rep.name)).all()
+    if not reps:
+        return wanted
+    folded = wanted.casefold()
+    for column in (0, 1):
+        hits = {r[0] for r in reps if str(r[column]).casefold() == folded}
+        if len(hits) == 1:
+            return hits.pop()
+    raise InvalidAccount(
+        f"no rep {wanted!r} in the roster; give a rep's key or name as the roster has it "
+        "(backplan rates lists them)"
+    )
+
+
+def _roster_team(s: Session, wanted: str) -> str:
+    """The roster's name for a team (any case); any name while the roster has no teams."""
+    teams = list(s.scalars(select(Team.name)))
+    if not teams:
+        return wanted
+    for team in teams:
+        if team.casefold() == wanted.casefold():
+            return team
+    raise InvalidAccount(f"no team {wanted!r} in the roster; teams are {', '.join(sorted(teams))}")
 
 
 def normalise_email(email: str) -> str:
@@ -149,6 +176,8 @@ class Accounts:
             raise InvalidAccount(f"--team is for managers' accounts only, not for the role {role}")
         stored = self.hasher.hash(check_new_password(password, address))
         with appdb.session(self.settings) as s:
+            rep = _roster_rep(s, rep) if rep else None
+            team_names = [_roster_team(s, t) for t in team_names]
             if s.scalar(select(User.id).where(User.email == address)):
                 raise InvalidAccount(f"there is already an account for {address}")
             if rep and s.scalar(select(User.id).where(User.rep == rep)):

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from backplan import appdb
-from backplan.appdb.models import PlanAgreement, User
+from backplan.appdb.models import PlanAgreement, Rep, Team, User
 from backplan.services.accounts import Accounts
 from backplan.services.agreements import PlanAgreements, SqlPlanAgreements
 from backplan.settings import Settings
@@ -58,12 +58,47 @@ class WebContext:
         )
 
     def known_reps(self) -> set[str]:
-        """Reps the app knows of: those with an account or an agreed plan."""
+        """Reps the app knows of: the roster's, and those with an account or an agreed plan."""
         with appdb.session(self.settings) as s:
+            in_roster = s.scalars(select(Rep.key))
             with_accounts = s.scalars(select(User.rep).where(User.rep.is_not(None)))
             with_plans = s.scalars(select(PlanAgreement.rep).distinct())
-            return {r for r in with_accounts if r} | set(with_plans)
+            return set(in_roster) | {r for r in with_accounts if r} | set(with_plans)
 
     def team_of(self, rep: str) -> str | None:
-        """The rep's team, from the roster; None while no roster is loaded."""
-        return None
+        """The rep's team in the roster (None for a rep without one)."""
+        with appdb.session(self.settings) as s:
+            return s.scalar(
+                select(Team.name).join(Rep, Rep.team_id == Team.id).where(Rep.key == rep)
+            )
+
+    def reps_of(self, teams: frozenset[str]) -> list[dict[str, str | None]]:
+        """The roster's reps in these teams: key, name and team."""
+        with appdb.session(self.settings) as s:
+            rows = s.execute(
+                select(Rep.key, Rep.name, Team.name)
+                .join(Team, Rep.team_id == Team.id)
+                .where(Team.name.in_(teams))
+                .order_by(Team.name, Rep.name)
+            ).all()
+        return [{"rep": key, "name": name, "team": team} for key, name, team in rows]
+
+    def roster_entry(self, rep: str) -> dict[str, object] | None:
+        """The roster's record of a rep: name, email, team, manager, region, start date."""
+        with appdb.session(self.settings) as s:
+            row = s.execute(
+                select(Rep.name, Rep.email, Team.name, Team.manager, Rep.region, Rep.start_date)
+                .outerjoin(Team, Rep.team_id == Team.id)
+                .where(Rep.key == rep)
+            ).one_or_none()
+        if row is None:
+            return None
+        name, email, team, manager, region, start = row
+        return {
+            "name": name,
+            "email": email,
+            "team": team,
+            "manager": manager,
+            "region": region,
+            "start_date": start.isoformat() if start else None,
+        }

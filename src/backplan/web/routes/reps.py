@@ -23,6 +23,7 @@ def rep_details(web: WebContext, principal: Principal, rep: str) -> dict[str, An
     return {
         "rep": rep,
         "team": team,
+        "roster": web.roster_entry(rep),
         "agreements": [a.to_dict() for a in web.agreements.for_rep(rep)],
     }
 
