@@ -76,9 +76,15 @@ def test_an_unknown_role_is_refused(backplan_home: Path) -> None:
 
 
 def test_demo_prints_random_credentials_that_sign_in(backplan_home: Path) -> None:
-    first = json.loads(runner.invoke(cli, ["demo", "--no-serve", "--json"]).stdout)
-    second = json.loads(runner.invoke(cli, ["demo", "--no-serve", "--json"]).stdout)
+    first = json.loads(
+        runner.invoke(cli, ["demo", "--no-serve", "--json", "--events", "3000"]).stdout
+    )
+    second = json.loads(
+        runner.invoke(cli, ["demo", "--no-serve", "--json", "--events", "3000"]).stdout
+    )
     assert first["home"] == str(backplan_home / "demo")
+    assert first["organisation"]["reps"] == 24 and first["organisation"]["events"] == 3000
+    assert second["organisation"]["events"] == 0  # generated again: nothing added twice
     roles = [a["role"] for a in second["accounts"]]
     assert roles[:2] == ["admin", "manager"] and set(roles[2:]) == {"rep"}
     passwords = [a["password"] for a in first["accounts"] + second["accounts"]]

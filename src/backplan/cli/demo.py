@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
 from backplan.cli.output import console, print_json
@@ -16,6 +17,7 @@ def demo(
     serve: bool = typer.Option(
         True, "--serve/--no-serve", help="Start the web server (or only set the demo up)."
     ),
+    events: int = typer.Option(200_000, "--events", min=1, help="Events to generate."),
     as_json: bool = typer.Option(False, "--json", help="Print the demo accounts as JSON."),
 ) -> None:
     """Set up the demo organisation and its accounts, print the sign-ins, and serve it.
@@ -25,7 +27,14 @@ def demo(
     """
     base = get_settings()
     settings = Settings(home=base.home / "demo", country=base.country, https=base.https)
-    site = set_up_demo(settings)
+    with Progress(
+        TextColumn("demo organisation"), BarColumn(), TaskProgressColumn(), console=console,
+        transient=True, disable=as_json,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("events", total=None)
+        site = set_up_demo(
+            settings, events=events, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )  # fmt: skip
     if as_json:
         print_json(site.to_dict())
     else:
@@ -41,7 +50,11 @@ def show(site: DemoSite, port: int) -> None:
     for account in site.accounts:
         table.add_row(account.email, account.password, account.role, account.sees)
     console.print(table)
-    console.print(f"Demo data: {site.home}")
+    o = site.organisation
+    console.print(
+        f"Demo organisation: {o.reps} reps in {o.teams} teams, {o.events:,} events "
+        f"from {o.first_day} to {o.last_day}, in {site.home}"
+    )
 
 
 def register(app: typer.Typer) -> None:
