@@ -172,6 +172,34 @@ def test_an_admin_sees_the_users(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(page.base + "/login")
 
 
+def test_an_admin_uploads_a_csv_with_bad_rows_and_sees_them_listed(page) -> None:  # type: ignore[no-untyped-def]
+    from .test_imports import BAD_EXPORT
+
+    sign_in_as(page, ADMIN)
+    page.click("nav >> text=Imports")
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "october.csv", "mimeType": "text/csv", "buffer": BAD_EXPORT.encode()}],
+    )
+    page.select_option("select[name=mapping]", "events")
+    shot(page, "admin-imports")
+    page.click("#upload")
+    page.wait_for_selector("#rejected-rows")  # the page follows the job, then shows its rows
+    table = page.inner_text("#rejected-rows")
+    for expected in (
+        "unknown_rep",
+        "Zed",
+        "unknown_kind",
+        "teleport",
+        "future_date",
+        "negative_amount",
+    ):
+        assert expected in table
+    assert "4 rejected" in page.inner_text("#job-summary")
+    shot(page, "admin-import-rejected-rows")
+    assert page.errors == []
+
+
 def test_pages_fit_a_phone_screen(page) -> None:  # type: ignore[no-untyped-def]
     sign_in_as(page, ANA)
     page.set_viewport_size({"width": 390, "height": 844})

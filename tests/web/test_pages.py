@@ -75,7 +75,7 @@ def test_home_links_depend_on_the_role(signed_in) -> None:
         return [link["href"] for link in home["links"]]
 
     assert links(rep) == ["/plan", "/reps/Ana", "/funnels"]
-    assert links(admin) == ["/plan", "/funnels", "/admin/users"]
+    assert links(admin) == ["/plan", "/funnels", "/admin/users", "/admin/imports"]
     assert links(manager) == ["/plan", "/funnels"]
 
 

@@ -44,6 +44,11 @@ EXPECTED_RULES = {
     ("GET", "/reps/{rep}"): EVERYONE,
     ("GET", "/api/reps/{rep}"): EVERYONE,
     ("GET", "/admin/users"): "admin",
+    ("GET", "/admin/imports"): "admin",
+    ("POST", "/admin/imports"): "admin",
+    ("GET", "/admin/imports/jobs/{job_id}"): "admin",
+    ("GET", "/api/imports/jobs/{job_id}"): "admin",
+    ("GET", "/api/imports"): "admin",
     ("POST", "/admin/users"): "admin",
     ("POST", "/admin/users/{user_id}/delete"): "admin",
     ("GET", "/api/users"): "admin",
@@ -113,6 +118,7 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         path.replace("{rep}", "Ana")
         .replace("{agreement_id}", agreement.id)
         .replace("{user_id}", throwaway.id)
+        .replace("{job_id}", "0" * 32)
         .replace("{version}", PLOTLY_VERSION)
     )
     if path == "/static":

@@ -16,6 +16,7 @@ from backplan.appdb.models import PlanAgreement, Rep, Team, User
 from backplan.services.accounts import Accounts
 from backplan.services.agreements import PlanAgreements, SqlPlanAgreements
 from backplan.settings import Settings
+from backplan.web.jobs import Jobs
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -46,6 +47,7 @@ class WebContext:
     accounts: Accounts
     agreements: PlanAgreements
     secret: bytes
+    jobs: Jobs
 
     @classmethod
     def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
@@ -55,6 +57,7 @@ class WebContext:
             accounts=accounts or Accounts(settings),
             agreements=SqlPlanAgreements(settings),
             secret=secret_key(settings),
+            jobs=Jobs(),
         )
 
     def known_reps(self) -> set[str]:

@@ -127,7 +127,31 @@ function setUpPlanPage() {
   }
 }
 
+// An import page follows its job until it finishes, then shows the summary.
+function setUpJobPage() {
+  const job = document.getElementById("job");
+  if (!job || !["queued", "running"].includes(job.dataset.status)) return;
+  const bar = document.getElementById("job-progress");
+  const stage = document.getElementById("job-stage");
+  async function poll() {
+    const response = await fetch(`/api/imports/jobs/${job.dataset.jobId}`, {
+      headers: { Accept: "application/json" }, credentials: "same-origin",
+    });
+    if (!response.ok) return;
+    const data = await response.json();
+    stage.textContent = data.stage;
+    if (data.fraction !== null) bar.value = data.fraction;
+    if (data.status === "done" || data.status === "failed") {
+      window.location.reload();
+      return;
+    }
+    setTimeout(poll, 400);
+  }
+  setTimeout(poll, 300);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpFunnelSelect();
   setUpPlanPage();
+  setUpJobPage();
 });
