@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import select
 
+from backplan import appdb
+from backplan.appdb.models import Rep
+from backplan.demo_data import generate_demo
 from backplan.web import create_app
 
 from .conftest import ADMIN, ANA, PASSWORD, Person, add_people, fast_settings
@@ -41,10 +46,7 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app = create_app(fast_settings(tmp_path_factory.mktemp("browser-home")))
-    add_people(app)
+def serve(app: FastAPI) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
@@ -58,6 +60,28 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app = create_app(fast_settings(tmp_path_factory.mktemp("browser-home")))
+    add_people(app)
+    yield from serve(app)
+
+
+DEMO_REP = Person("demo-rep@example.com", "rep")
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo organisation, with an account for its first rep."""
+    home = tmp_path_factory.mktemp("browser-demo")
+    generate_demo(home, reps=8, events=30_000)
+    app = create_app(fast_settings(home))
+    with appdb.session(app.state.web.settings) as s:
+        rep = s.scalars(select(Rep.key).order_by(Rep.key)).first()
+    app.state.web.accounts.add_user(DEMO_REP.email, PASSWORD, "rep", rep=rep)
+    yield from serve(app)
 
 
 @pytest.fixture(scope="session")
@@ -197,6 +221,24 @@ def test_an_admin_uploads_a_csv_with_bad_rows_and_sees_them_listed(page) -> None
         assert expected in table
     assert "4 rejected" in page.inner_text("#job-summary")
     shot(page, "admin-import-rejected-rows")
+    assert page.errors == []
+
+
+def test_a_rep_sees_their_funnel_and_plans_from_their_own_data(page, demo_server) -> None:  # type: ignore[no-untyped-def]
+    page.base = demo_server
+    sign_in_as(page, DEMO_REP)
+    page.click("nav >> text=My funnel")
+    page.wait_for_selector("#rates-chart[data-drawn=true] .main-svg")
+    assert "dials → conversations" in page.inner_text("#rates")
+    shot(page, "my-funnel")
+    page.click("nav >> text=My plan")
+    page.fill("input[name=objective]", "4 sqls")
+    page.fill("input[name=working_days]", "20")
+    assert page.is_checked("#use-my-data")
+    page.click("#build-plan")
+    page.wait_for_selector("#rates-from-data")
+    assert "range (80%)" in page.inner_text("#plan-table").lower()
+    shot(page, "my-plan-from-data")
     assert page.errors == []
 
 

@@ -60,6 +60,14 @@ class WebContext:
             jobs=Jobs(),
         )
 
+    def has_events(self) -> bool:
+        """Whether the event store holds any event (then rates can come from data)."""
+        from backplan.events.store import EventStore
+
+        if self.settings.events_url:
+            return True
+        return EventStore(self.settings.home).count() > 0
+
     def known_reps(self) -> set[str]:
         """Reps the app knows of: the roster's, and those with an account or an agreed plan."""
         with appdb.session(self.settings) as s:

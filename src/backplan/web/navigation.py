@@ -12,7 +12,7 @@ def links_for(principal: Principal | None) -> list[dict[str, str]]:
         return []
     links = [{"href": "/plan", "label": "My plan" if principal.rep else "Planner"}]
     if principal.rep:
-        links.append({"href": f"/reps/{quote(principal.rep, safe='')}", "label": "My page"})
+        links.append({"href": f"/reps/{quote(principal.rep, safe='')}", "label": "My funnel"})
     links.append({"href": "/funnels", "label": "Funnels & playbook"})
     if principal.role is Role.ADMIN:
         links.append({"href": "/admin/users", "label": "Users"})

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from backplan.core.errors import InvalidPeriod, InvalidRate, UnknownFunnel
+from backplan.core.errors import InvalidPeriod, InvalidRate, MissingRate, UnknownFunnel
 from backplan.core.funnel import Funnel
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.defaults import funnel, funnel_names
@@ -45,6 +45,15 @@ class PlanInput(BaseModel):
     )
     improvement: float = Field(default=DEFAULT_IMPROVEMENT, gt=0, le=10)
     as_of: date | None = Field(default=None, description="Plan as if today were this date.")
+    use_my_data: bool = Field(
+        default=False,
+        description="Estimate the rates the request does not give from the signed-in rep's "
+        "own events (with ranges); reps only.",
+    )
+    rates_since: date | None = Field(default=None, description="Window of those rates")
+    rates_until: date | None = Field(
+        default=None, description="(both, or neither for the last full quarter)"
+    )
 
     @field_validator("rates")
     @classmethod
@@ -54,8 +63,13 @@ class PlanInput(BaseModel):
                 raise ValueError(f"rate {key[:100]!r} is too long; write TO/FROM: 0.07")
         return rates
 
-    def to_request(self) -> PlanRequest:
+    def to_request(self, rep: str | None = None) -> PlanRequest:
+        """The planner's request; ``rep`` (decided by the server, never by the input) is
+        whose data the missing rates come from."""
         return PlanRequest(
+            rep=rep if self.use_my_data else None,
+            rates_since=self.rates_since,
+            rates_until=self.rates_until,
             objective=self.objective,
             rates={k: v for k, v in self.rates.items() if v.strip()},
             funnel=self.funnel,
@@ -78,12 +92,26 @@ class PlanInput(BaseModel):
             "working_days": str(self.working_days or ""),
             "deal_value": f"{self.deal_value:g}" if self.deal_value else "",
             "as_of": self.as_of.isoformat() if self.as_of else "",
+            "use_my_data": "on" if self.use_my_data else "",
+            "rates_since": self.rates_since.isoformat() if self.rates_since else "",
+            "rates_until": self.rates_until.isoformat() if self.rates_until else "",
         }
         fields.update(self.rates)
         return fields
 
 
-FIELDS = ("objective", "funnel", "period", "since", "until", "working_days", "deal_value", "as_of")
+FIELDS = (
+    "objective",
+    "funnel",
+    "period",
+    "since",
+    "until",
+    "working_days",
+    "deal_value",
+    "as_of",
+    "rates_since",
+    "rates_until",
+)
 
 
 def input_from_fields(fields: Mapping[str, Any]) -> PlanInput | None:
@@ -93,6 +121,7 @@ def input_from_fields(fields: Mapping[str, Any]) -> PlanInput | None:
     }
     if "objective" not in values:
         return None
+    values["use_my_data"] = fields.get("use_my_data") in ("on", "true", "1")
     values["rates"] = {
         k: v.strip() for k, v in fields.items() if "/" in k and isinstance(v, str) and v.strip()
     }
@@ -111,15 +140,19 @@ def shipped_funnel(name: str) -> Funnel:
     return funnel(name)
 
 
-def plan_for(plan_input: PlanInput, settings: Settings) -> PlannedObjective:
-    """Build the plan, turning every arithmetic dead end into a message a person can act on."""
+def plan_for(plan_input: PlanInput, settings: Settings, rep: str | None = None) -> PlannedObjective:
+    """Build the plan, turning every arithmetic dead end into a message a person can act on.
+
+    ``rep`` is the signed-in rep: with ``use_my_data``, their events give the rates."""
+    if plan_input.use_my_data and not rep:
+        raise MissingRate("only a rep's own account can plan from its data; give the rates")
     shipped_funnel(plan_input.funnel)
     since, until = plan_input.since, plan_input.until
     if since and until and (until - since).days > MAX_PERIOD_DAYS:
         raise InvalidPeriod("plan at most two years at a time; shorten since/until")
     today = plan_input.as_of or date.today()
     try:
-        return build_plan(plan_input.to_request(), settings, today)
+        return build_plan(plan_input.to_request(rep), settings, today)
     except (OverflowError, ZeroDivisionError):
         raise InvalidRate(
             "these rates and this objective give volumes too large to plan; check the rates"

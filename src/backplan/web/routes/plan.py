@@ -26,6 +26,8 @@ NOT_FOUND = "No agreed plan with that id among the plans you can see."
 def _starting_fields(web: WebContext, principal: Principal) -> dict[str, str]:
     """An empty form starts from the rep's last agreed plan (their own rates), if any."""
     fields = {"funnel": web.settings.funnel}
+    if principal.rep and web.has_events():
+        fields["use_my_data"] = "on"
     if principal.rep:
         agreed = web.agreements.for_rep(principal.rep)
         if agreed:
@@ -54,7 +56,7 @@ def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)
     plan, error, status = None, None, 200
     if plan_input is not None:
         try:
-            plan = plan_to_dict(plan_for(plan_input, web.settings))
+            plan = plan_to_dict(plan_for(plan_input, web.settings, principal.rep))
         except BackplanError as e:
             error, status = str(e), 422
     data = {
@@ -86,8 +88,9 @@ async def agree_form(request: Request, principal: Annotated[Principal, Depends(R
 def _agree(web: WebContext, principal: Principal, plan_input: PlanInput) -> Agreement:
     if not principal.rep:
         raise InvalidObjective("only a rep's own account can agree a plan")
-    planned = plan_for(plan_input, web.settings)
-    return web.agreements.agree(principal.rep, principal.email, plan_input.to_request(), planned)
+    planned = plan_for(plan_input, web.settings, principal.rep)
+    request = plan_input.to_request(principal.rep)
+    return web.agreements.agree(principal.rep, principal.email, request, planned)
 
 
 def visible_agreement(web: WebContext, principal: Principal, agreement_id: str) -> Agreement:
@@ -112,11 +115,11 @@ def agreed_plan(
 
 @router.post("/api/plan", responses={422: {"description": "The objective cannot be planned"}})
 def api_plan(
-    body: PlanInput, request: Request, _: Annotated[Principal, Depends(SIGNED_IN)]
+    body: PlanInput, request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]
 ) -> dict[str, Any]:
     """Work an objective backwards: the same figures as ``backplan plan --json``."""
     web: WebContext = request.app.state.web
-    return plan_to_dict(plan_for(body, web.settings))
+    return plan_to_dict(plan_for(body, web.settings, principal.rep))
 
 
 @router.post("/api/plans", status_code=201, responses={422: {"description": "Cannot plan"}})

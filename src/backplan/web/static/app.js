@@ -150,7 +150,37 @@ function setUpJobPage() {
   setTimeout(poll, 300);
 }
 
+// A rep's rates: each estimate with its range, and the team's rate beside it.
+function setUpRatesChart() {
+  const node = document.getElementById("rates-data");
+  const chart = document.getElementById("rates-chart");
+  if (!node || !chart || !window.Plotly) return;
+  const rows = JSON.parse(node.textContent).filter((r) => r.estimate !== null);
+  const labels = rows.map((r) => `${r.from} → ${r.to}`);
+  const estimate = {
+    type: "scatter", mode: "markers", name: "Estimate (range)", x: labels, y: rows.map((r) => r.estimate),
+    marker: { color: "#0f6e6e", size: 10 },
+    error_y: {
+      type: "data", symmetric: false, color: "#0f6e6e",
+      array: rows.map((r) => (r.high ?? r.estimate) - r.estimate),
+      arrayminus: rows.map((r) => r.estimate - (r.low ?? r.estimate)),
+    },
+  };
+  const team = {
+    type: "scatter", mode: "markers", name: "Team", x: labels, y: rows.map((r) => r.team_rate),
+    marker: { color: "#b0b7c3", size: 10, symbol: "line-ew-open", line: { width: 3 } },
+  };
+  const layout = {
+    margin: { l: 50, r: 20, t: 10, b: 60 }, height: 300, yaxis: { type: "log", title: { text: "rate" } },
+    legend: { orientation: "h", y: -0.3 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+    font: { family: "system-ui, sans-serif", color: "#1d2430" },
+  };
+  window.Plotly.react(chart, [estimate, team], layout, { displayModeBar: false, responsive: true });
+  chart.dataset.drawn = "true";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpRatesChart();
   setUpFunnelSelect();
   setUpPlanPage();
   setUpJobPage();
