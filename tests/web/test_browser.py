@@ -70,6 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 DEMO_REP = Person("demo-rep@example.com", "rep")
+DEMO_MANAGER = Person("demo-manager@example.com", "manager")
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +82,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with appdb.session(app.state.web.settings) as s:
         rep = s.scalars(select(Rep.key).order_by(Rep.key)).first()
     app.state.web.accounts.add_user(DEMO_REP.email, PASSWORD, "rep", rep=rep)
+    team = app.state.web.team_of(rep)
+    app.state.web.accounts.add_user(DEMO_MANAGER.email, PASSWORD, "manager", teams=[team])
     yield from serve(app)
 
 
@@ -239,6 +242,16 @@ def test_a_rep_sees_their_funnel_and_plans_from_their_own_data(page, demo_server
     page.wait_for_selector("#rates-from-data")
     assert "range (80%)" in page.inner_text("#plan-table").lower()
     shot(page, "my-plan-from-data")
+    assert page.errors == []
+
+
+def test_a_manager_sees_their_team_shaded_by_evidence(page, demo_server) -> None:  # type: ignore[no-untyped-def]
+    page.base = demo_server
+    sign_in_as(page, DEMO_MANAGER)
+    page.click("nav >> text=Team")
+    page.wait_for_selector("#team-heatmap[data-drawn=true] .main-svg")
+    assert "dials → conversations" in page.inner_text("#team-rates")
+    shot(page, "team")
     assert page.errors == []
 
 

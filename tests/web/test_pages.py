@@ -76,7 +76,7 @@ def test_home_links_depend_on_the_role(signed_in) -> None:
 
     assert links(rep) == ["/plan", "/reps/Ana", "/funnels"]
     assert links(admin) == ["/plan", "/funnels", "/admin/users", "/admin/imports"]
-    assert links(manager) == ["/plan", "/funnels"]
+    assert links(manager) == ["/plan", "/teams/East", "/funnels"]
 
 
 def test_an_admin_adds_a_user_and_a_weak_password_is_explained(signed_in) -> None:

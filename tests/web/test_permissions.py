@@ -42,6 +42,8 @@ EXPECTED_RULES = {
     ("GET", "/funnels"): EVERYONE,
     ("GET", "/api/playbook"): EVERYONE,
     ("GET", "/reps/{rep}"): EVERYONE,
+    ("GET", "/teams/{team}"): EVERYONE,
+    ("GET", "/api/teams/{team}"): EVERYONE,
     ("GET", "/api/reps/{rep}"): EVERYONE,
     ("GET", "/admin/users"): "admin",
     ("GET", "/admin/imports"): "admin",
@@ -119,6 +121,7 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         .replace("{agreement_id}", agreement.id)
         .replace("{user_id}", throwaway.id)
         .replace("{job_id}", "0" * 32)
+        .replace("{team}", "East")
         .replace("{version}", PLOTLY_VERSION)
     )
     if path == "/static":

@@ -109,3 +109,29 @@ def test_without_events_the_page_says_where_they_come_from(signed_in) -> None:
     client, _ = signed_in(ANA)
     data = client.get("/api/reps/Ana").json()
     assert data["funnel"] == {"error": "No events yet: an admin imports them on the Imports page."}
+
+
+def test_a_manager_sees_each_rep_of_their_team_shaded_by_evidence(demo) -> None:
+    app, rep, other = demo
+    client, _ = client_for(app, "boss@example.com")
+    team = app.state.web.team_of(rep)
+    data = client.get(f"/api/teams/{team}", params=WINDOW).json()
+    reps = {r["rep"] for r in data["rates"]}
+    assert rep in reps and other not in reps
+    assert {r["team"] for r in data["rates"]} == {team}
+    assert all(f["p_below_team"] > 0.9 for f in data["flags"])
+    html = client.get(f"/teams/{team}", params=WINDOW).text
+    assert 'id="team-heatmap"' in html and 'id="team-pooled"' in html
+    other_team = app.state.web.team_of(other)
+    assert client.get(f"/api/teams/{other_team}").status_code == 404
+
+
+def test_a_rep_sees_their_team_only_as_aggregates(demo) -> None:
+    app, rep, other = demo
+    client, _ = client_for(app, "rep@example.com")
+    team = app.state.web.team_of(rep)
+    data = client.get(f"/api/teams/{team}", params=WINDOW).json()
+    assert data["aggregates_only"] is True
+    assert data["rates"] == [] and data["flags"] == [] and data["reps"] == []
+    assert data["teams"] and all(t["team"] == team for t in data["teams"])
+    assert client.get(f"/api/teams/{app.state.web.team_of(other)}").status_code == 404

@@ -16,7 +16,7 @@ from backplan.web.assets import CachedStaticFiles
 from backplan.web.assets import router as static_router
 from backplan.web.context import STATIC, WebContext
 from backplan.web.permissions import PUBLIC, check_routes
-from backplan.web.routes import account, admin, auth, funnels, home, imports, plan, reps
+from backplan.web.routes import account, admin, auth, funnels, home, imports, plan, reps, teams
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -75,8 +75,8 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.state.web = WebContext.build(settings, accounts)
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
-    routers = (static_router, auth.router, home.router, plan.router, reps.router, funnels.router)
-    for router in (*routers, account.router, admin.router, imports.router):
+    pages = (home, plan, reps, teams, funnels, account, admin, imports)
+    for router in (static_router, auth.router, *(module.router for module in pages)):
         app.router.routes.extend(router.routes)
 
     @app.get("/api/openapi.json", include_in_schema=False)

@@ -83,6 +83,11 @@ class WebContext:
                 select(Team.name).join(Rep, Rep.team_id == Team.id).where(Rep.key == rep)
             )
 
+    def teams(self) -> set[str]:
+        """The roster's teams."""
+        with appdb.session(self.settings) as s:
+            return set(s.scalars(select(Team.name)))
+
     def reps_of(self, teams: frozenset[str]) -> list[dict[str, str | None]]:
         """The roster's reps in these teams: key, name and team."""
         with appdb.session(self.settings) as s:

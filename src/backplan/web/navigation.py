@@ -13,6 +13,8 @@ def links_for(principal: Principal | None) -> list[dict[str, str]]:
     links = [{"href": "/plan", "label": "My plan" if principal.rep else "Planner"}]
     if principal.rep:
         links.append({"href": f"/reps/{quote(principal.rep, safe='')}", "label": "My funnel"})
+    for team in sorted(principal.teams):
+        links.append({"href": f"/teams/{quote(team, safe='')}", "label": f"Team {team}"})
     links.append({"href": "/funnels", "label": "Funnels & playbook"})
     if principal.role is Role.ADMIN:
         links.append({"href": "/admin/users", "label": "Users"})

@@ -179,7 +179,37 @@ function setUpRatesChart() {
   chart.dataset.drawn = "true";
 }
 
+// A team: reps down, conversions across, shaded by P(below the team's rate).
+function setUpTeamHeatmap() {
+  const node = document.getElementById("team-data");
+  const chart = document.getElementById("team-heatmap");
+  if (!node || !chart || !window.Plotly) return;
+  const rows = JSON.parse(node.textContent);
+  const reps = [...new Set(rows.map((r) => r.name || r.rep))];
+  const conversions = [...new Set(rows.map((r) => `${r.from} → ${r.to}`))];
+  const cell = (rep, conv) => rows.find((r) => (r.name || r.rep) === rep && `${r.from} → ${r.to}` === conv);
+  const z = reps.map((rep) => conversions.map((c) => cell(rep, c)?.p_below_team ?? null));
+  const text = reps.map((rep) => conversions.map((c) => {
+    const r = cell(rep, c);
+    return r && r.estimate !== null ? Number(r.estimate.toPrecision(2)).toString() : "";
+  }));
+  const trace = {
+    type: "heatmap", x: conversions, y: reps, z, text, texttemplate: "%{text}", zmin: 0, zmax: 1,
+    colorscale: [[0, "#f4faf9"], [0.5, "#cfe7e4"], [0.9, "#e8a39b"], [1, "#b42318"]],
+    colorbar: { title: { text: "P(below team)" } },
+    hovertemplate: "%{y}, %{x}: %{text}<br>P(below team) %{z:.0%}<extra></extra>",
+  };
+  const layout = {
+    margin: { l: 130, r: 20, t: 10, b: 60 }, height: Math.max(260, 36 * reps.length + 90),
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+    font: { family: "system-ui, sans-serif", color: "#1d2430" },
+  };
+  window.Plotly.react(chart, [trace], layout, { displayModeBar: false, responsive: true });
+  chart.dataset.drawn = "true";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpTeamHeatmap();
   setUpRatesChart();
   setUpFunnelSelect();
   setUpPlanPage();

@@ -1,0 +1,108 @@
+"""Team: every rep's rates side by side, shaded by how sure we are that they are below the team's.
+
+Managers see the teams they manage, admins every team, and a rep their own
+team as aggregates only (the team's pooled rates, no other rep's figures).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from backplan.accounts.access import Principal, Role
+from backplan.core.errors import BackplanError
+from backplan.defaults import funnel_names, playbook
+from backplan.web.context import WebContext
+from backplan.web.permissions import SIGNED_IN
+from backplan.web.planning import shipped_funnel
+from backplan.web.render import page
+
+router = APIRouter()
+
+STRONG_EVIDENCE = 0.9  # P(rate below the team's) above which a cell is flagged (DESIGN.md)
+
+
+def team_details(
+    web: WebContext,
+    principal: Principal,
+    team: str,
+    funnel: str | None,
+    since: date | None,
+    until: date | None,
+) -> dict[str, Any]:
+    team = team[:200]
+    own = web.team_of(principal.rep) if principal.rep else None
+    if not principal.can_see_team(team, own) or team not in web.teams():
+        raise HTTPException(404, f"No team named {team!r} among the teams you can see.")
+    chosen = funnel or web.settings.funnel
+    shipped_funnel(chosen)
+    data: dict[str, Any] = {
+        "team": team,
+        "funnels": funnel_names(),
+        "aggregates_only": principal.role is Role.REP,
+        "reps": [r for r in web.reps_of(frozenset({team}))],
+    }
+    if not web.has_events():
+        return {**data, "error": "No events yet: an admin imports them on the Imports page."}
+    from backplan.services.rates import RatesRequest, rates_report, report_to_dict
+
+    try:
+        report = rates_report(
+            web.settings, RatesRequest(chosen, since, until, team=team), date.today()
+        )
+    except BackplanError as e:
+        return {**data, "error": str(e)}
+    rates = report_to_dict(report)
+    book = playbook(web.settings.playbook)
+    coaching = {
+        c.key: found.area for c in report.funnel.conversions() if (found := book.get(c.key))
+    }
+    flags = sorted(
+        (
+            {
+                "rep": r["rep"],
+                "name": r["name"],
+                "conversion": r["conversion"],
+                "estimate": r["estimate"],
+                "team_rate": r["team_rate"],
+                "p_below_team": r["p_below_team"],
+                "coaching": coaching.get(r["conversion"]),
+            }
+            for r in rates["rates"]
+            if r["p_below_team"] is not None and r["p_below_team"] > STRONG_EVIDENCE
+        ),
+        key=lambda f: -f["p_below_team"],
+    )
+    if principal.role is Role.REP:
+        rates["rates"], flags = [], []
+        data["reps"] = []
+    return {**data, **rates, "flags": flags, "strong_evidence": STRONG_EVIDENCE}
+
+
+@router.get("/teams/{team}", include_in_schema=False)
+def team_page(
+    request: Request,
+    team: str,
+    principal: Annotated[Principal, Depends(SIGNED_IN)],
+    funnel: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Response:
+    data = team_details(request.app.state.web, principal, team, funnel, since, until)
+    return page(request, "team.html", data)
+
+
+@router.get("/api/teams/{team}", responses={404: {"description": "No such team visible to you"}})
+def api_team(
+    team: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(SIGNED_IN)],
+    funnel: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[str, Any]:
+    """A team's rates: per rep with intervals and P(below team) (managers of the team, admins),
+    the team's pooled rates (also its reps), and the cells flagged on strong evidence."""
+    return team_details(request.app.state.web, principal, team, funnel, since, until)
