@@ -135,3 +135,14 @@ def test_a_rep_sees_their_team_only_as_aggregates(demo) -> None:
     assert data["rates"] == [] and data["flags"] == [] and data["reps"] == []
     assert data["teams"] and all(t["team"] == team for t in data["teams"])
     assert client.get(f"/api/teams/{app.state.web.team_of(other)}").status_code == 404
+
+
+def test_rates_are_fitted_once_per_state_of_the_data(demo, backplan_home) -> None:
+    app, _, _ = demo
+    rates, since, until = app.state.web.rates, date(2026, 7, 1), date(2026, 9, 30)
+    first = rates.organisation("outbound", since, until, END)
+    assert rates.organisation("outbound", since, until, END) is first
+    generate_demo(backplan_home, reps=8, events=500, seed=8, end=END, days=180)  # an import
+    again = rates.organisation("outbound", since, until, END)
+    assert again is not first
+    assert again.table["trials"].sum() > first.table["trials"].sum()

@@ -17,6 +17,7 @@ from backplan.services.accounts import Accounts
 from backplan.services.agreements import PlanAgreements, SqlPlanAgreements
 from backplan.settings import Settings
 from backplan.web.jobs import Jobs
+from backplan.web.rates_cache import RatesCache
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -48,6 +49,7 @@ class WebContext:
     agreements: PlanAgreements
     secret: bytes
     jobs: Jobs
+    rates: RatesCache
 
     @classmethod
     def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
@@ -58,6 +60,7 @@ class WebContext:
             agreements=SqlPlanAgreements(settings),
             secret=secret_key(settings),
             jobs=Jobs(),
+            rates=RatesCache(settings),
         )
 
     def has_events(self) -> bool:

@@ -46,12 +46,10 @@ def team_details(
     }
     if not web.has_events():
         return {**data, "error": "No events yet: an admin imports them on the Imports page."}
-    from backplan.services.rates import RatesRequest, rates_report, report_to_dict
+    from backplan.services.rates import report_to_dict
 
     try:
-        report = rates_report(
-            web.settings, RatesRequest(chosen, since, until, team=team), date.today()
-        )
+        report = web.rates.for_team(team, chosen, since, until, date.today())
     except BackplanError as e:
         return {**data, "error": str(e)}
     rates = report_to_dict(report)
