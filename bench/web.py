@@ -1,13 +1,14 @@
-"""Loopback load test of the web app: the plan API under 20 concurrent clients.
+"""Loopback load test of the web app: the plan API and the team page under 20 concurrent clients.
 
-Starts ``backplan serve`` in its own process on 127.0.0.1 with a fresh
-BACKPLAN_HOME, signs 20 clients in (each a rep with a session), and has them
-call the plan API as fast as they can, bounded in time and in requests.
-The baseline, measured in the same run with the same clients, is
+Generates the demo organisation (1M events by default) in a fresh
+BACKPLAN_HOME, starts ``backplan serve`` in its own process on 127.0.0.1,
+signs 20 clients in (reps for the plan API, a manager for the team page)
+and has them call each endpoint as fast as they can, bounded in time and in
+requests. The baseline, measured in the same run with the same clients, is
 ``/healthz``: the framework, middleware and a session lookup, without the
-planner. Prints p50/p95/max latency, throughput and the error count.
+planner or the data. Prints p50/p95/max latency, throughput and errors.
 
-    python bench/web.py --clients 20 --seconds 10 --requests 4000
+    python bench/web.py --clients 20 --seconds 10 --requests 4000 --events 1000000
 """
 
 from __future__ import annotations
@@ -23,9 +24,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
+from sqlalchemy import select
 
+from backplan import appdb
+from backplan.appdb.models import Rep, Team
+from backplan.demo_data import generate_demo
 from backplan.services.accounts import Accounts
 from backplan.settings import Settings
 
@@ -39,22 +45,36 @@ def free_port() -> int:
         return port
 
 
-def make_reps(home: Path, count: int) -> list[tuple[str, str]]:
+def make_organisation(
+    home: Path, clients: int, events: int, reps: int
+) -> tuple[list[tuple[str, str]], tuple[str, str], str]:
+    """The demo organisation, an account for each of ``clients`` reps and one for a manager."""
+    start = time.perf_counter()
+    summary = generate_demo(home, reps=reps, events=events)
+    print(f"demo organisation: {summary.reps} reps, {summary.teams} teams, "
+          f"{summary.events:,} events ({time.perf_counter() - start:.1f} s)")  # fmt: skip
     settings = Settings(home=home)
+    with appdb.session(settings) as s:
+        roster = s.execute(select(Rep.key, Team.name).join(Team).order_by(Rep.key)).all()
     accounts = Accounts(settings)
     people = []
-    for i in range(count):
+    for i, (rep, _) in enumerate(roster[:clients]):
         email, password = f"rep{i}@example.com", secrets.token_urlsafe(12)
-        accounts.add_user(email, password, "rep", rep=f"Rep {i}")
+        accounts.add_user(email, password, "rep", rep=rep)
         people.append((email, password))
-    return people
+    team = roster[0][1]
+    manager = ("manager@example.com", secrets.token_urlsafe(12))
+    accounts.add_user(*manager, "manager", teams=[team])
+    return people, manager, team
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BACKPLAN_HOME": str(home)}
     backplan = Path(sys.executable).with_name("backplan")
     server = subprocess.Popen(
-        [str(backplan), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+        [str(backplan), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -106,11 +126,12 @@ async def load(
 
 
 def report(name: str, latencies: list[float], errors: int, elapsed: float) -> float:
+    name = name if len(name) <= 24 else name[:23] + "…"
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1e3
     p95 = ordered[int(0.95 * (len(ordered) - 1))] * 1e3
     print(
-        f"{name:<18} {len(ordered):6d} requests  {len(ordered) / elapsed:7.0f}/s  "
+        f"{name:<24} {len(ordered):6d} requests  {len(ordered) / elapsed:7.0f}/s  "
         f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {ordered[-1] * 1e3:6.1f} ms  errors {errors}"
     )
     return p50
@@ -119,15 +140,16 @@ def report(name: str, latencies: list[float], errors: int, elapsed: float) -> fl
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="backplan-bench-web-") as tmp:
         home = Path(tmp)
-        people = make_reps(home, args.clients)
+        people, manager, team = make_organisation(home, args.clients, args.events, args.reps)
         port = free_port()
-        server = start_server(home, port)
+        server = start_server(home, port, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             clients = [await signed_in(base, e, p) for e, p in people]
             plan_body = {"objective": "4 sqls", "working_days": 20, "rates": RATES}
             print(f"{args.clients} concurrent clients, at most {args.seconds:g} s or "
-                  f"{args.requests} requests per phase, server: backplan serve on loopback")  # fmt: skip
+                  f"{args.requests} requests per phase, server: backplan serve "
+                  f"--workers {args.workers} on loopback")  # fmt: skip
             await load(clients, "GET", "/healthz", None, 1.0, 200)  # warm up
             base_p50 = report(
                 "GET /healthz", *await load(clients, "GET", "/healthz", None, args.seconds, args.requests)
@@ -136,8 +158,16 @@ async def run(args: argparse.Namespace) -> None:
                 "POST /api/plan",
                 *await load(clients, "POST", "/api/plan", plan_body, args.seconds, args.requests),
             )
+            managers = [await signed_in(base, *manager) for _ in range(args.clients)]
+            team_path = f"/api/teams/{quote(team, safe='')}"
+            await load(managers, "GET", team_path, None, 120.0, 4 * args.workers)  # first fits
+            team_p50 = report(
+                f"GET /api/teams/{team}",
+                *await load(managers, "GET", team_path, None, args.seconds, args.requests),
+            )
             print(f"plan API p50 / baseline p50: {plan_p50 / base_p50:.2f}×")
-            for client, _ in clients:
+            print(f"team page p50 / baseline p50: {team_p50 / base_p50:.2f}×")
+            for client, _ in clients + managers:
                 await client.aclose()
         finally:
             server.terminate()
@@ -149,6 +179,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1, help="backplan serve --workers")
     asyncio.run(run(parser.parse_args()))
 
 

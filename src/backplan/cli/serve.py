@@ -23,9 +23,26 @@ def serve(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Server processes (one per core serves most)."
+    ),
 ) -> None:
     """Serve the web app. Settings come from BACKPLAN_* variables (see docs/web.md)."""
-    run_server(get_settings(), host, port)
+    if workers == 1:
+        run_server(get_settings(), host, port)
+        return
+    import uvicorn
+
+    console.print(f"backplan is serving on [bold]http://{host}:{port}/[/] with {workers} workers")
+    uvicorn.run(
+        "backplan.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        server_header=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

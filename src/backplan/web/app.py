@@ -60,6 +60,13 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def app_from_environment() -> FastAPI:
+    """The app for the settings the environment gives (each server worker builds its own)."""
+    from backplan.settings import get_settings
+
+    return create_app(get_settings())
+
+
 def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastAPI:
     """The app for ``settings``; ``accounts`` lets tests use a cheaper password hasher."""
     app = FastAPI(

@@ -16,8 +16,12 @@ import hashlib
 import threading
 from collections import OrderedDict
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from backplan import appdb
+from backplan.appdb.models import Rep, Team
 from backplan.events.store import EventStore
 from backplan.settings import Settings
 
@@ -31,29 +35,55 @@ class RatesCache:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._reports: OrderedDict[tuple[object, ...], RatesReport] = OrderedDict()
+        self._views: dict[tuple[object, ...], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def organisation(
         self, funnel: str, since: date | None, until: date | None, today: date
     ) -> RatesReport:
         """Every rep's rates for ``funnel`` over the window (default: last full quarter)."""
+
+        return self._organisation(funnel, since, until, today)[1]
+
+    def _organisation(
+        self, funnel: str, since: date | None, until: date | None, today: date
+    ) -> tuple[tuple[object, ...] | None, RatesReport]:
         from backplan.services.rates import RatesRequest, load_roster, rates_report
 
-        roster = load_roster(self.settings)
-        key = self._key(funnel, since, until, today, roster.to_csv(index=False))
+        key = self._key(funnel, since, until, today)
         if key is not None:
             with self._lock:
                 if key in self._reports:
                     self._reports.move_to_end(key)
-                    return self._reports[key]
+                    return key, self._reports[key]
         request = RatesRequest(funnel, since, until)
-        report = rates_report(self.settings, request, today, roster=roster)
+        report = rates_report(self.settings, request, today, roster=load_roster(self.settings))
         if key is not None:
             with self._lock:
                 self._reports[key] = report
                 while len(self._reports) > KEEP:
-                    self._reports.popitem(last=False)
-        return report
+                    gone, _ = self._reports.popitem(last=False)
+                    self._views = {k: v for k, v in self._views.items() if k[0] != gone}
+        return key, report
+
+    def view(
+        self, kind: str, name: str, funnel: str, since: date | None, until: date | None, today: date
+    ) -> dict[str, Any]:
+        """A rep's (``kind="rep"``) or team's rows of the report as JSON-ready data, kept too."""
+        from backplan.services.rates import report_to_dict
+
+        key, _ = self._organisation(funnel, since, until, today)
+        if key is not None:
+            with self._lock:
+                found = self._views.get((key, kind, name))
+            if found is not None:
+                return found
+        part = self.for_rep if kind == "rep" else self.for_team
+        data = report_to_dict(part(name, funnel, since, until, today))
+        if key is not None:
+            with self._lock:
+                self._views[(key, kind, name)] = data
+        return data
 
     def for_rep(
         self, rep: str, funnel: str, since: date | None, until: date | None, today: date
@@ -86,10 +116,16 @@ class RatesCache:
         return dataclasses.replace(report, table=table, teams=teams)
 
     def _key(
-        self, funnel: str, since: date | None, until: date | None, today: date, roster: str
+        self, funnel: str, since: date | None, until: date | None, today: date
     ) -> tuple[object, ...] | None:
         if self.settings.events_url:
             return None
         files = "\n".join(sorted(str(p) for p in EventStore(self.settings.home).files()))
+        with appdb.session(self.settings) as s:
+            roster = s.execute(
+                select(Rep.key, Rep.name, Team.name, Team.manager)
+                .outerjoin(Team, Rep.team_id == Team.id)
+                .order_by(Rep.key)
+            ).all()
         state = hashlib.sha256(f"{files}\n--\n{roster}".encode()).hexdigest()
         return (funnel, since, until, today, state)

@@ -27,14 +27,11 @@ def rep_funnel(
     """The rep's rates over the window, each with its interval and the team's rate."""
     if not web.has_events():
         return {"error": "No events yet: an admin imports them on the Imports page."}
-    from backplan.services.rates import report_to_dict
-
     shipped_funnel(funnel)
     try:
-        report = web.rates.for_rep(rep, funnel, since, until, date.today())
+        return web.rates.view("rep", rep, funnel, since, until, date.today())
     except BackplanError as e:
         return {"error": str(e)}
-    return report_to_dict(report)
 
 
 def rep_details(

@@ -46,17 +46,13 @@ def team_details(
     }
     if not web.has_events():
         return {**data, "error": "No events yet: an admin imports them on the Imports page."}
-    from backplan.services.rates import report_to_dict
-
     try:
-        report = web.rates.for_team(team, chosen, since, until, date.today())
+        rates = dict(web.rates.view("team", team, chosen, since, until, date.today()))
     except BackplanError as e:
         return {**data, "error": str(e)}
-    rates = report_to_dict(report)
     book = playbook(web.settings.playbook)
-    coaching = {
-        c.key: found.area for c in report.funnel.conversions() if (found := book.get(c.key))
-    }
+    conversions = shipped_funnel(chosen).conversions()
+    coaching = {c.key: found.area for c in conversions if (found := book.get(c.key))}
     flags = sorted(
         (
             {
