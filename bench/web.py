@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -75,16 +77,26 @@ def start_server(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]
         [str(backplan), "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
+        start_new_session=True,  # its workers go with it: stop() ends the whole group
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.1)
-    server.kill()
+    stop(server)
     raise SystemExit("the server did not start")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
 
 
 async def signed_in(base: str, email: str, password: str) -> tuple[httpx.AsyncClient, str]:
@@ -170,8 +182,7 @@ async def run(args: argparse.Namespace) -> None:
             for client, _ in clients + managers:
                 await client.aclose()
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop(server)
 
 
 def main() -> None:

@@ -65,11 +65,7 @@ class WebContext:
 
     def has_events(self) -> bool:
         """Whether the event store holds any event (then rates can come from data)."""
-        from backplan.events.store import EventStore
-
-        if self.settings.events_url:
-            return True
-        return EventStore(self.settings.home).count() > 0
+        return self.rates.has_events()
 
     def known_reps(self) -> set[str]:
         """Reps the app knows of: the roster's, and those with an account or an agreed plan."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from backplan.services.rates import RatesReport
 
 KEEP = 16
+# How long the fingerprint of the data is trusted before it is taken again: an
+# import shows on the pages at most this many seconds late.
+FRESH_SECONDS = 2.0
 
 
 class RatesCache:
@@ -37,6 +41,8 @@ class RatesCache:
         self._reports: OrderedDict[tuple[object, ...], RatesReport] = OrderedDict()
         self._views: dict[tuple[object, ...], dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._state: tuple[float, str, bool] | None = None  # (taken at, fingerprint, has events)
+        self.fresh_seconds = FRESH_SECONDS
 
     def organisation(
         self, funnel: str, since: date | None, until: date | None, today: date
@@ -115,17 +121,32 @@ class RatesCache:
             teams = teams[teams["team"] == name].reset_index(drop=True)
         return dataclasses.replace(report, table=table, teams=teams)
 
+    def has_events(self) -> bool:
+        """Whether there are events to fit (a warehouse is taken to have some)."""
+        return True if self.settings.events_url else self._fingerprint()[1]
+
     def _key(
         self, funnel: str, since: date | None, until: date | None, today: date
     ) -> tuple[object, ...] | None:
         if self.settings.events_url:
             return None
-        files = "\n".join(sorted(str(p) for p in EventStore(self.settings.home).files()))
+        return (funnel, since, until, today, self._fingerprint()[0])
+
+    def _fingerprint(self) -> tuple[str, bool]:
+        """The event store's files and the roster, hashed (retaken every FRESH_SECONDS)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._state and now - self._state[0] < self.fresh_seconds:
+                return self._state[1], self._state[2]
+        paths = sorted(str(p) for p in EventStore(self.settings.home).files())
         with appdb.session(self.settings) as s:
             roster = s.execute(
                 select(Rep.key, Rep.name, Team.name, Team.manager)
                 .outerjoin(Team, Rep.team_id == Team.id)
                 .order_by(Rep.key)
             ).all()
-        state = hashlib.sha256(f"{files}\n--\n{roster}".encode()).hexdigest()
-        return (funnel, since, until, today, state)
+        text = "\n".join(paths) + "\n--\n" + "\n".join("\t".join(map(str, r)) for r in roster)
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()
+        with self._lock:
+            self._state = (now, fingerprint, bool(paths))
+        return fingerprint, bool(paths)
