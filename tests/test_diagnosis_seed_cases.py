@@ -158,3 +158,161 @@ def test_the_rich_output_walks_the_onion_and_names_the_coaching(company_x):
     assert "bottleneck: meeting → SQL" in result.stdout
     assert "Coaching: qualification" in result.stdout
     assert "move from emails to calls" in result.stdout
+
+
+# S5: peel back the onion on the sales-director funnel. Per rep: calls, pitches, demos, opps, deals.
+DIRECTOR = {
+    "ava": (1700, 340, 85, 42, 13),  # results on track: stop there
+    "ben": (1700, 330, 85, 17, 5),  # deals and opps behind, demos on track: demo → opp leaks
+    "cy": (800, 160, 40, 20, 6),  # behind at every layer: too little activity
+    "di": (1600, 320, 80, 40, 12),
+}
+DIRECTOR_KINDS = ("dial", "connect", "meeting_held", "opp", "won")
+DIRECTOR_PLAN = [
+    "--funnel", "sales-director", "--objective", "12 deals",
+    "--rate", "pitches/calls=0.2", "--rate", "demos/pitches=0.25",
+    "--rate", "opps/demos=0.5", "--rate", "deals/opps=0.3", *MARCH,
+]  # fmt: skip
+
+
+@pytest.fixture
+def directors(backplan_home, tmp_path):
+    rows: list[EventRow] = []
+    for rep, counts in DIRECTOR.items():
+        for kind, n in zip(DIRECTOR_KINDS, counts, strict=True):
+            rows += [(rep, at, kind) for at in moments(START, n)]
+    roster = pd.DataFrame({
+        "rep": list(DIRECTOR), "name": list(DIRECTOR), "team": ["west"] * 4,
+        "manager": ["Sam"] * 4,
+    })  # fmt: skip
+    store(backplan_home, rows, roster, tmp_path)
+
+
+def test_s5_results_on_track_stop_the_walk(directors):
+    ava = run("diagnose", "--rep", "ava", *DIRECTOR_PLAN)
+    assert ava["layer"] is None and ava["on_track"] and ava["bottleneck"] is None
+    assert [c["stage"] for c in ava["checks"]] == ["deals"]
+    assert ava["coaching"] is None
+
+
+def test_s5_pipeline_behind_with_demos_on_track_is_a_demo_to_opp_leak(directors):
+    ben = run("diagnose", "--rep", "ben", *DIRECTOR_PLAN)
+    assert [(c["stage"], c["on_track"]) for c in ben["checks"]] == [
+        ("deals", False),
+        ("opps", False),
+        ("demos", True),
+    ]
+    assert ben["layer"] == "pipeline" and ben["problem"] == "conversion"
+    assert (ben["bottleneck"]["from"], ben["bottleneck"]["to"]) == ("demos", "opps")
+    assert ben["coaching"]["area"] == "discovery and qualification"
+
+
+def test_s5_behind_everywhere_goes_down_to_activity_and_coaches_volume(directors):
+    cy = run("diagnose", "--rep", "cy", *DIRECTOR_PLAN)
+    assert [c["stage"] for c in cy["checks"]] == ["deals", "opps", "demos", "pitches", "calls"]
+    assert cy["layer"] == "activity" and cy["problem"] == "volume"
+    assert cy["bottleneck"] is None
+    assert cy["coaching"] == playbook().coaching_for("calls").to_dict()
+
+
+def test_s5_the_coverage_bar_applies_to_reps_who_are_performing(directors):
+    ava = run("diagnose", "--rep", "ava", *DIRECTOR_PLAN, "--coverage-bar", "4")
+    assert ava["on_track"]
+    assert ava["coverage"] == pytest.approx(42 / 12)
+    assert ava["explanation"][-1] == "pipeline coverage 3.5× is below the 4× bar"
+    assert ava["coaching"]["key"] == "opps"
+
+
+def test_s4_playbook_maps_call_to_pitch_and_opp_to_deal():
+    book = playbook()
+    assert book.coaching_for("pitches/calls").area == "list quality and calling times"
+    assert book.coaching_for("deals/opps").area == "closing"
+
+
+# S7: small samples. A team of five on meetings and SQLs; two reps stand out on raw ratios.
+SMALL = {"eve": (3, 0), "fay": (40, 2), "gus": (30, 10), "hal": (36, 12), "ivy": (25, 8)}
+
+
+@pytest.fixture
+def small_samples(backplan_home, tmp_path):
+    rows: list[EventRow] = []
+    for rep, (meetings, sqls) in SMALL.items():
+        rows += [(rep, at, "meeting_booked") for at in moments(START, meetings)]
+        rows += [(rep, at + MINUTE, "sql") for at in moments(START, sqls)]
+    roster = pd.DataFrame({
+        "rep": list(SMALL), "name": list(SMALL), "team": ["east"] * 5, "manager": ["Lu"] * 5,
+    })  # fmt: skip
+    store(backplan_home, rows, roster, tmp_path)
+
+
+S7_PLAN = ["--objective", "4 sqls", "--rate", "sqls/meetings=1/3", *MARCH]
+
+
+def test_s7_three_meetings_and_no_sql_is_not_flagged(small_samples):
+    eve = run("diagnose", "--rep", "eve", *S7_PLAN)
+    assert eve["bottleneck"] is None and not eve["flagged"]
+    finding = next(f for f in eve["findings"] if f["conversion"] == "sqls/meetings")
+    assert finding["probability_lower"] < 0.9
+
+
+def test_s7_forty_meetings_and_two_sqls_is_flagged(small_samples):
+    fay = run("diagnose", "--rep", "fay", *S7_PLAN)
+    assert fay["flagged"] and fay["bottleneck"]["conversion"] == "sqls/meetings"
+    assert fay["bottleneck"]["probability_lower"] > 0.99
+    assert fay["coaching"]["area"] == "qualification"
+
+
+def test_s7_the_exception_list_flags_only_strong_evidence_with_control_limits(small_samples):
+    team = run("team", "east", *S7_PLAN)
+    flags = {e["rep"]: e["flagged"] for e in team["exceptions"]}
+    assert flags == {"eve": False, "fay": True, "gus": False, "hal": False, "ivy": False}
+    assert team["exceptions"][0]["rep"] == "fay"
+    control = {e["rep"]: e["control"]["sqls/meetings"] for e in team["exceptions"]}
+    # The team converts 32 of 134 (23.9%): 2 of 40 is outside the inner (95%) funnel limits,
+    # inside the outer (99.8%) ones; 0 of 3 is inside both.
+    assert control["fay"]["low"] < 2 / 40 < control["fay"]["warning_low"]
+    assert control["fay"]["warning_position"] == "below" and control["fay"]["position"] == "within"
+    assert control["eve"]["warning_position"] == control["eve"]["position"] == "within"
+
+
+# S6: responses bunch on attempts 5 and 6. Prospects responding on each attempt (of 100);
+# the other 57 get 8 attempts and no response.
+RESPONSES = {1: 5, 3: 2, 5: 20, 6: 15, 7: 1}
+SILENT, SILENT_ATTEMPTS = 57, 8
+
+
+@pytest.fixture
+def cadence_data(backplan_home, tmp_path):
+    rows: list[EventRow] = []
+    plan = [k for k, n in RESPONSES.items() for _ in range(n)] + [None] * SILENT
+    for i, responded_on in enumerate(plan):
+        p = f"p{i}"
+        first = START + timedelta(hours=i)
+        made = responded_on or SILENT_ATTEMPTS
+        for attempt in range(made):
+            rows.append(("jo", first + timedelta(days=attempt), "dial", p))
+        if responded_on:
+            rows.append(("jo", first + timedelta(days=made - 1) + MINUTE, "connect", p))
+    roster = pd.DataFrame({"rep": ["jo"], "name": ["Jo Park"], "team": ["north"], "manager": ["M"]})
+    store(backplan_home, rows, roster, tmp_path)
+
+
+def test_s6_responses_on_attempts_5_and_6_recommend_six_attempts(cadence_data):
+    cadence = run("cadence", "--rep", "Jo Park", *MARCH)
+    rows = [(r["attempt"], r["prospects"], r["responses"]) for r in cadence["by_attempt"]]
+    assert rows == [
+        (1, 100, 5), (2, 95, 0), (3, 95, 2), (4, 93, 0),
+        (5, 93, 20), (6, 73, 15), (7, 58, 1), (8, 57, 0),
+    ]  # fmt: skip
+    assert cadence["recommended_attempts"] == 6
+    team = run("cadence", "--team", "north", *MARCH)
+    assert team["recommended_attempts"] == 6
+    assert run("cadence", *MARCH)["recommended_attempts"] == 6
+
+
+def test_s6_a_stricter_threshold_stops_earlier_only_when_attempts_5_and_6_do_not_pay(
+    cadence_data,
+):
+    # At 0.25 responses per attempt not even attempts 5 and 6 (20/93, 15/73) pay for themselves.
+    strict = run("cadence", "--rep", "jo", "--threshold", "0.25", *MARCH)
+    assert strict["recommended_attempts"] == 1

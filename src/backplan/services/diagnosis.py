@@ -39,7 +39,7 @@ import pandas as pd
 from backplan.calendars import working_calendar
 from backplan.core.cadence import DEFAULT_THRESHOLD, Cadence
 from backplan.core.channels import channel_mix
-from backplan.core.control import classify, trend
+from backplan.core.control import WARNING_LEVEL, classify, trend
 from backplan.core.diagnose import ConversionEvidence, Diagnosis, Finding, Problem, diagnose
 from backplan.core.errors import BackplanError, InvalidObjective, InvalidPeriod, NoData, UnknownRep
 from backplan.core.funnel import Funnel, Layer
@@ -657,7 +657,8 @@ def _team_evidence(
 
 
 def _control(context: Context, member: Result) -> dict[str, Any]:
-    """Funnel-plot position of each of a rep's conversions against their team's rate."""
+    """Funnel-plot position of each of a rep's conversions against their team's rate:
+    ``position`` at the outer limits (0.998, what flags), ``warning_position`` at the inner (0.95)."""
     out: dict[str, Any] = {}
     for key, e in member.evidence.items():
         rate = e.team
@@ -665,11 +666,16 @@ def _control(context: Context, member: Result) -> dict[str, Any]:
             out[key] = None
             continue
         check = classify(int(e.successes), int(e.trials), rate)
+        inner = classify(int(e.successes), int(e.trials), rate, level=WARNING_LEVEL)
         out[key] = {
             "position": check.position,
             "low": round(check.limits.low, 6),
             "high": round(check.limits.high, 6),
             "level": check.limits.level,
+            "warning_position": inner.position,
+            "warning_low": round(inner.limits.low, 6),
+            "warning_high": round(inner.limits.high, 6),
+            "warning_level": inner.limits.level,
             "tail": round(check.tail, 6),
         }
     return out
