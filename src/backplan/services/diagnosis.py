@@ -42,7 +42,7 @@ from backplan.core.channels import channel_mix
 from backplan.core.control import WARNING_LEVEL, classify, trend
 from backplan.core.diagnose import ConversionEvidence, Diagnosis, Finding, Problem, diagnose
 from backplan.core.errors import BackplanError, InvalidObjective, InvalidPeriod, NoData, UnknownRep
-from backplan.core.funnel import Funnel, Layer
+from backplan.core.funnel import Conversion, Funnel, Layer
 from backplan.core.objective import Objective
 from backplan.core.period import Period, WorkingCalendar
 from backplan.core.plan import DEFAULT_IMPROVEMENT, marginal_gains, rate_for, whole_units
@@ -280,8 +280,11 @@ class Result:
 
     @property
     def output_at_stake(self) -> float:
-        """The bottleneck's cost, or else the largest any conversion's gap costs."""
+        """The bottleneck's cost, or else the largest any conversion's gap costs; nothing
+        when results are on track (where results are there, the walk stops)."""
         d = self.diagnosis
+        if d.on_track:
+            return 0.0
         if d.bottleneck is not None:
             return d.bottleneck.output_at_stake
         return max((f.output_at_stake for f in d.findings), default=0.0)
@@ -397,6 +400,7 @@ def _planned_rates(
     planned: dict[str, PlannedRate] = {}
     notes: list[str] = []
     assumed = []
+    missing: list[Conversion] = []
     for conversion in funnel.conversions(down_to=objective.stage):
         key = conversion.key
         if key in given:
@@ -404,6 +408,7 @@ def _planned_rates(
             continue
         team_rate = team_rates.get(key)
         if team_rate is None or not team_rate > 0:
+            missing.append(conversion)
             continue
         value = min(team_rate, 1.0) if conversion.target.bounded else team_rate
         planned[key] = PlannedRate(key, Rate(as_fraction(round(value, 6))), peers)
@@ -412,6 +417,12 @@ def _planned_rates(
         notes.append(
             f"no planned rate given for {', '.join(assumed)}: the {peers}'s rate is the "
             "plan's assumption there"
+        )
+    if missing:
+        last = missing[-1]
+        notes.append(
+            f"no planned rate and no data for {last.short}: the plan stops at "
+            f"{last.target.plural} (give --rate {last.key}=... to go further)"
         )
     return planned, notes
 
