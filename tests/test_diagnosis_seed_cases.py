@@ -316,3 +316,25 @@ def test_s6_a_stricter_threshold_stops_earlier_only_when_attempts_5_and_6_do_not
     # At 0.25 responses per attempt not even attempts 5 and 6 (20/93, 15/73) pay for themselves.
     strict = run("cadence", "--rep", "jo", "--threshold", "0.25", *MARCH)
     assert strict["recommended_attempts"] == 1
+
+
+def test_s8_marginal_gains_rank_conversions_on_the_reps_own_rates(company_x):
+    ann = run("diagnose", "--rep", "ann", *COMPANY_X_PLAN)
+    estimates = {e["conversion"]: e["estimate"] for e in ann["evidence"]}
+    gains = ann["marginal_gains"]
+    assert [g["rank"] for g in gains] == [1, 2, 3]
+    assert {g["conversion"] for g in gains} == {
+        "conversations/dials",
+        "meetings/conversations",
+        "sqls/meetings",
+    }
+    for g in gains:
+        assert g["rate"] == pytest.approx(estimates[g["conversion"]], abs=1e-6)
+    hours = [g["hours_saved"] for g in gains]
+    assert hours == sorted(hours, reverse=True) and hours[0] > 0
+
+
+def test_a_single_month_of_data_has_no_trend_to_report(company_x):
+    ann = run("diagnose", "--rep", "ann", *COMPANY_X_PLAN)
+    assert {t["verdict"] for t in ann["trends"]} == {None}
+    assert all("at least two periods" in t["reason"] for t in ann["trends"])
