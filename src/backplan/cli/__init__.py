@@ -36,9 +36,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from backplan.cli import data, demo, funnels, plan, rates
+    from backplan.cli import data, demo, funnels, okr, plan, rates
 
-    for module in (plan, rates, funnels, demo, data):
+    for module in (plan, rates, funnels, demo, data, okr):
         module.register(app)
 
 
