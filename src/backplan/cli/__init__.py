@@ -36,9 +36,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from backplan.cli import data, demo, funnels, okr, plan, rates
+    from backplan.cli import data, demo, funnels, leadership, okr, plan, rates
 
-    for module in (plan, rates, funnels, demo, data, okr):
+    for module in (plan, rates, funnels, demo, data, okr, leadership):
         module.register(app)
 
 
