@@ -181,7 +181,8 @@ def propose(
         print_json(okr.plan_view_to_dict(plan))
         return
     render_plan(plan)
-    console.print(f"Agree it with: backplan okr agree {objective_id} --rep REP")
+    owner = okr.get_objective(settings, objective_id).owner
+    console.print(f"The rep agrees it with: backplan okr agree {objective_id} --rep {owner}")
 
 
 @okr_app.command("agree")
@@ -298,6 +299,8 @@ def render_forecast(p: PeriodForecast) -> None:
     from backplan.core.forecast import histogram
 
     bins = histogram(f.draws)
+    while bins and bins[-1][2] < 0.001:  # a far tail nobody needs to read
+        bins.pop()
     top = max((share for _, _, share in bins), default=0) or 1
     for lo, hi, share in bins:
         label = f"{lo}" if lo == hi else f"{lo}–{hi}"

@@ -168,7 +168,11 @@ class _Context:
                 self.counts[str(row["rep"])] = {s.key: int(row[s.key]) for s in funnel.stages}
         self.open: dict[str, int] = {}
         if funnel.conversions(down_to=objective.stage) and as_of < period.end:
-            frame = open_pipeline(events, funnel, objective.stage, as_of).to_pandas()
+            # Open for at most one period's length: older units are stale, not pipeline.
+            lookback = (period.end - period.start).days + 1
+            frame = open_pipeline(
+                events, funnel, objective.stage, as_of, lookback_days=lookback
+            ).to_pandas()
             self.open = {str(r): int(n) for r, n in zip(frame["rep"], frame["open"], strict=True)}
         self._report: Any = None
 
