@@ -36,9 +36,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from backplan.cli import data, demo, diagnose, funnels, plan, rates
+    from backplan.cli import data, demo, diagnose, funnels, leadership, okr, plan, rates
 
-    for module in (plan, rates, diagnose, funnels, demo, data):
+    for module in (plan, rates, diagnose, okr, leadership, funnels, demo, data):
         module.register(app)
 
 
