@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
@@ -64,7 +65,7 @@ def import_(
     try:
         summary = import_file(settings, request) if as_json else _with_progress(settings, request)
     except MissingColumns as e:
-        error_console.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        error_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         if e.hint:
             error_console.print(
                 "\nA mapping to start from (save it as my-mapping.toml and edit it):\n"
