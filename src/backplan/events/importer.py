@@ -182,7 +182,12 @@ class _Run:
         )
         written = self._run(sql, "reading")
         files = f"read_parquet({literal(staged / '*.parquet')})"
-        repeated = self._scalar(f"SELECT count(*) - count(DISTINCT hash(event_id)) FROM {files}")
+        # Repeated ids send the file down the checked path. Equal hashes are only candidates
+        # (a 64-bit hash may collide); the exact check runs only when there are some.
+        repeated = self._scalar(
+            f"SELECT count(*) FROM (SELECT hash(event_id) AS h FROM {files} "
+            "GROUP BY h HAVING count(*) > 1)"
+        )
         if repeated and self._scalar(f"SELECT count(*) - count(DISTINCT event_id) FROM {files}"):
             _clear(staged)
             return None  # repeated ids: the checked path says which rows
