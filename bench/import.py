@@ -81,8 +81,9 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         start = time.perf_counter()
-        write_demo_events(work / "gen", reps=args.reps, events=args.events, seed=7,
-                          end=date(2025, 6, 30))
+        write_demo_events(
+            work / "gen", reps=args.reps, events=args.events, seed=7, end=date(2025, 6, 30)
+        )
         generated = time.perf_counter() - start
         csv = work / "events.csv"
         import duckdb
@@ -115,13 +116,19 @@ def main() -> None:
         base_runs = ", ".join(f"{b['seconds']:.2f}" for b in baselines)
         import_runs = ", ".join(f"{r['seconds']:.2f}" for r in imports)
         base_peak = max(b["peak_mib"] for b in baselines)
-        print(f"baseline DuckDB read_csv -> Parquet: {base:8.2f} s   "
-              f"(runs: {base_runs}; peak {base_peak:,.0f} MiB)")
-        print(f"backplan import (events mapping):    {best['seconds']:8.2f} s   "
-              f"(runs: {import_runs}; added {int(best['added']):,}, "
-              f"rejected {int(best['rejected'])})")
-        print(f"re-import, all duplicates:           {again['seconds']:8.2f} s   "
-              f"(added {int(again['added'])}, duplicates {int(again['duplicates']):,})")
+        print(
+            f"baseline DuckDB read_csv -> Parquet: {base:8.2f} s   "
+            f"(runs: {base_runs}; peak {base_peak:,.0f} MiB)"
+        )
+        print(
+            f"backplan import (events mapping):    {best['seconds']:8.2f} s   "
+            f"(runs: {import_runs}; added {int(best['added']):,}, "
+            f"rejected {int(best['rejected'])})"
+        )
+        print(
+            f"re-import, all duplicates:           {again['seconds']:8.2f} s   "
+            f"(added {int(again['added'])}, duplicates {int(again['duplicates']):,})"
+        )
         print(f"ratio import / baseline:             {ratio:8.2f}     (goal <= 1.5)")
         print(f"peak memory of the import:           {peak:8,.0f} MiB (goal <= 2048)")
     finally:

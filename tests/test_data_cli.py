@@ -24,7 +24,12 @@ def test_import_json_prints_one_object_with_the_counts(shared_data: Path) -> Non
     assert code == 0
     summary = json.loads(out)
     assert {k: summary[k] for k in ("read", "added", "duplicates", "rejected", "skipped")} == {
-        "read": 8800, "added": 15011, "duplicates": 0, "rejected": 0, "skipped": 500}
+        "read": 8800,
+        "added": 15011,
+        "duplicates": 0,
+        "rejected": 0,
+        "skipped": 500,
+    }
     assert summary["rejects_file"] is None and summary["status"] == "done"
     code, out, _ = invoke("import", str(pipeline), "-m", "opportunities", "--json")
     assert (json.loads(out)["added"], json.loads(out)["duplicates"]) == (0, 15011)
@@ -80,8 +85,18 @@ def test_roster_json_counts_reps_teams_and_managers(shared_data: Path) -> None:
 
 
 def test_demo_data_then_the_import_log_and_compaction(tmp_path: Path) -> None:
-    code, out, _ = invoke("demo-data", "--reps", "6", "--events", "5000", "--seed", "3",
-                          "--end", "2025-06-30", "--json")
+    code, out, _ = invoke(
+        "demo-data",
+        "--reps",
+        "6",
+        "--events",
+        "5000",
+        "--seed",
+        "3",
+        "--end",
+        "2025-06-30",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["events"] == 5000
     path = tmp_path / "events.csv"
     path.write_text(f"{HEADER}\ne1,ana,2025-01-02,dial,,,\n")

@@ -35,7 +35,7 @@ def query(home: Path, sql: str) -> list[tuple[object, ...]]:
 
 def test_the_demo_has_exactly_the_events_asked_for_in_the_window(demo: Path) -> None:
     assert EventStore(demo).count() == 120_000
-    (first, last), = query(demo, 'SELECT min("at")::DATE, max("at")::DATE FROM events')
+    ((first, last),) = query(demo, 'SELECT min("at")::DATE, max("at")::DATE FROM events')
     assert date(2024, 7, 1) <= first and last <= END  # type: ignore[operator]
 
 
@@ -43,7 +43,7 @@ def test_the_same_seed_gives_the_same_events_and_another_seed_others(tmp_path: P
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     for home, seed in ((a, 3), (b, 3), (c, 4)):
         write_demo_events(home, reps=5, events=5_000, seed=seed, end=END)
-    digest = 'SELECT md5(string_agg(event_id || rep || "at" || kind, \',\' ORDER BY event_id)) FROM events'
+    digest = "SELECT md5(string_agg(event_id || rep || \"at\" || kind, ',' ORDER BY event_id)) FROM events"
     assert query(a, digest) == query(b, digest) != query(c, digest)
 
 
@@ -85,7 +85,7 @@ def test_every_prospects_events_come_in_the_order_of_the_funnel(demo: Path) -> N
            count(*) FILTER (closed IS NOT NULL)
     FROM firsts
     """
-    (*violations, closed), = query(demo, sql)
+    ((*violations, closed),) = query(demo, sql)
     assert violations == [0] * 7
     assert closed > 0  # type: ignore[operator]
 
@@ -96,44 +96,70 @@ def test_nobody_works_on_weekends_or_on_their_time_off(demo: Path) -> None:
     con = EventStore(demo).connect()
     con.register("days_off", days_off)
     clash = con.execute(
-        'SELECT count(*) FROM events e JOIN days_off d ON e.rep = d.rep '
+        "SELECT count(*) FROM events e JOIN days_off d ON e.rep = d.rep "
         'AND e."at"::DATE BETWEEN d.first_day AND d.last_day'
     ).fetchone()
     assert clash == (0,) and len(days_off) > 0
 
 
 def test_rates_sit_near_the_benchmarks_and_differ_between_reps(demo: Path) -> None:
-    (dials, connects, booked, sqls, won, lost), = query(demo, """
+    ((dials, connects, booked, sqls, won, lost),) = query(
+        demo,
+        """
         SELECT count(*) FILTER (kind = 'dial'), count(*) FILTER (kind = 'connect'),
                count(*) FILTER (kind = 'meeting_booked'), count(*) FILTER (kind = 'sql'),
-               count(*) FILTER (kind = 'won'), count(*) FILTER (kind = 'lost') FROM events""")
+               count(*) FILTER (kind = 'won'), count(*) FILTER (kind = 'lost') FROM events""",
+    )
     assert 0.055 < connects / dials < 0.09  # type: ignore[operator]
     assert 0.10 < booked / connects < 0.19  # type: ignore[operator]
     assert 0.22 < sqls / booked < 0.42  # type: ignore[operator]
     assert 0.12 < won / (won + lost) < 0.40  # type: ignore[operator]
-    per_rep = [r[0] for r in query(demo, """
+    per_rep = [
+        r[0]
+        for r in query(
+            demo,
+            """
         SELECT count(*) FILTER (kind = 'connect') / count(*) FILTER (kind = 'dial')
-        FROM events GROUP BY rep""")]
+        FROM events GROUP BY rep""",
+        )
+    ]
     assert max(per_rep) - min(per_rep) > 0.02  # type: ignore[operator]
 
 
 def test_first_responses_come_most_often_on_the_fifth_or_sixth_attempt(demo: Path) -> None:
-    attempts = query(demo, """
+    attempts = query(
+        demo,
+        """
         WITH c AS (SELECT prospect, min("at") AS connect FROM events WHERE kind = 'connect' GROUP BY 1)
         SELECT count(*) FROM events e JOIN c USING (prospect)
-        WHERE e.kind IN ('dial', 'email', 'social') AND e."at" <= c.connect GROUP BY prospect""")
+        WHERE e.kind IN ('dial', 'email', 'social') AND e."at" <= c.connect GROUP BY prospect""",
+    )
     counts = Counter(int(a[0]) for a in attempts)  # type: ignore[call-overload]
     assert counts.most_common(1)[0][0] in (5, 6)
 
 
 def test_channels_sources_and_deal_values_are_all_there(demo: Path) -> None:
     kinds = {k for (k,) in query(demo, "SELECT DISTINCT kind FROM events")}
-    assert kinds == {"dial", "email", "social", "connect", "meeting_booked", "meeting_held",
-                     "no_show", "sql", "opp", "won", "lost"}
+    assert kinds == {
+        "dial",
+        "email",
+        "social",
+        "connect",
+        "meeting_booked",
+        "meeting_held",
+        "no_show",
+        "sql",
+        "opp",
+        "won",
+        "lost",
+    }
     sources = {s for (s,) in query(demo, "SELECT DISTINCT source FROM events")}
     assert sources == {"Outbound list", "Inbound", "Referral", "Event", "Partner"}
-    (median, mean, smallest), = query(demo, """
-        SELECT median(amount), avg(amount), min(amount) FROM events WHERE kind = 'won'""")
+    ((median, mean, smallest),) = query(
+        demo,
+        """
+        SELECT median(amount), avg(amount), min(amount) FROM events WHERE kind = 'won'""",
+    )
     assert mean > median > smallest > 0  # type: ignore[operator]  # skewed to the right
 
 

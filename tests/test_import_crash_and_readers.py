@@ -41,9 +41,20 @@ def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_import(home: Path, path: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BACKPLAN_HOME": str(home)}
     return subprocess.Popen(
-        [sys.executable, "-c", "from backplan.cli import main; main()",
-         "import", str(path), "--mapping", "events", "--add-reps", "--json"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            "from backplan.cli import main; main()",
+            "import",
+            str(path),
+            "--mapping",
+            "events",
+            "--add-reps",
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 

@@ -15,6 +15,7 @@ from backplan.events.schema import ROSTER_COLUMNS
 from backplan.services.roster import (
     add_time_off,
     import_roster,
+    import_time_off,
     rep_aliases,
     roster_frame,
     time_off_frame,
@@ -65,7 +66,13 @@ def test_a_roster_with_teams_emails_and_start_dates(settings: Settings, tmp_path
     )
     summary = import_roster(settings, path)
     assert summary.to_dict() | {"file": ""} == {
-        "file": "", "reps": 3, "teams": 2, "managers": 2, "added": 3, "updated": 0}
+        "file": "",
+        "reps": 3,
+        "teams": 2,
+        "managers": 2,
+        "added": 3,
+        "updated": 0,
+    }
     frame = roster_frame(settings)
     assert frame.to_dict("records") == [
         {"rep": "ana@x.io", "name": "Ana Silva", "team": "North", "manager": "Mia Chen"},
@@ -109,10 +116,14 @@ def test_a_roster_without_a_column_naming_reps_says_which_columns_it_found(
         import_roster(settings, path)
 
 
-def test_a_rep_listed_twice_or_a_bad_start_date_names_the_row(settings: Settings, tmp_path: Path) -> None:
+def test_a_rep_listed_twice_or_a_bad_start_date_names_the_row(
+    settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "roster.csv"
     path.write_text("name,start_date\nAna Silva,2023-01-01\nBo Berg,\nana silva,\n")
-    with pytest.raises(InvalidRow, match=r"row 4, column 'name': 'ana silva'.*row 2 has the same rep"):
+    with pytest.raises(
+        InvalidRow, match=r"row 4, column 'name': 'ana silva'.*row 2 has the same rep"
+    ):
         import_roster(settings, path)
     path.write_text("name,start_date\nAna Silva,01/02/2023x\n")
     with pytest.raises(InvalidRow, match=r"row 2, column 'start_date'.*a date like 2024-03-15"):
@@ -127,5 +138,46 @@ def test_time_off_is_recorded_per_rep(settings: Settings, tmp_path: Path) -> Non
     add_time_off(settings, "Ana Silva", date(2025, 8, 4), date(2025, 8, 15), "holiday")
     frame = time_off_frame(settings)
     assert frame.to_dict("records") == [
-        {"rep": "ana@x.io", "first_day": date(2025, 8, 4), "last_day": date(2025, 8, 15),
-         "reason": "holiday"}]
+        {
+            "rep": "ana@x.io",
+            "first_day": date(2025, 8, 4),
+            "last_day": date(2025, 8, 15),
+            "reason": "holiday",
+        }
+    ]
+
+
+def test_a_time_off_file_is_loaded_and_a_later_one_replaces_the_same_absence(
+    settings: Settings, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nAna Silva,ana@x.io\nBo Berg,bo@x.io\n")
+    import_roster(settings, roster)
+    path = tmp_path / "time-off.csv"
+    path.write_text(
+        "rep,start,end,reason\nAna Silva,2025-08-04,2025-08-15,holiday\nbo@x.io,2025-03-03,,sick\n"
+    )
+    assert import_time_off(settings, path) == 2
+    path.write_text("rep,start,end,reason\nana@x.io,2025-08-04,2025-08-08,holiday\n")
+    assert import_time_off(settings, path) == 1
+    assert time_off_frame(settings).to_dict("records") == [
+        {
+            "rep": "ana@x.io",
+            "first_day": date(2025, 8, 4),
+            "last_day": date(2025, 8, 8),
+            "reason": "holiday",
+        },
+        {
+            "rep": "bo@x.io",
+            "first_day": date(2025, 3, 3),
+            "last_day": date(2025, 3, 3),
+            "reason": "sick",
+        },
+    ]
+
+
+def test_time_off_for_a_rep_nobody_knows_names_the_row(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "time-off.csv"
+    path.write_text("rep,start,end\nGhost,2025-08-04,2025-08-15\n")
+    with pytest.raises(InvalidRow, match=r"row 2, column 'rep': 'Ghost'.*a rep of the roster"):
+        import_time_off(settings, path)

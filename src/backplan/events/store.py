@@ -172,10 +172,13 @@ class EventStore:
             write_parquet_batches(staged, batches, rows_per_file=rows_per_file)
             return writer.commit(staged)
 
-    def compact(self, *, min_files: int = 8, rows_per_file: int = 4_000_000) -> CompactResult:
-        """Merge the store's files into few large ones, sorted by time, in a new generation."""
+    def compact(self, *, min_files: int = 8) -> CompactResult:
+        """Merge the store's files into few large ones, sorted by time, in a new generation.
+
+        Nothing happens when the store has fewer than ``min_files`` files.
+        """
         with self.writer() as writer:
-            return writer.compact(min_files=min_files, rows_per_file=rows_per_file)
+            return writer.compact(min_files=min_files)
 
 
 class StoreWriter:
@@ -251,7 +254,7 @@ class StoreWriter:
         _fsync_dir(self.store.dir)
         return CommitResult(added, duplicates, name)
 
-    def compact(self, *, min_files: int, rows_per_file: int) -> CompactResult:
+    def compact(self, *, min_files: int) -> CompactResult:
         files = self.store.files()
         if len(files) < min_files:
             total = self.store.count()
