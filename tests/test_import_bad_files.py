@@ -63,9 +63,12 @@ def assert_nothing_lost(summary: ImportSummary) -> None:
     assert summary.read == summary.added + summary.duplicates + summary.rejected + summary.skipped
 
 
-def test_a_clean_file_is_added_whole(settings: Settings, tmp_path: Path) -> None:
+def test_a_clean_file_is_added_whole_without_being_read_twice(
+    settings: Settings, tmp_path: Path
+) -> None:
     summary = run(settings, write(tmp_path / "ok.csv", [HEADER, *GOOD]))
     assert (summary.read, summary.added, summary.rejected) == (3, 3, 0)
+    assert not summary.checked_row_by_row
     assert stored(settings) == [
         ("e1", "ana", "dial"),
         ("e2", "ana", "connect"),
@@ -81,6 +84,7 @@ def test_garbage_dates_are_rejected_row_by_row_and_nothing_is_added(
         [HEADER, *GOOD, "e4,bo,yesterday-ish,dial,p3,,", "e5,bo,2025-13-45,dial,,,"],
     )
     summary = run(settings, path)
+    assert summary.checked_row_by_row
     assert (summary.status, summary.read, summary.rejected, summary.added) == ("rejected", 5, 2, 0)
     assert summary.reasons == {"bad_date": 2}
     assert stored(settings) == []
@@ -358,3 +362,23 @@ def test_a_failed_import_is_logged_with_its_error(settings: Settings, tmp_path: 
         run(settings, path)
     (entry,) = recent_imports(settings)
     assert entry["status"] == "failed" and "empty" in entry["message"]
+
+
+def test_values_with_spaces_or_capitals_are_cleaned_and_still_added(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "spaces.csv", [HEADER, " e1 , Ana ,2025-01-02,Meeting Booked, p1 ,,"])
+    summary = run(settings, path)
+    assert (summary.added, summary.checked_row_by_row) == (1, True)
+    assert stored(settings) == [("e1", "Ana", "meeting_booked")]
+
+
+def test_repeated_ids_alone_are_found_after_the_fast_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "again.csv", [HEADER, *GOOD, "e3,bo,2025-01-04,email,p2,,"])
+    summary = run(settings, path)
+    assert summary.checked_row_by_row
+    assert [(r["row"], r["reason"], r["value"]) for r in rejects(summary)] == [
+        ("5", "duplicate_id", "e3")
+    ]

@@ -66,6 +66,7 @@ DEFAULT_DATE_FORMATS: tuple[str, ...] = (
     "%b %d, %Y",
 )
 TEXT_FIELDS = ("id", "rep", "prospect", "source")
+EMPTY = "''"
 
 Progress = Callable[[str, float | None], None]
 
@@ -174,10 +175,8 @@ class _Run:
         types.update({c: "DOUBLE" for c in self.resolved.columns.get("amount", ())})
         relation = self.source.typed_sql(types)
         exprs = _Expressions(self, typed=True)
-        bad = " OR ".join(f"coalesce({c.condition}, false)" for c in exprs.checks())
         sql = (
-            f"COPY (SELECT {exprs.event_columns()} FROM ({exprs.parsed(relation)}) "
-            f"WHERE CASE WHEN {bad} THEN error('row rejected') ELSE true END) "
+            f"COPY ({exprs.fast_select(relation)}) "
             f"TO {literal(staged / 'part-0.parquet')} (FORMAT parquet)"
         )
         written = self._run(sql, "reading")
@@ -485,10 +484,10 @@ class _Expressions:
         )
 
     def parsed(self, relation: str) -> str:
-        """Each row with its parsed fields (``__rep``, ``__d_<date>``, kinds ...) beside the raw ones.
+        """Each row of the text relation with its parsed fields beside the raw ones.
 
-        The checked path gives every row ``__kinds``, the list of 'kind@date' it records;
-        the fast path, where each row records one event, gives ``__kind`` and ``__date``.
+        ``__rep``, ``__d_<date>``, ``__amount``, and ``__kinds``: the list of 'kind@date'
+        the row records (NULL when its kind is unknown).
         """
         m = self.mapping
         fields = [
@@ -498,28 +497,17 @@ class _Expressions:
             f"{self.text('outcome')} AS __outcome_text",
             f"{self.text('prospect')} AS __prospect",
             f"{self.text('source')} AS __source",
+            f"{self.text('amount')} AS __amount_text",
+            *(f"{self.date_text(d)} AS __dt_{d}" for d in m.used_dates()),
         ]
-        if not self.typed:
-            fields.append(f"{self.text('amount')} AS __amount_text")
-            fields += [f"{self.date_text(d)} AS __dt_{d}" for d in m.used_dates()]
         step1 = f"SELECT *, {', '.join(fields)} FROM ({relation})"
-        if self.typed:
-            # Exact values only: anything odd fails the fast path and is looked at row by row.
-            key, outcome = "lower(__kind_text)", "lower(__outcome_text)"
-        else:
-            key = "lower(regexp_replace(__kind_text, '\\s+', ' ', 'g'))"
-            outcome = "lower(regexp_replace(__outcome_text, '\\s+', ' ', 'g'))"
+        key = "lower(regexp_replace(__kind_text, '\\s+', ' ', 'g'))"
+        outcome = "lower(regexp_replace(__outcome_text, '\\s+', ' ', 'g'))"
         step2 = [
             f"{self.amount_value()} AS __amount",
             *(f"{self.date_value(d)} AS __d_{d}" for d in m.used_dates()),
+            f"{self._kinds_case(key, outcome)} AS __kinds",
         ]
-        if self.typed:
-            step2 += [
-                f"{self._kinds_case(key, outcome, part='kind')} AS __kind",
-                f"{self._kinds_case(key, outcome, part='date')} AS __date",
-            ]
-        else:
-            step2.append(f"{self._kinds_case(key, outcome)} AS __kinds")
         if self.run.rules.aliases:
             step2 += [
                 "coalesce(ra.rep, p.__rep_text) AS __rep",
@@ -562,6 +550,85 @@ class _Expressions:
                 test = f"{key} = {literal(rule.key)}"
             branches.append(f"WHEN {test} THEN {value(rule.events)}")
         return f"CASE {' '.join(branches)} ELSE {value(m.default)} END"
+
+    def fast_select(self, relation: str) -> str:
+        """The events of a file whose rows each record one event; any doubtful row raises an error.
+
+        Lean on purpose (it runs over every row of the largest files): typed columns as
+        read, no lists, byte lengths. A row it refuses is judged again by the checked path.
+        """
+        m, r = self.mapping, self.resolved
+        dates = m.used_dates()
+
+        def raw(name: str) -> str:
+            # As read: values needing a trim, or empty strings, send the file to the checked path.
+            cols = [f"CAST({quote(c)} AS VARCHAR)" for c in r.columns.get(name, ())]
+            if not cols:
+                return "NULL::VARCHAR"
+            return (
+                cols[0]
+                if len(cols) == 1
+                else f"coalesce({', '.join(f'nullif({c}, {EMPTY})' for c in cols)})"
+            )
+
+        key = raw("kind") if m.direct else f"lower({raw('kind')})"
+        inner = [
+            f"{raw('id')} AS __id",
+            f"{raw('rep')} AS __rep_text",
+            f"{key} AS __key",
+            f"lower({raw('outcome')}) AS __outcome",
+            f"{raw('prospect')} AS __prospect",
+            f"{raw('source')} AS __source",
+            f"{self.amount_value()} AS __amount",
+            *(f"{self.date_value(d)} AS __d_{d}" for d in dates),
+        ]
+        if m.direct:
+            kind, date = "__key", literal(m.direct_date)
+            unknown = f"__key NOT IN ({', '.join(literal(k) for k in m.kinds)})"
+        else:
+            kind = self._kinds_case("__key", "__outcome", part="kind")
+            date = self._kinds_case("__key", "__outcome", part="date")
+            unknown = "__kind IS NULL"
+        middle = [f"{kind} AS __kind", f"{date} AS __date"]
+        if self.run.rules.aliases:
+            middle += ["coalesce(ra.rep, p.__rep_text) AS __rep", "ra.rep IS NULL AS __rep_unknown"]
+            join = " LEFT JOIN roster_alias ra ON ra.alias = lower(p.__rep_text)"
+        else:
+            middle += ["p.__rep_text AS __rep", "true AS __rep_unknown"]
+            join = ""
+        at = (
+            f"__d_{dates[0]}"
+            if len(dates) == 1
+            else (
+                "CASE "
+                + " ".join(f"WHEN __date = {literal(d)} THEN __d_{d}" for d in dates)
+                + " END"
+            )
+        )
+        bad = [
+            "__rep_text IS NULL",
+            "__key IS NULL" if m.default is None else "false",
+            unknown,
+            f"{at} IS NULL",
+            f"{at} > {self.run.now_sql}",
+            "__amount < 0",
+        ]
+        if "id" in r.columns:
+            bad.append("__id IS NULL")
+        for v in ("__id", "__rep_text", "__prospect", "__source", "__key"):
+            bad += [
+                f"strlen({v}) > {MAX_VALUE_CHARS}",
+                f"{v} = {EMPTY}",
+                f"starts_with({v}, ' ')",
+                f"ends_with({v}, ' ')",
+            ]
+        if self.run.rules.reject_unknown_reps:
+            bad.append("__rep_unknown")
+        return (
+            f"SELECT {self.event_columns(at=at)} FROM ("
+            f"SELECT p.*, {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM ({relation})) p{join}) "
+            f"WHERE CASE WHEN {' OR '.join(bad)} THEN error('a row needs checking') ELSE true END"
+        )
 
     def checks(self) -> list[_Check]:
         m, r = self.mapping, self.resolved
@@ -615,9 +682,8 @@ class _Expressions:
             if "outcome" not in r.columns
             else (f"__kind_text || coalesce('{OUTCOME_SEPARATOR}' || __outcome_text, '')")
         )
-        unknown = "__kind IS NULL" if self.typed else "__kinds IS NULL"
-        checks.append(_Check("unknown_kind", columns("kind"), unknown, value, expected))
-        formats = ", ".join((*m.date_formats, *DEFAULT_DATE_FORMATS[:1]))
+        checks.append(_Check("unknown_kind", columns("kind"), "__kinds IS NULL", value, expected))
+        formats = f" (or {', '.join(m.date_formats)})" if m.date_formats else ""
         for date in m.used_dates():
             needed = self._needs(date)
             col = columns(date)
@@ -625,22 +691,20 @@ class _Expressions:
                 _Check(
                     "missing_value",
                     col,
-                    f"{needed} AND __d_{date} IS NULL"
-                    + ("" if self.typed else f" AND __dt_{date} IS NULL"),
+                    f"{needed} AND __dt_{date} IS NULL",
                     "NULL",
                     f"a date ({date}) for this row's events",
                 )
             )
-            if not self.typed:
-                checks.append(
-                    _Check(
-                        "bad_date",
-                        col,
-                        f"{needed} AND __dt_{date} IS NOT NULL AND __d_{date} IS NULL",
-                        f"__dt_{date}",
-                        f"a date like 2024-03-15 or 2024-03-15 14:30 (or {formats})",
-                    )
+            checks.append(
+                _Check(
+                    "bad_date",
+                    col,
+                    f"{needed} AND __dt_{date} IS NOT NULL AND __d_{date} IS NULL",
+                    f"__dt_{date}",
+                    f"a date like 2024-03-15 or 2024-03-15 14:30{formats}",
                 )
+            )
             checks.append(
                 _Check(
                     "future_date",
@@ -651,16 +715,15 @@ class _Expressions:
                 )
             )
         if "amount" in r.columns:
-            if not self.typed:
-                checks.append(
-                    _Check(
-                        "bad_number",
-                        columns("amount"),
-                        "__amount_text IS NOT NULL AND __amount IS NULL",
-                        "__amount_text",
-                        "a number like 1234.50",
-                    )
+            checks.append(
+                _Check(
+                    "bad_number",
+                    columns("amount"),
+                    "__amount_text IS NOT NULL AND __amount IS NULL",
+                    "__amount_text",
+                    "a number like 1234.50",
                 )
+            )
             checks.append(
                 _Check(
                     "negative_amount",
@@ -684,8 +747,6 @@ class _Expressions:
 
     def _needs(self, date: str) -> str:
         m = self.mapping
-        if self.typed:
-            return "__kind IS NOT NULL" if len(m.used_dates()) == 1 else f"__date = {literal(date)}"
         if m.direct:
             return "__kinds IS NOT NULL"
         return f"list_contains(list_transform(__kinds, lambda s: split_part(s, '@', 2)), {literal(date)})"
@@ -699,23 +760,20 @@ class _Expressions:
         ]
         return f"CASE {' '.join(whens)} ELSE NULL END"
 
-    def event_columns(self, spec: str = "") -> str:
+    def event_columns(self, spec: str = "", at: str = "") -> str:
         """The canonical event columns for the event named by ``spec`` ('kind@date').
 
-        Without ``spec`` (the fast path) the row's ``__kind`` and ``__date``.
+        Without ``spec`` (the fast path): the row's ``__kind``, happening at ``at``.
         """
         m = self.mapping
         kind = f"split_part({spec}, '@', 1)" if spec else "__kind"
-        date = f"split_part({spec}, '@', 2)" if spec else "__date"
+        date = f"split_part({spec}, '@', 2)"
         dates = m.used_dates()
-        if len(dates) == 1:
+        if not at and len(dates) == 1:
             at = f"__d_{dates[0]}"
-        else:
-            at = (
-                "CASE "
-                + " ".join(f"WHEN {date} = {literal(d)} THEN __d_{d}" for d in dates)
-                + " END"
-            )
+        elif not at:
+            whens = " ".join(f"WHEN {date} = {literal(d)} THEN __d_{d}" for d in dates)
+            at = f"CASE {whens} END"
         if "id" in self.resolved.columns:
             event_id = "__id" if m.direct else f"__id || ':' || {kind}"
         else:

@@ -68,6 +68,8 @@ class ImportSummary:
     seconds: float = 0.0
     store_events: int = 0
     compacted: bool = False
+    checked_row_by_row: bool = False
+    """True when the file needed the checked path (a row with a problem, repeated ids ...)."""
 
     @property
     def ok(self) -> bool:
@@ -92,6 +94,7 @@ class ImportSummary:
             "seconds": round(self.seconds, 3),
             "store_events": self.store_events,
             "compacted": self.compacted,
+            "checked_row_by_row": self.checked_row_by_row,
         }
 
 
@@ -206,6 +209,7 @@ def _summary(
         reasons=outcome.reasons,
         rejects_file=str(outcome.rejects_path) if outcome.rejects_path else None,
         encoding=encoding,
+        checked_row_by_row=outcome.checked,
     )
 
 
