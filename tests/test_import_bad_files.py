@@ -382,3 +382,43 @@ def test_repeated_ids_alone_are_found_after_the_fast_read(
     assert [(r["row"], r["reason"], r["value"]) for r in rejects(summary)] == [
         ("5", "duplicate_id", "e3")
     ]
+
+
+def test_with_a_roster_an_unknown_rep_is_rejected_and_known_ones_stored_by_key(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from backplan.services.roster import import_roster
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("rep,name\nr-ana,Ana\nr-bo,Bo\n")
+    import_roster(settings, roster)
+    lines = [
+        HEADER,
+        "e1,Ana,2025-01-02,dial,,,",
+        "e2,r-bo,2025-01-02,dial,,,",
+        "e3,Cy,2025-01-02,dial,,,",
+    ]
+    path = write(tmp_path / "events.csv", lines)
+    summary = run(settings, path)
+    assert [(r["row"], r["reason"], r["value"]) for r in rejects(summary)] == [
+        ("4", "unknown_rep", "Cy")
+    ]
+    summary = run(settings, write(tmp_path / "known.csv", lines[:3]))
+    assert (summary.added, summary.checked_row_by_row) == (2, False)
+    assert stored(settings) == [("e1", "r-ana", "dial"), ("e2", "r-bo", "dial")]
+
+
+def test_events_without_ids_get_the_same_content_id_whichever_way_they_were_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "noid.toml"
+    mapping.write_text('[columns]\nrep = "rep"\nkind = "kind"\n\n[dates]\nat = "at"\n')
+    clean = write(tmp_path / "clean.csv", ["rep,at,kind", "ana,2025-01-02 10:00:00,dial"])
+    first = run(settings, clean, str(mapping))
+    messy = write(
+        tmp_path / "messy.csv",
+        ["rep,at,kind", " ana ,2025-01-02 10:00:00,Dial", "ana,2025-01-03,dial"],
+    )
+    second = run(settings, messy, str(mapping))
+    assert (first.checked_row_by_row, second.checked_row_by_row) == (False, True)
+    assert (first.added, second.added, second.duplicates) == (1, 1, 1)

@@ -190,10 +190,38 @@ class _Run:
         if repeated and self._scalar(f"SELECT count(*) - count(DISTINCT event_id) FROM {files}"):
             _clear(staged)
             return None  # repeated ids: the checked path says which rows
-        outcome = ImportOutcome(read=written, events=written)
-        outcome.new_reps = self._new_reps(f"SELECT DISTINCT rep FROM {files}")
+        # Reps: the few distinct values are matched to the roster here, not on every row.
+        seen = [str(r[0]) for r in self.con.execute(f"SELECT DISTINCT rep FROM {files}").fetchall()]
+        keys = set(self.rules.aliases.values())
+        renamed = {
+            r: self.rules.aliases[r.lower()]
+            for r in seen
+            if r not in keys and r.lower() in self.rules.aliases
+        }
+        unknown = sorted(r for r in seen if r not in keys and r not in renamed)
+        if unknown and self.rules.reject_unknown_reps:
+            _clear(staged)
+            return None  # the checked path names each row of an unknown rep
+        if renamed:
+            staged = self._rename_reps(staged, renamed)
+        outcome = ImportOutcome(read=written, events=written, new_reps=unknown)
         self._commit(staged, outcome)
         return outcome
+
+    def _rename_reps(self, staged: Path, renamed: dict[str, str]) -> Path:
+        """The staged events with reps named by name or email stored under their roster key."""
+        self.con.register(
+            "rep_keys", pa.table({"raw": list(renamed), "rep": list(renamed.values())})
+        )
+        target = self.writer.new_staging("events")
+        self._run(
+            f'COPY (SELECT s.event_id, coalesce(k.rep, s.rep) AS rep, s."at", s.kind, s.prospect, '
+            f"s.amount, s.source FROM read_parquet({literal(staged / '*.parquet')}) s "
+            f"LEFT JOIN rep_keys k ON s.rep = k.raw) TO {literal(target / 'part-0.parquet')} "
+            "(FORMAT parquet)",
+            "writing",
+        )
+        return target
 
     # -- the checked path ----------------------------------------------------------------
 
@@ -589,13 +617,7 @@ class _Expressions:
             kind = self._kinds_case("__key", "__outcome", part="kind")
             date = self._kinds_case("__key", "__outcome", part="date")
             unknown = "__kind IS NULL"
-        middle = [f"{kind} AS __kind", f"{date} AS __date"]
-        if self.run.rules.aliases:
-            middle += ["coalesce(ra.rep, p.__rep_text) AS __rep", "ra.rep IS NULL AS __rep_unknown"]
-            join = " LEFT JOIN roster_alias ra ON ra.alias = lower(p.__rep_text)"
-        else:
-            middle += ["p.__rep_text AS __rep", "true AS __rep_unknown"]
-            join = ""
+        middle = [f"{kind} AS __kind", f"{date} AS __date", "p.__rep_text AS __rep"]
         at = (
             f"__d_{dates[0]}"
             if len(dates) == 1
@@ -622,11 +644,9 @@ class _Expressions:
                 f"starts_with({v}, ' ')",
                 f"ends_with({v}, ' ')",
             ]
-        if self.run.rules.reject_unknown_reps:
-            bad.append("__rep_unknown")
         return (
             f"SELECT {self.event_columns(at=at)} FROM ("
-            f"SELECT p.*, {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM ({relation})) p{join}) "
+            f"SELECT p.*, {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM ({relation})) p) "
             f"WHERE CASE WHEN {' OR '.join(bad)} THEN error('a row needs checking') ELSE true END"
         )
 
@@ -778,7 +798,7 @@ class _Expressions:
             event_id = "__id" if m.direct else f"__id || ':' || {kind}"
         else:
             content = (
-                f"concat_ws('|', __rep, epoch_us({at}), {kind}, coalesce(__prospect, ''), "
+                f"concat_ws('|', __rep_text, epoch_us({at}), {kind}, coalesce(__prospect, ''), "
                 "coalesce(CAST(__amount AS VARCHAR), ''), coalesce(__source, ''))"
             )
             event_id = f"'h' || md5({content})"
