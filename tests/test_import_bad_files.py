@@ -422,3 +422,55 @@ def test_events_without_ids_get_the_same_content_id_whichever_way_they_were_read
     second = run(settings, messy, str(mapping))
     assert (first.checked_row_by_row, second.checked_row_by_row) == (False, True)
     assert (first.added, second.added, second.duplicates) == (1, 1, 1)
+
+
+@pytest.mark.slow
+def test_row_numbers_stay_exact_in_a_large_file_read_in_parallel(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from backplan.services.roster import import_roster
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("rep,name\nr-ana,Ana\nr-bo,Bo\n")
+    import_roster(settings, roster)
+    lines = [HEADER]
+    bad_rows = {1_234: "zap", 150_001: "zap", 299_998: "zap"}
+    for row in range(2, 300_002):
+        kind = bad_rows.get(row, "dial")
+        rep = "Nobody" if row == 77_777 else ("Ana" if row % 2 else "r-bo")
+        lines.append(f"e{row},{rep},2025-01-02 10:00:00,{kind},p{row % 97},,Inbound")
+    lines[200_000 - 1] = "e200000,Ana,2025-01-02"  # row 200,000: too few fields
+    summary = run(settings, write(tmp_path / "large.csv", lines), allow_rejects=True)
+    found = sorted((int(r["row"]), r["reason"], r["value"]) for r in rejects(summary))
+    assert found == [
+        (1_234, "unknown_kind", "zap"),
+        (77_777, "unknown_rep", "Nobody"),
+        (150_001, "unknown_kind", "zap"),
+        (200_000, "malformed_row", ""),
+        (299_998, "unknown_kind", "zap"),
+    ]
+    assert (summary.read, summary.added) == (300_000, 299_995)
+    con = EventStore(settings.home).connect()
+    assert con.execute("SELECT rep, count(*) FROM events GROUP BY rep ORDER BY rep").fetchall() == [
+        ("r-ana", 149_998),
+        ("r-bo", 149_997),
+    ]
+
+
+def test_rows_are_numbered_as_read_should_a_plan_ever_reorder_them(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backplan.events import importer
+
+    monkeypatch.setattr(importer._Run, "_keeps_order", lambda self, sql: False)
+    lines = [
+        HEADER,
+        *(f"e{r},ana,2025-01-02,{'zap' if r == 9_000 else 'dial'},,," for r in range(2, 20_002)),
+    ]
+    lines[5_000 - 1] = "e5000,ana"  # row 5,000: too few fields
+    summary = run(settings, write(tmp_path / "numbered.csv", lines), allow_rejects=True)
+    assert sorted((int(r["row"]), r["reason"]) for r in rejects(summary)) == [
+        (5_000, "malformed_row"),
+        (9_000, "unknown_kind"),
+    ]
+    assert summary.added == 19_998

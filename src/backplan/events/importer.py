@@ -5,8 +5,9 @@ parallel, never row by row in Python. There are two paths:
 
 * the **fast path**, for files that map one row to one event (the ``events``
   mapping): DuckDB reads the mapped columns in their types and writes the
-  events straight to Parquet; any problem at all (a bad date, an unknown
-  kind, a repeated id) aborts it, and the file goes down
+  events straight to Parquet; any doubt at all (a bad date, an unknown kind,
+  a value to trim, a repeated id, a rep the roster does not know) aborts it,
+  and the file goes down
 * the **checked path**: every column read as text with its row number; each
   row gets its first problem (``missing_value``, ``unknown_kind``,
   ``bad_date``, ``future_date``, ``bad_number``, ``negative_amount``,
@@ -30,8 +31,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from backplan.events.mapping import ANY, OUTCOME_SEPARATOR, EventSpec, Mapping, ResolvedMapping
-from backplan.events.readers import REJECTS_TABLE, Source, literal, quote
+from backplan.events.mapping import OUTCOME_SEPARATOR, EventSpec, Mapping, ResolvedMapping
+from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
 from backplan.events.store import StoreWriter, duckdb_connection
 
 REASONS: tuple[str, ...] = (
@@ -141,6 +142,9 @@ class _Run:
         self.progress = progress
         self.con = duckdb_connection(writer.home)
         self.con.execute(f"SET TimeZone = {literal(self.mapping.timezone)}")
+        # DuckDB turns a long IN list into a join, which would lose the file's row order
+        # that the checked path numbers rows by.
+        self.con.execute("SET disabled_optimizers = 'in_clause'")
         if progress:
             self.con.execute("SET enable_progress_bar = true")
             self.con.execute("SET enable_progress_bar_print = false")
@@ -152,6 +156,7 @@ class _Run:
         )
         self.con.register("roster_alias", aliases)
         source.register(self.con)
+        self.numbered = source.numbers_rows
         self.now_sql = f"TIMESTAMPTZ {literal((rules.now + FUTURE_TOLERANCE).isoformat())}"
 
     def close(self) -> None:
@@ -230,19 +235,18 @@ class _Run:
         work = self.writer.new_staging("checked")
         exprs = _Expressions(self, typed=False)
         checked = work / "rows.parquet"
-        self._run(
-            f"COPY (SELECT *, {exprs.problem()} AS __problem FROM ({exprs.parsed(self.source.raw_sql())})) "
-            f"TO {literal(checked)} (FORMAT parquet)",
-            "reading",
-        )
-        malformed = self._malformed()
-        self._row_numbers(checked, malformed)
+        malformed = self._read_rows(exprs, checked, long_lines=False)
+        if any(e.startswith("Maximum line size") for e in malformed.column("error").to_pylist()):
+            # A line longer than usual (a long notes field): read again allowing long lines.
+            malformed = self._read_rows(exprs, checked, long_lines=True)
+        self._rows_view(exprs, checked, malformed)
         outcome.read = self._scalar("SELECT count(*) FROM rows") + malformed.num_rows
         good = "SELECT * FROM rows WHERE __problem IS NULL"
-        outcome.skipped = self._scalar(f"SELECT count(*) FROM ({good}) WHERE len(__kinds) = 0")
+        outcome.skipped = self._scalar(f"SELECT count(*) FROM ({good}) WHERE __kinds = ''")
         self.con.execute(
             f"CREATE TEMP VIEW ev AS SELECT __row, {exprs.event_columns('__spec')} "
-            f"FROM (SELECT *, unnest(__kinds) AS __spec FROM ({good}))"
+            f"FROM (SELECT *, unnest(string_split(__kinds, ',')) AS __spec FROM ({good}) "
+            "WHERE __kinds <> '')"
         )
         events = work / "events.parquet"
         self._run(f"COPY (SELECT * FROM ev) TO {literal(events)} (FORMAT parquet)", "checking")
@@ -308,28 +312,66 @@ class _Run:
                 texts.append(text.strip("\r\n"))
         return pa.table({"line": pa.array(lines, pa.int64()), "error": errors, "text": texts})
 
-    def _row_numbers(self, checked: Path, malformed: pa.Table) -> None:
-        """A view ``rows`` with ``__row``, the row a person sees, even after skipped bad lines."""
-        seq = "__seq"
+    def _read_rows(self, exprs: _Expressions, target: Path, *, long_lines: bool) -> pa.Table:
+        """Every row, parsed, with its first problem, in file order; returns the malformed lines.
+
+        Plain COPY keeps the file's order, so a row's position in ``target`` is its
+        position among the rows read: no window function, and DuckDB stays parallel.
+        """
+        for table in (REJECTS_TABLE, REJECTS_SCAN):
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+        def copy(numbered: bool) -> str:
+            relation = self.source.raw_sql(long_lines=long_lines, numbered=numbered)
+            return (
+                f"COPY (SELECT *, {exprs.problem()} AS __problem FROM ({exprs.parsed(relation)})) "
+                f"TO {literal(target)} (FORMAT parquet)"
+            )
+
+        sql = copy(numbered=False)
+        self.numbered = self.source.numbers_rows
+        if not self.numbered and not self._keeps_order(sql):
+            # Safety net: should a plan ever reorder rows, number them as they are read.
+            sql, self.numbered = copy(numbered=True), True
+        self._run(sql, "reading")
+        return self._malformed()
+
+    def _keeps_order(self, copy_sql: str) -> bool:
+        """Whether DuckDB writes the rows in file order (a batch copy) for this statement."""
+        plan = self.con.execute(f"EXPLAIN {copy_sql}").fetchall()
+        return any("Batch Copy To File" in str(row[1]) for row in plan)
+
+    def _rows_view(self, exprs: _Expressions, checked: Path, malformed: pa.Table) -> None:
+        """A view ``rows``: each row with ``__row`` (the row a person sees), its rep and problem."""
+        seq = "r.__seq" if self.numbered else "(r.file_row_number + 1)"
+        joins = ""
         if malformed.num_rows:
-            # Bad lines are left out of the numbering: row k of what was read is data row
-            # k + (bad lines before it). Bad line i (1-based) has c_i = b_i - i good rows before it.
+            # Malformed lines are not among the rows read: row k of what was read is data row
+            # k + (malformed lines before it). Malformed line i (1-based) has c_i = b_i - i
+            # rows read before it; the ASOF join finds, for each row, the last c_i below k.
             first = self.source.header_row
             index = [line - first for line in malformed.column("line").to_pylist()]
-            before = {}
-            for i, b in enumerate(index, start=1):
-                before[b - i] = i
+            before = {b - i: i for i, b in enumerate(index, start=1)}
             shifts = pa.table({"c": list(before), "shift": list(before.values())})
             self.con.register("line_shifts", shifts)
-            self.con.execute(
-                f"CREATE TEMP VIEW rows AS SELECT r.* EXCLUDE (__seq), "
-                f"{self.source.row_of('r.__seq + coalesce(s.shift, 0)')} AS __row "
-                f"FROM read_parquet({literal(checked)}) r ASOF LEFT JOIN line_shifts s ON r.__seq > s.c"
+            joins += f" ASOF LEFT JOIN line_shifts s ON {seq} > s.c"
+            seq = f"{seq} + coalesce(s.shift, 0)"
+        if self.rules.aliases:
+            joins += " LEFT JOIN roster_alias ra ON ra.alias = lower(r.__rep_text)"
+            rep, known = "coalesce(ra.rep, r.__rep_text)", "ra.rep IS NOT NULL"
+        else:
+            rep, known = "r.__rep_text", "false"
+        problem = "r.__problem"
+        if self.rules.reject_unknown_reps:
+            problem = (
+                f"coalesce(r.__problem, CASE WHEN NOT ({known}) THEN {exprs.unknown_rep()} END)"
             )
-            return
+        excluded = "__problem, file_row_number" + (", __seq" if self.numbered else "")
         self.con.execute(
-            f"CREATE TEMP VIEW rows AS SELECT * EXCLUDE (__seq), {self.source.row_of(seq)} AS __row "
-            f"FROM read_parquet({literal(checked)})"
+            f"CREATE OR REPLACE TEMP VIEW rows AS SELECT r.* EXCLUDE ({excluded}), "
+            f"{rep} AS __rep, {known} AS __rep_known, {problem} AS __problem, "
+            f"{self.source.row_of(seq)} AS __row "
+            f"FROM read_parquet({literal(checked)}, file_row_number = true) r{joins}"
         )
 
     def _conflicts(self) -> bool:
@@ -467,14 +509,8 @@ class _Expressions:
         self.typed = typed
 
     def text(self, name: str) -> str:
-        cols = self.resolved.columns.get(name, ())
-        parts = [f"nullif(trim(CAST({quote(c)} AS VARCHAR)), '')" for c in cols]
-        if not parts:
-            return "NULL::VARCHAR"
-        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-
-    def date_text(self, name: str) -> str:
-        cols = self.resolved.dates.get(name, ())
+        """A field (or named date) as trimmed text: the first of its columns with a value."""
+        cols = self.resolved.columns.get(name) or self.resolved.dates.get(name) or ()
         parts = [f"nullif(trim(CAST({quote(c)} AS VARCHAR)), '')" for c in cols]
         if not parts:
             return "NULL::VARCHAR"
@@ -501,21 +537,23 @@ class _Expressions:
             cols = [quote(c) for c in self.resolved.columns["amount"]]
             return cols[0] if len(cols) == 1 else f"coalesce({', '.join(cols)})"
         stripped = r"regexp_replace(__amount_text, '[A-Za-z$€£¥₹\s'']', '', 'g')"
-        if self.mapping.decimal == ",":
-            number = f"replace(replace({stripped}, '.', ''), ',', '.')"
-        else:
-            number = f"replace({stripped}, ',', '')"
-        return (
-            "coalesce(try_cast(__amount_text AS DOUBLE), "
+        cleaned = (
             f"CASE WHEN regexp_full_match({stripped}, '[+-]?[0-9][0-9.,]*') "
-            f"THEN try_cast({number} AS DOUBLE) END)"
+            "THEN try_cast({} AS DOUBLE) END"
         )
+        if self.mapping.decimal == ",":
+            # 1.234,50: dots group thousands, the comma is the decimal point.
+            return cleaned.format(f"replace(replace({stripped}, '.', ''), ',', '.')")
+        # Plain numbers first (1234.5, 1.5e6), then 1,234.50 and currency signs.
+        number = cleaned.format(f"replace({stripped}, ',', '')")
+        return f"coalesce(try_cast(__amount_text AS DOUBLE), {number})"
 
     def parsed(self, relation: str) -> str:
         """Each row of the text relation with its parsed fields beside the raw ones.
 
-        ``__rep``, ``__d_<date>``, ``__amount``, and ``__kinds``: the list of 'kind@date'
-        the row records (NULL when its kind is unknown).
+        ``__rep_text``, ``__d_<date>``, ``__amount``, and ``__kinds``: the events the row
+        records as text, 'kind@date,kind@date' ('' for none, NULL when its kind is unknown).
+        Text, not a list: a CASE yielding lists makes DuckDB lose the file's row order.
         """
         m = self.mapping
         fields = [
@@ -526,34 +564,25 @@ class _Expressions:
             f"{self.text('prospect')} AS __prospect",
             f"{self.text('source')} AS __source",
             f"{self.text('amount')} AS __amount_text",
-            *(f"{self.date_text(d)} AS __dt_{d}" for d in m.used_dates()),
+            *(f"{self.text(d)} AS __dt_{d}" for d in m.used_dates()),
         ]
         step1 = f"SELECT *, {', '.join(fields)} FROM ({relation})"
-        key = "lower(regexp_replace(__kind_text, '\\s+', ' ', 'g'))"
-        outcome = "lower(regexp_replace(__outcome_text, '\\s+', ' ', 'g'))"
+        key, outcome = "lower(__kind_text)", "lower(__outcome_text)"
         step2 = [
             f"{self.amount_value()} AS __amount",
             *(f"{self.date_value(d)} AS __d_{d}" for d in m.used_dates()),
             f"{self._kinds_case(key, outcome)} AS __kinds",
         ]
-        if self.run.rules.aliases:
-            step2 += [
-                "coalesce(ra.rep, p.__rep_text) AS __rep",
-                "ra.rep IS NOT NULL AS __rep_known",
-            ]
-            join = " LEFT JOIN roster_alias ra ON ra.alias = lower(p.__rep_text)"
-        else:
-            step2 += ["p.__rep_text AS __rep", "false AS __rep_known"]
-            join = ""
-        return f"SELECT p.*, {', '.join(step2)} FROM ({step1}) p{join}"
+        # No join here: a join would lose the file's order, which gives rows their numbers.
+        return f"SELECT *, {', '.join(step2)} FROM ({step1})"
 
     def _kinds_case(self, key: str, outcome: str, part: str = "") -> str:
-        """The events a row records: a list of 'kind@date' (or, with ``part``, the one kind or date)."""
+        """The events a row records: 'kind@date,...' (or, with ``part``, the one kind or date)."""
         m = self.mapping
 
         def value(events: tuple[EventSpec, ...] | None) -> str:
             if events is None:
-                return "NULL::VARCHAR" if part else "NULL::VARCHAR[]"
+                return "NULL::VARCHAR"
             if part == "kind":
                 return literal(events[0].kind)
             if part == "date":
@@ -562,13 +591,17 @@ class _Expressions:
 
         if m.direct:
             kinds = ", ".join(literal(k) for k in m.kinds)
-            kind = key if self.typed else f"replace({key}, ' ', '_')"
+            kind = f"replace({key}, ' ', '_')"
             result = {
                 "kind": kind,
                 "date": literal(m.direct_date),
-                "": f"[{kind} || '@{m.direct_date}']",
+                "": f"{kind} || '@{m.direct_date}'",
             }[part]
-            return f"CASE WHEN {kind} IN ({kinds}) THEN {result} ELSE {value(None)} END"
+            # list_contains, not IN: DuckDB turns a long IN list into a join, which loses the
+            # file's row order that the checked path numbers rows by.
+            return (
+                f"CASE WHEN list_contains([{kinds}], {kind}) THEN {result} ELSE {value(None)} END"
+            )
         branches = []
         for rule in sorted(m.rules, key=lambda r: not r.has_outcome):
             if rule.has_outcome:
@@ -577,6 +610,8 @@ class _Expressions:
             else:
                 test = f"{key} = {literal(rule.key)}"
             branches.append(f"WHEN {test} THEN {value(rule.events)}")
+        if not branches:
+            return value(m.default)  # every row records the same events
         return f"CASE {' '.join(branches)} ELSE {value(m.default)} END"
 
     def fast_select(self, relation: str) -> str:
@@ -753,31 +788,31 @@ class _Expressions:
                     "an amount of 0 or more",
                 )
             )
-        if self.run.rules.reject_unknown_reps:
-            checks.append(
-                _Check(
-                    "unknown_rep",
-                    columns("rep"),
-                    "NOT __rep_known",
-                    "__rep_text",
-                    "a rep of the roster (load it with: backplan roster FILE), or import with --add-reps",
-                )
-            )
         return checks
+
+    def unknown_rep(self) -> str:
+        """The problem struct of a row whose rep the roster does not know."""
+        column = " / ".join(self.resolved.columns["rep"])
+        return _problem(
+            _Check(
+                "unknown_rep",
+                column,
+                "true",
+                "r.__rep_text",
+                "a rep of the roster (load it with: backplan roster FILE), or import with --add-reps",
+            )
+        )
 
     def _needs(self, date: str) -> str:
         m = self.mapping
         if m.direct:
             return "__kinds IS NOT NULL"
-        return f"list_contains(list_transform(__kinds, lambda s: split_part(s, '@', 2)), {literal(date)})"
+        # Date names are lower-case words and kinds hold neither '@' nor ',': unambiguous.
+        return f"contains(__kinds || ',', {literal('@' + date + ',')})"
 
     def problem(self) -> str:
         """The row's first problem as a struct (reason, column, value, expected), or NULL."""
-        whens = [
-            f"WHEN {c.condition} THEN {{'reason': {literal(c.reason)}, 'column': {literal(c.column)}, "
-            f"'value': CAST({c.value} AS VARCHAR), 'expected': {literal(c.expected)}}}"
-            for c in self.checks()
-        ]
+        whens = [f"WHEN {c.condition} THEN {_problem(c)}" for c in self.checks()]
         return f"CASE {' '.join(whens)} ELSE NULL END"
 
     def event_columns(self, spec: str = "", at: str = "") -> str:
@@ -813,10 +848,15 @@ class _Expressions:
         )
 
 
+def _problem(check: _Check) -> str:
+    return (
+        f"{{'reason': {literal(check.reason)}, 'column': {literal(check.column)}, "
+        f"'value': CAST({check.value} AS VARCHAR), 'expected': {literal(check.expected)}}}"
+    )
+
+
 def _spec_list(events: tuple[EventSpec, ...]) -> str:
-    if not events:
-        return "[]::VARCHAR[]"
-    return "[" + ", ".join(literal(str(e)) for e in events) + "]"
+    return literal(",".join(str(e) for e in events))
 
 
 def _clear(folder: Path) -> None:
@@ -824,4 +864,4 @@ def _clear(folder: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-__all__ = ["ANY", "REASONS", "ImportOutcome", "ImportRules", "import_source"]
+__all__ = ["REASONS", "ImportOutcome", "ImportRules", "import_source"]

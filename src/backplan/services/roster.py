@@ -291,9 +291,13 @@ def _read_columns(
         try:
             source.register(con)
             cols = ", ".join(quote(found[f]) if f in found else "NULL" for f in fields)
-            records = con.execute(
-                f"SELECT {source.row_of('__seq')}, {cols} FROM ({source.raw_sql()}) ORDER BY 1"
-            ).fetchall()
+            if source.numbers_rows:
+                records = con.execute(
+                    f"SELECT {source.row_of('__seq')}, {cols} FROM ({source.raw_sql()}) ORDER BY 1"
+                ).fetchall()
+            else:  # CSV rows come in file order: number them as they come
+                values = con.execute(f"SELECT {cols} FROM ({source.raw_sql()})").fetchall()
+                records = [(source.header_row + i, *v) for i, v in enumerate(values, start=1)]
             if source.format == "csv":
                 bad = con.execute(
                     f"SELECT line, error_message FROM {REJECTS_TABLE} ORDER BY line LIMIT 1"
