@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from backplan.events.mapping import OUTCOME_SEPARATOR, EventSpec, Mapping, ResolvedMapping
 from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
@@ -240,7 +241,7 @@ class _Run:
             # A line longer than usual (a long notes field): read again allowing long lines.
             malformed = self._read_rows(exprs, checked, long_lines=True)
         self._rows_view(exprs, checked, malformed)
-        outcome.read = self._scalar("SELECT count(*) FROM rows") + malformed.num_rows
+        outcome.read = pq.ParquetFile(checked).metadata.num_rows + malformed.num_rows
         good = "SELECT * FROM rows WHERE __problem IS NULL"
         outcome.skipped = self._scalar(f"SELECT count(*) FROM ({good}) WHERE __kinds = ''")
         self.con.execute(
@@ -249,23 +250,32 @@ class _Run:
             "WHERE __kinds <> '')"
         )
         events = work / "events.parquet"
-        self._run(f"COPY (SELECT * FROM ev) TO {literal(events)} (FORMAT parquet)", "checking")
+        produced = self._run(
+            f"COPY (SELECT * FROM ev) TO {literal(events)} (FORMAT parquet)", "checking"
+        )
         self.con.execute(f"CREATE TEMP VIEW evf AS SELECT * FROM read_parquet({literal(events)})")
-        conflicts = self._conflicts()
-        staged = self.writer.new_staging("events")
+        # Ids used more than once: equal hashes first (cheap), the exact work only if any.
+        repeated = self._scalar(
+            "SELECT count(*) FROM (SELECT hash(event_id) AS h FROM evf GROUP BY h HAVING count(*) > 1)"
+        )
+        conflicts = bool(repeated) and self._conflicts()
         kept = "SELECT * FROM evf" + (
             " WHERE __row NOT IN (SELECT __row FROM conflicts)" if conflicts else ""
         )
+        if repeated:
+            counts = self.con.execute(
+                f"SELECT count(*), count(DISTINCT event_id) FROM ({kept})"
+            ).fetchone()
+            produced, unique = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+        else:
+            unique = produced
         columns = 'event_id, rep, "at", kind, prospect, amount, source'
-        counts = self.con.execute(
-            f"SELECT count(*), count(DISTINCT event_id) FROM ({kept})"
-        ).fetchone()
-        produced, unique = (int(counts[0]), int(counts[1])) if counts else (0, 0)
         chosen = (
             f"SELECT {columns} FROM ({kept})"
             if produced == unique
             else f"SELECT DISTINCT ON (event_id) {columns} FROM ({kept}) ORDER BY event_id, __row"
         )
+        staged = self.writer.new_staging("events")
         self._run(
             f"COPY ({chosen}) TO {literal(staged / 'part-0.parquet')} (FORMAT parquet)", "writing"
         )
@@ -323,9 +333,14 @@ class _Run:
 
         def copy(numbered: bool) -> str:
             relation = self.source.raw_sql(long_lines=long_lines, numbered=numbered)
+            # Keep the original columns and the results; the trimmed texts are cheaper to
+            # compute again than to write and read back.
+            with_seq = numbered or self.source.numbers_rows
+            kept = [*(["__seq"] if with_seq else []), *(quote(h) for h in self.source.header)]
+            kept += ["__kinds", "__amount", *(f"__d_{d}" for d in self.mapping.used_dates())]
             return (
-                f"COPY (SELECT *, {exprs.problem()} AS __problem FROM ({exprs.parsed(relation)})) "
-                f"TO {literal(target)} (FORMAT parquet)"
+                f"COPY (SELECT {', '.join(kept)}, {exprs.problem()} AS __problem "
+                f"FROM ({exprs.parsed(relation)})) TO {literal(target)} (FORMAT parquet)"
             )
 
         sql = copy(numbered=False)
@@ -367,11 +382,15 @@ class _Run:
                 f"coalesce(r.__problem, CASE WHEN NOT ({known}) THEN {exprs.unknown_rep()} END)"
             )
         excluded = "__problem, file_row_number" + (", __seq" if self.numbered else "")
+        texts = ", ".join(f"{exprs.text(n)} AS __{n}" for n in ("id", "prospect", "source"))
+        base = (
+            f"SELECT *, {texts}, {exprs.text('rep')} AS __rep_text "
+            f"FROM read_parquet({literal(checked)}, file_row_number = true)"
+        )
         self.con.execute(
             f"CREATE OR REPLACE TEMP VIEW rows AS SELECT r.* EXCLUDE ({excluded}), "
             f"{rep} AS __rep, {known} AS __rep_known, {problem} AS __problem, "
-            f"{self.source.row_of(seq)} AS __row "
-            f"FROM read_parquet({literal(checked)}, file_row_number = true) r{joins}"
+            f"{self.source.row_of(seq)} AS __row FROM ({base}) r{joins}"
         )
 
     def _conflicts(self) -> bool:
