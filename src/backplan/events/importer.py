@@ -147,8 +147,7 @@ class _Run:
         # that the checked path numbers rows by.
         self.con.execute("SET disabled_optimizers = 'in_clause'")
         if progress:
-            self.con.execute("SET enable_progress_bar = true")
-            self.con.execute("SET enable_progress_bar_print = false")
+            self.con.execute("SET enable_progress_bar = true")  # tracked, not drawn
         aliases = pa.table(
             {
                 "alias": pa.array(list(rules.aliases), pa.string()),

@@ -85,6 +85,8 @@ def duckdb_connection(home: Path, *, threads: int | None = None) -> duckdb.DuckD
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    # Never draw DuckDB's own progress bar: it would mix with --json output.
+    con.execute("SET enable_progress_bar_print = false")
     # One folder per process: a writer clears the folders of processes that have died.
     spill = home / SPILL / f"duckdb-{os.getpid()}"
     con.execute(f"SET temp_directory = '{_sql_path(spill)}'")
