@@ -35,6 +35,9 @@ def save_demo_roster(settings: Settings, roster: list[DemoRep]) -> None:
             rep.team = team
             rep.region = demo.region
             rep.start_date = demo.start_date
-            rep.time_off = [
+            if rep.time_off:
+                rep.time_off.clear()
+                db.flush()  # the old days go before the new ones arrive (unique per first day)
+            rep.time_off.extend(
                 TimeOff(first_day=a, last_day=b, reason="holiday") for a, b in demo.time_off
-            ]
+            )
