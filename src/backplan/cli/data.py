@@ -234,7 +234,8 @@ def demo_data(
             progress=lambda done, _total: bar.update(task, completed=done),
         )
     console.print(
-        f"Demo organisation in {settings.home}: {summary.reps} reps in {summary.teams} teams, "
+        f"Demo organisation in {settings.home}: {summary.reps} reps in {summary.teams} "
+        f"team{'s' if summary.teams != 1 else ''}, "
         f"{summary.events:,} new events from {summary.first_day} to {summary.last_day} "
         f"({summary.prospects:,} prospects, {summary.time_off_blocks} blocks of time off), "
         f"{summary.seconds:.1f} s."
