@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("BACKPLAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
+POSTGRES_URL = os.environ.get("BACKPLAN_TEST_DATABASE_URL")
+"""A PostgreSQL server for the app-database tests (CI sets it); read before tests clear BACKPLAN_*."""
 
 
 @pytest.fixture
@@ -29,3 +32,34 @@ def backplan_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name)
     monkeypatch.setenv("BACKPLAN_HOME", str(home))
     return home
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Runs a test on the embedded SQLite app database and on PostgreSQL (an empty schema).
+
+    The PostgreSQL run needs BACKPLAN_TEST_DATABASE_URL (``.ci/run`` starts a server and sets it).
+    """
+    from backplan import appdb
+
+    if request.param == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip(
+                "set BACKPLAN_TEST_DATABASE_URL to run the app-database tests on PostgreSQL"
+            )
+        reset_postgres(POSTGRES_URL)
+        monkeypatch.setenv("BACKPLAN_DATABASE_URL", POSTGRES_URL)
+    appdb.dispose()
+    yield request.param
+    appdb.dispose()
+
+
+def reset_postgres(url: str) -> None:
+    """An empty public schema: every test starts from a database with no tables."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()

@@ -156,3 +156,21 @@ def test_a_second_writer_waits_for_the_lock_and_gives_up_with_a_named_error(
         thread.join()
     with store.writer(wait=1):
         pass
+
+
+def test_an_import_that_leaves_many_small_files_compacts_the_store(
+    backplan_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backplan.services import importing
+    from backplan.services.importing import ImportRequest, import_file
+    from backplan.settings import get_settings
+
+    monkeypatch.setattr(importing, "AUTO_COMPACT_FILES", 4)
+    store = EventStore(backplan_home)
+    for i in range(3):
+        store.append(events(range(i * 10, i * 10 + 10)))
+    path = tmp_path / "more.csv"
+    path.write_text("event_id,rep,at,kind\nx1,ana,2025-01-02,dial\n")
+    summary = import_file(get_settings(), ImportRequest(path, "events"))
+    assert summary.compacted and summary.added == 1
+    assert len(store.files()) == 1 and store.count() == 31

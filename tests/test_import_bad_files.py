@@ -63,9 +63,12 @@ def assert_nothing_lost(summary: ImportSummary) -> None:
     assert summary.read == summary.added + summary.duplicates + summary.rejected + summary.skipped
 
 
-def test_a_clean_file_is_added_whole(settings: Settings, tmp_path: Path) -> None:
+def test_a_clean_file_is_added_whole_without_being_read_twice(
+    settings: Settings, tmp_path: Path
+) -> None:
     summary = run(settings, write(tmp_path / "ok.csv", [HEADER, *GOOD]))
     assert (summary.read, summary.added, summary.rejected) == (3, 3, 0)
+    assert not summary.checked_row_by_row
     assert stored(settings) == [
         ("e1", "ana", "dial"),
         ("e2", "ana", "connect"),
@@ -81,6 +84,7 @@ def test_garbage_dates_are_rejected_row_by_row_and_nothing_is_added(
         [HEADER, *GOOD, "e4,bo,yesterday-ish,dial,p3,,", "e5,bo,2025-13-45,dial,,,"],
     )
     summary = run(settings, path)
+    assert summary.checked_row_by_row
     assert (summary.status, summary.read, summary.rejected, summary.added) == ("rejected", 5, 2, 0)
     assert summary.reasons == {"bad_date": 2}
     assert stored(settings) == []
@@ -358,3 +362,115 @@ def test_a_failed_import_is_logged_with_its_error(settings: Settings, tmp_path: 
         run(settings, path)
     (entry,) = recent_imports(settings)
     assert entry["status"] == "failed" and "empty" in entry["message"]
+
+
+def test_values_with_spaces_or_capitals_are_cleaned_and_still_added(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "spaces.csv", [HEADER, " e1 , Ana ,2025-01-02,Meeting Booked, p1 ,,"])
+    summary = run(settings, path)
+    assert (summary.added, summary.checked_row_by_row) == (1, True)
+    assert stored(settings) == [("e1", "Ana", "meeting_booked")]
+
+
+def test_repeated_ids_alone_are_found_after_the_fast_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "again.csv", [HEADER, *GOOD, "e3,bo,2025-01-04,email,p2,,"])
+    summary = run(settings, path)
+    assert summary.checked_row_by_row
+    assert [(r["row"], r["reason"], r["value"]) for r in rejects(summary)] == [
+        ("5", "duplicate_id", "e3")
+    ]
+
+
+def test_with_a_roster_an_unknown_rep_is_rejected_and_known_ones_stored_by_key(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from backplan.services.roster import import_roster
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("rep,name\nr-ana,Ana\nr-bo,Bo\n")
+    import_roster(settings, roster)
+    lines = [
+        HEADER,
+        "e1,Ana,2025-01-02,dial,,,",
+        "e2,r-bo,2025-01-02,dial,,,",
+        "e3,Cy,2025-01-02,dial,,,",
+    ]
+    path = write(tmp_path / "events.csv", lines)
+    summary = run(settings, path)
+    assert [(r["row"], r["reason"], r["value"]) for r in rejects(summary)] == [
+        ("4", "unknown_rep", "Cy")
+    ]
+    summary = run(settings, write(tmp_path / "known.csv", lines[:3]))
+    assert (summary.added, summary.checked_row_by_row) == (2, False)
+    assert stored(settings) == [("e1", "r-ana", "dial"), ("e2", "r-bo", "dial")]
+
+
+def test_events_without_ids_get_the_same_content_id_whichever_way_they_were_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "noid.toml"
+    mapping.write_text('[columns]\nrep = "rep"\nkind = "kind"\n\n[dates]\nat = "at"\n')
+    clean = write(tmp_path / "clean.csv", ["rep,at,kind", "ana,2025-01-02 10:00:00,dial"])
+    first = run(settings, clean, str(mapping))
+    messy = write(
+        tmp_path / "messy.csv",
+        ["rep,at,kind", " ana ,2025-01-02 10:00:00,Dial", "ana,2025-01-03,dial"],
+    )
+    second = run(settings, messy, str(mapping))
+    assert (first.checked_row_by_row, second.checked_row_by_row) == (False, True)
+    assert (first.added, second.added, second.duplicates) == (1, 1, 1)
+
+
+@pytest.mark.slow
+def test_row_numbers_stay_exact_in_a_large_file_read_in_parallel(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from backplan.services.roster import import_roster
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("rep,name\nr-ana,Ana\nr-bo,Bo\n")
+    import_roster(settings, roster)
+    lines = [HEADER]
+    bad_rows = {1_234: "zap", 150_001: "zap", 299_998: "zap"}
+    for row in range(2, 300_002):
+        kind = bad_rows.get(row, "dial")
+        rep = "Nobody" if row == 77_777 else ("Ana" if row % 2 else "r-bo")
+        lines.append(f"e{row},{rep},2025-01-02 10:00:00,{kind},p{row % 97},,Inbound")
+    lines[200_000 - 1] = "e200000,Ana,2025-01-02"  # row 200,000: too few fields
+    summary = run(settings, write(tmp_path / "large.csv", lines), allow_rejects=True)
+    found = sorted((int(r["row"]), r["reason"], r["value"]) for r in rejects(summary))
+    assert found == [
+        (1_234, "unknown_kind", "zap"),
+        (77_777, "unknown_rep", "Nobody"),
+        (150_001, "unknown_kind", "zap"),
+        (200_000, "malformed_row", ""),
+        (299_998, "unknown_kind", "zap"),
+    ]
+    assert (summary.read, summary.added) == (300_000, 299_995)
+    con = EventStore(settings.home).connect()
+    assert con.execute("SELECT rep, count(*) FROM events GROUP BY rep ORDER BY rep").fetchall() == [
+        ("r-ana", 149_998),
+        ("r-bo", 149_997),
+    ]
+
+
+def test_rows_are_numbered_as_read_should_a_plan_ever_reorder_them(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backplan.events import importer
+
+    monkeypatch.setattr(importer._Run, "_keeps_order", lambda self, sql: False)
+    lines = [
+        HEADER,
+        *(f"e{r},ana,2025-01-02,{'zap' if r == 9_000 else 'dial'},,," for r in range(2, 20_002)),
+    ]
+    lines[5_000 - 1] = "e5000,ana"  # row 5,000: too few fields
+    summary = run(settings, write(tmp_path / "numbered.csv", lines), allow_rejects=True)
+    assert sorted((int(r["row"]), r["reason"]) for r in rejects(summary)) == [
+        (5_000, "malformed_row"),
+        (9_000, "unknown_kind"),
+    ]
+    assert summary.added == 19_998

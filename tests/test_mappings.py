@@ -642,3 +642,20 @@ def test_a_mistake_in_a_user_mapping_names_its_file_line_and_field(
     error = caught.value
     assert (error.file, error.line, error.field) == (str(path), line, field)
     assert message in str(error)
+
+
+def test_amounts_with_a_decimal_comma_and_a_currency_are_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "eu.toml"
+    mapping.write_text(
+        'decimal = ","\ndate_formats = ["%d.%m.%Y"]\n\n[columns]\nid = "Nr"\nrep = "Verkäufer"\n'
+        'amount = "Wert"\n\n[dates]\nat = "Datum"\n\n[kinds]\n"*" = ["won"]\n'
+    )
+    path = tmp_path / "abschluesse.csv"
+    path.write_text(
+        "Nr;Verkäufer;Wert;Datum\n1;Ana;1.234,50 €;03.02.2025\n2;Ana;EUR 99;04.02.2025\n"
+    )
+    summary = run(settings, path, str(mapping))
+    assert summary.added == 2
+    assert sorted(e[5] for e in stored(settings)) == [99.0, 1234.5]  # type: ignore[type-var]

@@ -1,8 +1,8 @@
-"""The app database's tables: the roster (teams, reps, time off), the import log,
-web accounts (users, sessions, failed sign-ins) and the plans reps agreed.
+"""The app database's tables: the roster (teams, reps, time off), the import log, OKRs,
+web accounts (users, sessions, failed sign-ins) and the plans reps agreed on the web.
 
-Later features (users, OKRs, plans, coaching notes) add their models here and a
-migration in ``backplan/appdb/migrations/versions``.
+Later features (users, coaching notes) add their models here and a migration in
+``backplan/appdb/migrations/versions``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,6 +102,102 @@ class ImportRun(Base):
     batch: Mapped[str | None] = mapped_column(String(200))
     encoding: Mapped[str | None] = mapped_column(String(40))
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class Objective(Base):
+    """An objective in words, owned by one rep or one team, for one period.
+
+    A rep's objective split from a team's keeps the team's in ``parent_id``.
+    """
+
+    __tablename__ = "objectives"
+    __table_args__ = (
+        CheckConstraint("(rep_id IS NULL) <> (team_id IS NULL)", name="ck_objectives_one_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(40))
+    """The period's label (``2026-10``, ``2026-Q4``, or ``start..end``)."""
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    funnel: Mapped[str] = mapped_column(String(500))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("objectives.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+    rep: Mapped[Rep | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    key_results: Mapped[list[KeyResult]] = relationship(
+        back_populates="objective", cascade="all, delete-orphan", order_by="KeyResult.position"
+    )
+    plans: Mapped[list[ObjectivePlan]] = relationship(
+        back_populates="objective", cascade="all, delete-orphan", order_by="ObjectivePlan.id"
+    )
+    children: Mapped[list[Objective]] = relationship(
+        cascade="all, delete-orphan", order_by="Objective.id"
+    )
+
+
+class KeyResult(Base):
+    """A count at a funnel stage (``4 sqls``), or revenue turned into deals, with its target."""
+
+    __tablename__ = "key_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objective_id: Mapped[int] = mapped_column(ForeignKey("objectives.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    """0 is the objective's main result, the one its plan is worked back from."""
+    stage: Mapped[str] = mapped_column(String(200))
+    target: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[float | None] = mapped_column(Float)
+    deal_value: Mapped[float | None] = mapped_column(Float)
+
+    objective: Mapped[Objective] = relationship(back_populates="key_results")
+
+
+class ObjectivePlan(Base):
+    """An objective worked backwards: the stored figures and the rates used, with evidence.
+
+    ``status`` is ``proposed`` until the owner agrees it (then ``agreed``);
+    a newer proposal marks older ones ``superseded``.
+    """
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objective_id: Mapped[int] = mapped_column(ForeignKey("objectives.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    proposed_by: Mapped[str | None] = mapped_column(String(200))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The plan as ``plan_to_dict`` gives it: stages, steps, reasoning."""
+    rates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """Each conversion's rate with its evidence (counts, interval, posterior, window)."""
+    planned_pace: Mapped[float] = mapped_column(Float)
+    """Top-of-funnel units per working day the plan asks for (the forecast's prior pace)."""
+
+    objective: Mapped[Objective] = relationship(back_populates="plans")
+    agreement: Mapped[Agreement | None] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Agreement(Base):
+    """The owner agreed a plan: who, when, and the rates they agreed to (case S9)."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), unique=True)
+    agreed_by: Mapped[str] = mapped_column(String(200))
+    agreed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    plan: Mapped[ObjectivePlan] = relationship(back_populates="agreement")
 
 
 # -- web accounts ---------------------------------------------------------------

@@ -36,9 +36,22 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from backplan.cli import data, demo, example, funnels, plan, rates, serve, users
+    from backplan.cli import (
+        data,
+        demo,
+        diagnose,
+        example,
+        funnels,
+        leadership,
+        okr,
+        plan,
+        rates,
+        serve,
+        users,
+    )
 
-    for module in (plan, rates, funnels, example, demo, data, serve, users):
+    modules = (plan, rates, diagnose, okr, leadership, funnels, example, demo, data)
+    for module in (*modules, serve, users):
         module.register(app)
 
 

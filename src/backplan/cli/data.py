@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -14,7 +15,7 @@ from backplan.core.errors import MissingColumns
 from backplan.events.mapping import load_mapping, mapping_names
 from backplan.events.store import EventStore
 from backplan.services.importing import ImportRequest, ImportSummary, import_file, recent_imports
-from backplan.services.roster import import_roster
+from backplan.services.roster import import_roster, import_time_off
 from backplan.settings import Settings, get_settings
 
 PHASES = {
@@ -22,6 +23,7 @@ PHASES = {
     "checking": "Expanding rows into events",
     "writing": "Writing events",
     "committing": "Adding to the store",
+    "compacting": "Compacting the store",
 }
 
 
@@ -64,7 +66,9 @@ def import_(
     try:
         summary = import_file(settings, request) if as_json else _with_progress(settings, request)
     except MissingColumns as e:
-        error_console.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        error_console.print(
+            f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True
+        )
         if e.hint:
             error_console.print(
                 "\nA mapping to start from (save it as my-mapping.toml and edit it):\n"
@@ -119,6 +123,8 @@ def render_summary(summary: ImportSummary) -> None:
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("events in the store", number(summary.store_events))
     console.print(table)
+    if summary.compacted:
+        console.print("The store had many small files: it was compacted.")
     if summary.reps_added:
         shown = ", ".join(summary.reps_added[:10]) + (
             " ..." if len(summary.reps_added) > 10 else ""
@@ -129,7 +135,7 @@ def render_summary(summary: ImportSummary) -> None:
     if summary.rejected:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in summary.reasons.items())
         console.print(f"Rejected rows by reason: {reasons}")
-        console.print(f"Each rejected row is in [bold]{summary.rejects_file}[/]")
+        console.print(f"Each rejected row is in [bold]{escape(summary.rejects_file or '')}[/]")
         if summary.status == "rejected":
             error_console.print(
                 "[bold red]Nothing was added.[/] Fix the rows listed in the rejects file and import "
@@ -161,6 +167,26 @@ def roster(
         f"Roster from {summary.file}: {summary.reps} reps in {summary.teams} teams under "
         f"{summary.managers} managers ({summary.added} added, {summary.updated} updated)."
     )
+
+
+def time_off(
+    file: Path = typer.Argument(..., help="Absences: .csv, .xlsx or .parquet, a row per absence."),
+    sheet: str = typer.Option(
+        None, "--sheet", help="The sheet of an .xlsx file (default: the first)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the count as JSON."),
+) -> None:
+    """Load reps' time off: columns rep (key, name or email), start, end (inclusive), reason.
+
+    Plans spread targets over the working days a rep is actually there.
+
+        backplan time-off holidays.csv
+    """
+    loaded = import_time_off(get_settings(), file, sheet=sheet)
+    if as_json:
+        print_json({"file": str(file), "absences": loaded})
+        return
+    console.print(f"Loaded {loaded} absences from {file}.")
 
 
 def demo_data(
@@ -208,7 +234,8 @@ def demo_data(
             progress=lambda done, _total: bar.update(task, completed=done),
         )
     console.print(
-        f"Demo organisation in {settings.home}: {summary.reps} reps in {summary.teams} teams, "
+        f"Demo organisation in {settings.home}: {summary.reps} reps in {summary.teams} "
+        f"team{'s' if summary.teams != 1 else ''}, "
         f"{summary.events:,} new events from {summary.first_day} to {summary.last_day} "
         f"({summary.prospects:,} prospects, {summary.time_off_blocks} blocks of time off), "
         f"{summary.seconds:.1f} s."
@@ -305,6 +332,7 @@ def compact(
 def register(app: typer.Typer) -> None:
     app.command("import")(import_)
     app.command()(roster)
+    app.command("time-off")(time_off)
     app.command("demo-data")(demo_data)
     app.command()(imports)
     app.command()(mappings)

@@ -85,6 +85,7 @@ class Finding:
     probability_lower: float
     output_at_stake: float
     objective_stage: Stage
+    peers: str = "the team"
 
     @property
     def strong(self) -> bool:
@@ -96,7 +97,7 @@ class Finding:
         return (
             f"{self.conversion.short} converts at {e.estimate:.0%} "
             f"({e.low:.0%}–{e.high:.0%}) against {self.reference_rate:.0%} "
-            f"{'planned' if self.reference == 'plan' else 'for the team'}: "
+            f"{'planned' if self.reference == 'plan' else 'for ' + self.peers}: "
             f"P(really lower) = {self.probability_lower:.2f}; at that rate you would have "
             f"{self.output_at_stake:.1f} more {self.objective_stage.plural}"
         )
@@ -160,11 +161,14 @@ def diagnose(
     *,
     coverage: float | None = None,
     coverage_bar: float | None = None,
+    peers: str = "the team",
 ) -> Diagnosis:
     """Walk the onion from ``objective_stage`` up and find the bottleneck.
 
     ``expected`` is the plan to date per stage key (stages without a plan
     are skipped); ``actual`` the counts to date; ``evidence`` per conversion.
+    ``peers`` names what the evidence's ``team`` rate is ("the team" for a
+    rep, "the organisation" for a team), for the sentences.
     """
     # Whatever the funnel calls it, the objective's stage is this person's results.
     above = [
@@ -181,7 +185,7 @@ def diagnose(
         if checks[-1].on_track:
             break
 
-    findings = _findings(funnel, objective_stage, evidence)
+    findings = _findings(funnel, objective_stage, evidence, peers)
     if not checks or checks[0].on_track:
         layer, problem, span = None, None, []
     elif checks[-1].on_track:
@@ -200,7 +204,10 @@ def diagnose(
 
 
 def _findings(
-    funnel: Funnel, objective_stage: str, evidence: Mapping[str, ConversionEvidence]
+    funnel: Funnel,
+    objective_stage: str,
+    evidence: Mapping[str, ConversionEvidence],
+    peers: str,
 ) -> list[Finding]:
     chain = funnel.conversions(down_to=objective_stage)
     target = funnel.stage(objective_stage)
@@ -225,7 +232,7 @@ def _findings(
         options = [
             Finding(
                 conversion, e, name, ref, p,
-                max(0.0, (ref - e.estimate) * e.trials * downstream), target,
+                max(0.0, (ref - e.estimate) * e.trials * downstream), target, peers,
             )
             for name, ref, p in comparisons
         ]  # fmt: skip

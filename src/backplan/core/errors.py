@@ -144,3 +144,11 @@ class InvalidRow(DataFileError):
         self.column = column
         self.value = value
         self.expected = expected
+
+
+class UnknownObjective(BackplanError):
+    """An objective (or plan) id that the app database does not hold."""
+
+
+class NotAllowed(BackplanError):
+    """Someone tried what only another person may do (e.g. agree another rep's plan)."""

@@ -20,7 +20,7 @@ activity late in the period is assumed to convert within it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +30,7 @@ from scipy import optimize, stats
 from backplan.core.errors import NoData
 from backplan.core.funnel import Conversion, Funnel
 from backplan.core.plan import Rates, rate_for
+from backplan.core.posterior import Posterior
 from backplan.core.rate import Rate
 
 DEFAULT_DRAWS = 20_000
@@ -59,6 +60,8 @@ class Forecast:
     coverage_bar: float
     remaining_days: int
     draws: NDArray[np.int64] = field(repr=False, compare=False)
+    pipeline: int = 0
+    """Units open at the stage feeding the objective's (what coverage counts)."""
 
     @property
     def below_coverage_bar(self) -> bool:
@@ -116,9 +119,8 @@ def forecast(
     tail = (1 - level) / 2
     remaining_target = target - done
     feeder = chain[-1].source.key if chain else None
-    coverage = None
-    if remaining_target > 0 and feeder is not None:
-        coverage = pipeline.get(feeder, 0) / remaining_target
+    open_units = pipeline.get(feeder, 0) if feeder is not None else 0
+    coverage = open_units / remaining_target if remaining_target > 0 and feeder else None
     return Forecast(
         stage=stage,
         target=target,
@@ -133,7 +135,80 @@ def forecast(
         coverage_bar=coverage_bar,
         remaining_days=remaining_days,
         draws=result,
+        pipeline=open_units,
     )
+
+
+def combine(
+    parts: Sequence[Forecast],
+    target: int,
+    *,
+    coverage_bar: float | None = None,
+) -> Forecast:
+    """A team's forecast as the sum of its reps' (independent) forecasts, draw by draw.
+
+    Every part must have the same number of draws at the same stage; the
+    team's coverage is its reps' open pipeline at the feeding stage over what
+    the team still has to reach.
+
+    >>> from backplan.defaults import funnel
+    >>> rates = {"conversations/dials": Rate.parse("0.07"),
+    ...          "meetings/conversations": Rate.parse("1/7"), "sqls/meetings": Rate.parse("1/3")}
+    >>> a = forecast("sqls", 4, funnel("outbound"), rates, {"sqls": 4}, elapsed_days=20,
+    ...              remaining_days=0)
+    >>> b = forecast("sqls", 4, funnel("outbound"), rates, {"sqls": 1}, elapsed_days=20,
+    ...              remaining_days=0)
+    >>> team = combine([a, b], 6)
+    >>> team.actual_to_date, team.expected, team.p_hit
+    (5, 5.0, 0.0)
+    """
+    if not parts:
+        raise NoData("a team forecast needs at least one rep's forecast")
+    first = parts[0]
+    if any(p.stage != first.stage or len(p.draws) != len(first.draws) for p in parts):
+        raise ValueError("combine forecasts of one stage with the same number of draws")
+    result = np.sum([p.draws for p in parts], axis=0)
+    done = sum(p.actual_to_date for p in parts)
+    tail = (1 - first.level) / 2
+    remaining_target = target - done
+    open_units = sum(p.pipeline for p in parts)
+    return Forecast(
+        stage=first.stage,
+        target=target,
+        actual_to_date=done,
+        expected=float(np.median(result)),
+        mean=float(result.mean()),
+        low=float(np.quantile(result, tail)),
+        high=float(np.quantile(result, 1 - tail)),
+        level=first.level,
+        p_hit=float((result >= target).mean()),
+        coverage=open_units / remaining_target if remaining_target > 0 else None,
+        coverage_bar=first.coverage_bar if coverage_bar is None else coverage_bar,
+        remaining_days=max(p.remaining_days for p in parts),
+        draws=result,
+        pipeline=open_units,
+    )
+
+
+def histogram(draws: NDArray[np.int64], bins: int = 12) -> list[tuple[int, int, float]]:
+    """The distribution of results as (from, to, share) bins of whole units, for a text chart.
+
+    One bin per value when the draws span at most ``bins`` values; else
+    ``bins`` bins of equal width.
+
+    >>> histogram(np.array([3, 3, 4, 6]))
+    [(3, 3, 0.5), (4, 4, 0.25), (5, 5, 0.0), (6, 6, 0.25)]
+    """
+    if len(draws) == 0:
+        return []
+    low, high = int(draws.min()), int(draws.max())
+    width = max(1, math.ceil((high - low + 1) / bins))
+    edges = list(range(low, high + 1, width))
+    counts = np.bincount((draws - low) // width, minlength=len(edges))
+    return [
+        (start, min(start + width - 1, high), float(n / len(draws)))
+        for start, n in zip(edges, counts, strict=True)
+    ]
 
 
 def _pace_draws(
@@ -183,9 +258,23 @@ def _flow(
 def beta_belief(rate: Rate) -> tuple[float, float]:
     """Beta(a, b) parameters for what is known about a true conversion rate.
 
-    From its interval (a Beta with the rate as mean and that interval's
+    From its posterior when it has one (a Gamma posterior of a per-period
+    ratio is matched by mean and variance, when a Beta can have them), else
+    from its interval (a Beta with the rate as mean and that interval's
     width), else from its counts (Jeffreys), else a point (a = b = ∞).
+
+    >>> from backplan.core.posterior import Posterior
+    >>> beta_belief(Rate(0.25, distribution=Posterior("beta", 3.0, 9.0)))
+    (3.0, 9.0)
     """
+    posterior = rate.distribution
+    if posterior is not None:
+        if posterior.family == "beta":
+            return posterior.alpha, posterior.beta
+        mean, variance = posterior.mean, posterior.variance
+        if mean < 1 and variance < mean * (1 - mean):
+            matched = Posterior.matching("beta", mean, variance)
+            return matched.alpha, matched.beta
     p = float(rate.value)
     if rate.low is not None and rate.high is not None and rate.high > rate.low and p < 1:
         width = rate.high - rate.low
@@ -207,7 +296,21 @@ def beta_belief(rate: Rate) -> tuple[float, float]:
 
 
 def gamma_belief(rate: Rate) -> tuple[float, float]:
-    """Gamma(shape, scale) for a per-period ratio that may exceed 1, from its interval."""
+    """Gamma(shape, scale) for a per-period ratio that may exceed 1.
+
+    From its posterior when it has one (a Beta matched by mean and variance),
+    else from its interval, else from its counts, else a point.
+
+    >>> from backplan.core.posterior import Posterior
+    >>> gamma_belief(Rate(1.5, distribution=Posterior("gamma", 30.0, 20.0)))
+    (30.0, 0.05)
+    """
+    posterior = rate.distribution
+    if posterior is not None:
+        if posterior.family == "gamma":
+            return posterior.alpha, 1 / posterior.beta
+        mean, variance = posterior.mean, posterior.variance
+        return mean**2 / variance, variance / mean
     value = float(rate.value)
     if rate.low is not None and rate.high is not None and rate.high > rate.low:
         z = stats.norm.ppf(0.5 + rate.level / 2)

@@ -32,6 +32,10 @@ from backplan.core.errors import EmptyFile, UnreadableFile, UnsupportedFormat
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")
 MAX_LINE_BYTES = 64 << 20
+"""Longest CSV line read (a huge notes field is fine; longer lines are rejected as malformed)."""
+USUAL_LINE_BYTES = 2 << 20
+"""DuckDB's usual line limit; a file with longer lines is read again allowing MAX_LINE_BYTES
+(a larger limit slows every read down, so it is only used when needed)."""
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -70,12 +74,26 @@ class Source:
             return f"SELECT {exprs} FROM read_parquet({literal(self.path)})"
         raise ValueError("Excel files are read as text only")
 
-    def raw_sql(self) -> str:
-        """Every column as text plus ``__seq``, the 1-based position among the rows read."""
+    @property
+    def numbers_rows(self) -> bool:
+        """True when ``raw_sql`` gives each row its number (``__seq``); CSV rows are numbered by order."""
+        return self.format != "csv"
+
+    def raw_sql(self, *, long_lines: bool = False, numbered: bool = False) -> str:
+        """Every column as text, in file order (Excel and Parquet: with ``__seq``, the row's number).
+
+        CSV lines that do not split into the header's fields are left out and recorded
+        in the ``csv_rejects`` table. ``long_lines`` allows lines up to 64 MiB (slower);
+        ``numbered`` gives CSV rows ``__seq`` too (a window function: slower, never reordered).
+        """
         cols = ", ".join(f"CAST({quote(n)} AS VARCHAR) AS {quote(n)}" for n in self.header)
         if self.format == "csv":
-            inner = self._read_csv({n: "VARCHAR" for n in self.header}, tolerant=True)
-            return f"SELECT row_number() OVER () AS __seq, {cols} FROM ({inner})"
+            inner = self._read_csv(
+                {n: "VARCHAR" for n in self.header}, tolerant=True, long_lines=long_lines
+            )
+            if numbered:
+                return f"SELECT row_number() OVER () AS __seq, {cols} FROM ({inner})"
+            return f"SELECT {cols} FROM ({inner})"
         if self.format == "parquet":
             return (
                 f"SELECT file_row_number + 1 AS __seq, {cols} "
@@ -92,7 +110,9 @@ class Source:
         """SQL for the row number a person sees, from a 1-based position among data rows."""
         return f"({seq_sql} + {self.header_row})" if self.format != "parquet" else seq_sql
 
-    def _read_csv(self, columns: dict[str, str], *, tolerant: bool) -> str:
+    def _read_csv(
+        self, columns: dict[str, str], *, tolerant: bool, long_lines: bool = False
+    ) -> str:
         struct = "{" + ", ".join(f"{literal(n)}: {literal(t)}" for n, t in columns.items()) + "}"
         options = [
             "header = true",
@@ -101,7 +121,7 @@ class Source:
             "quote = '\"'",
             "escape = '\"'",
             f"columns = {struct}",
-            f"max_line_size = {MAX_LINE_BYTES}",
+            f"max_line_size = {MAX_LINE_BYTES if long_lines else USUAL_LINE_BYTES}",
         ]
         if self.header_row > 1:
             options.append(f"skip = {self.header_row - 1}")

@@ -23,6 +23,7 @@ Layout of ``BACKPLAN_HOME``::
     events -> event-store/g000002      the store readers glob (events_glob)
     event-store/g000002/b20250301T101500-3f2a9c1e/part-0.parquet
     staging/                           batches being written (deleted on crash)
+    tmp/duckdb-<pid>/                  where a DuckDB query spills when memory runs short
     events.lock                        held by the one writer
 """
 
@@ -47,6 +48,7 @@ from backplan.events.schema import EVENT_COLUMNS, EVENT_SCHEMA, events_dir, even
 
 GENERATIONS = "event-store"
 STAGING = "staging"
+SPILL = "tmp"
 LOCK = "events.lock"
 RETIRED = "RETIRED"
 # An old generation stays on disk this long after compaction, for queries that
@@ -79,11 +81,14 @@ class CompactResult:
 
 
 def duckdb_connection(home: Path, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection in UTC, spilling to ``BACKPLAN_HOME/staging`` if memory runs short."""
+    """An in-memory DuckDB connection in UTC that spills to ``BACKPLAN_HOME/tmp`` if memory runs short."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    spill = home / STAGING / "duckdb-spill"
+    # Never draw DuckDB's own progress bar: it would mix with --json output.
+    con.execute("SET enable_progress_bar_print = false")
+    # One folder per process: a writer clears the folders of processes that have died.
+    spill = home / SPILL / f"duckdb-{os.getpid()}"
     con.execute(f"SET temp_directory = '{_sql_path(spill)}'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
@@ -172,10 +177,13 @@ class EventStore:
             write_parquet_batches(staged, batches, rows_per_file=rows_per_file)
             return writer.commit(staged)
 
-    def compact(self, *, min_files: int = 8, rows_per_file: int = 4_000_000) -> CompactResult:
-        """Merge the store's files into few large ones, sorted by time, in a new generation."""
+    def compact(self, *, min_files: int = 8) -> CompactResult:
+        """Merge the store's files into few large ones, sorted by time, in a new generation.
+
+        Nothing happens when the store has fewer than ``min_files`` files.
+        """
         with self.writer() as writer:
-            return writer.compact(min_files=min_files, rows_per_file=rows_per_file)
+            return writer.compact(min_files=min_files)
 
 
 class StoreWriter:
@@ -194,6 +202,10 @@ class StoreWriter:
             for leftover in staging.iterdir():
                 _remove(leftover)
         staging.mkdir(parents=True, exist_ok=True)
+        for spill in (self.home / SPILL).glob("duckdb-*"):
+            pid = spill.name.removeprefix("duckdb-")
+            if pid.isdigit() and not _alive(int(pid)):
+                _remove(spill)
         self._ensure_layout()
         self._drop_retired_generations()
 
@@ -251,7 +263,7 @@ class StoreWriter:
         _fsync_dir(self.store.dir)
         return CommitResult(added, duplicates, name)
 
-    def compact(self, *, min_files: int, rows_per_file: int) -> CompactResult:
+    def compact(self, *, min_files: int) -> CompactResult:
         files = self.store.files()
         if len(files) < min_files:
             total = self.store.count()
@@ -355,6 +367,18 @@ def write_parquet_batches(
 
 def _sql_path(path: Path | str) -> str:
     return str(path).replace("'", "''")
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # no cheap, safe check elsewhere: keep the folder
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _swap_link(link: Path, generation: Path) -> None:

@@ -16,6 +16,7 @@ from backplan.metrics.counts import (
     roster_table,
     stage_counts,
 )
+from backplan.metrics.pipeline import open_pipeline
 from backplan.metrics.source import EventSourceError, open_events, read_store
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "count_kinds",
     "in_window",
     "open_events",
+    "open_pipeline",
     "read_store",
     "roster_table",
     "stage_counts",

@@ -35,6 +35,8 @@ Grain = Literal["day", "week", "month", "quarter"]
 
 GRAINS: dict[str, str] = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 LEVELS: tuple[str, ...] = ("rep", "team", "organisation")
+NO_SOURCE = "(no source)"
+"""The source of events that carry none, when counting by source."""
 
 
 def in_window(events: ir.Table, window: Period, column: str = "at") -> ir.Table:
@@ -63,19 +65,29 @@ def stage_counts(
     level: Level = "rep",
     grain: Grain | None = None,
     roster: pd.DataFrame | None = None,
+    by_source: bool = False,
 ) -> ir.Table:
     """Events of each stage of ``funnel`` in ``window``, one column per stage key.
 
     Rows are per rep (with ``name`` and ``team`` from ``roster``), per team or
     for the whole organisation, and per ``grain`` period when given (a
-    ``period`` column holding the period's first day). The stage that carries
-    deal value also gets ``<stage>_value``, the sum of its events' amounts.
+    ``period`` column holding the period's first day), and per lead source or
+    campaign with ``by_source`` (a ``source`` column; events without one count
+    under ``NO_SOURCE``). The stage that carries deal value also gets
+    ``<stage>_value``, the sum of its events' amounts.
     """
     measures = {stage.key: stage.kinds for stage in funnel.stages}
     valued = funnel.value_stage
     value = (f"{valued.key}_value", valued.kinds) if valued else None
     return count_kinds(
-        events, measures, window, level=level, grain=grain, roster=roster, value=value
+        events,
+        measures,
+        window,
+        level=level,
+        grain=grain,
+        roster=roster,
+        value=value,
+        by_source=by_source,
     )
 
 
@@ -102,6 +114,7 @@ def count_kinds(
     grain: Grain | None = None,
     roster: pd.DataFrame | None = None,
     value: tuple[str, Sequence[str]] | None = None,
+    by_source: bool = False,
 ) -> ir.Table:
     """The general form: a count column per entry of ``measures`` (name → event kinds).
 
@@ -119,6 +132,9 @@ def count_kinds(
     if grain is not None:
         t = t.mutate(period=t.at.date().truncate(grain_unit(grain)))
         keys.append("period")
+    if by_source:
+        t = t.mutate(source=t.source.fill_null(NO_SOURCE))
+        keys.append("source")
     aggregates = {name: t.count(where=t.kind.isin(list(group))) for name, group in measures.items()}
     if value is not None:
         name, valued_kinds = value

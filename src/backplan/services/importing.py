@@ -31,6 +31,8 @@ from backplan.services.roster import add_reps, rep_aliases, roster_size
 from backplan.settings import Settings
 
 IMPORTS_DIR = "imports"
+AUTO_COMPACT_FILES = 64
+"""After an import, a store of this many files or more is compacted (few large files read faster)."""
 
 
 @dataclass
@@ -65,6 +67,9 @@ class ImportSummary:
     encoding: str | None = None
     seconds: float = 0.0
     store_events: int = 0
+    compacted: bool = False
+    checked_row_by_row: bool = False
+    """True when the file needed the checked path (a row with a problem, repeated ids ...)."""
 
     @property
     def ok(self) -> bool:
@@ -88,6 +93,8 @@ class ImportSummary:
             "encoding": self.encoding,
             "seconds": round(self.seconds, 3),
             "store_events": self.store_events,
+            "compacted": self.compacted,
+            "checked_row_by_row": self.checked_row_by_row,
         }
 
 
@@ -137,6 +144,11 @@ def import_file(
         status = "done" if outcome.committed else "rejected"
         summary = _summary(run_id, request, mapping.name, status, outcome, source.encoding)
         summary.reps_added = reps_added
+        if outcome.committed and len(store.files()) >= AUTO_COMPACT_FILES:
+            if progress:
+                progress("compacting", None)
+            writer.compact(min_files=AUTO_COMPACT_FILES)
+            summary.compacted = True
         summary.seconds = time.perf_counter() - started
         summary.store_events = store.count()
         _finish(
@@ -197,6 +209,7 @@ def _summary(
         reasons=outcome.reasons,
         rejects_file=str(outcome.rejects_path) if outcome.rejects_path else None,
         encoding=encoding,
+        checked_row_by_row=outcome.checked,
     )
 
 

@@ -360,14 +360,21 @@ def rep_rates(
     request = RatesRequest(funnel, window.start, window.end, level=level)
     report = rates_report(settings, request, window.end, events=events, roster=roster)
     key = find_rep(rep, report.table)
-    rates = {}
-    for conversion_key, rate in report.for_rep(key).items():
-        bounded = report.funnel.conversion(conversion_key).target.bounded
-        rates[conversion_key] = _capped(rate) if bounded else rate
+    rates = planning_rates(report, key)
     row = report.table[report.table["rep"] == key].iloc[0]
     name = key if pd.isna(row["name"]) else str(row["name"])
     team = None if pd.isna(row["team"]) else str(row["team"])
     return RepRates(key, name, team, rates, report)
+
+
+def planning_rates(report: RatesReport, rep: str) -> dict[str, Rate]:
+    """One rep's rates from ``report``, fit to plan or forecast through: a per-period ratio
+    above 1 into a bounded stage (each SQL comes from one meeting) is capped at 1."""
+    rates = {}
+    for conversion_key, rate in report.for_rep(rep).items():
+        bounded = report.funnel.conversion(conversion_key).target.bounded
+        rates[conversion_key] = _capped(rate) if bounded else rate
+    return rates
 
 
 def _capped(rate: Rate) -> Rate:

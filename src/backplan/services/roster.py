@@ -27,7 +27,7 @@ from backplan.appdb.models import Rep, Team, TimeOff
 from backplan.core.errors import InvalidRow, MissingColumns
 from backplan.definitions import StrictSpec, read_toml, validate
 from backplan.events.mapping import mappings_dir
-from backplan.events.readers import REJECTS_TABLE, open_source
+from backplan.events.readers import REJECTS_TABLE, open_source, quote
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.events.store import duckdb_connection
 from backplan.settings import Settings
@@ -45,9 +45,17 @@ class RosterColumns(StrictSpec):
     start_date: list[str] = []
 
 
+class TimeOffColumns(StrictSpec):
+    rep: list[str] = []
+    first_day: list[str] = []
+    last_day: list[str] = []
+    reason: list[str] = []
+
+
 class RosterMappingSpec(StrictSpec):
     label: str = ""
     columns: RosterColumns
+    time_off: TimeOffColumns = TimeOffColumns()
 
 
 @dataclass(frozen=True)
@@ -153,52 +161,20 @@ def import_roster(settings: Settings, path: Path, *, sheet: str | None = None) -
 
 def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
     """The rows of a roster file (CSV, .xlsx or Parquet), checked."""
-    data, text = read_toml(mappings_dir() / "roster.toml")
-    spec = validate(RosterMappingSpec, data, text, "roster.toml")
+    spec = _roster_spec()
     file = str(path)
-    with tempfile.TemporaryDirectory() as staging:
-        source = open_source(path, Path(staging), sheet=sheet)
-        by_lower = {h.lower(): h for h in source.header}
-        found: dict[str, str] = {}
-        for name in ROSTER_FIELDS:
-            for alt in getattr(spec.columns, name):
-                if alt.lower() in by_lower:
-                    found[name] = by_lower[alt.lower()]
-                    break
-        if not {"rep", "name", "email"} & set(found):
-            raise MissingColumns(
-                "a roster needs a column naming each rep: rep, name or email "
-                f"(or sales_agent); the file's columns are: {', '.join(source.header)}",
-                file=file,
-                missing=["rep"],
-                found=source.header,
-            )
-        con = duckdb_connection(Path(staging))
-        try:
-            source.register(con)
-            cols = ", ".join(f'"{found[f]}"' if f in found else "NULL" for f in ROSTER_FIELDS)
-            records = con.execute(
-                f"SELECT {source.row_of('__seq')}, {cols} FROM ({source.raw_sql()}) ORDER BY 1"
-            ).fetchall()
-            if source.format == "csv":
-                bad = con.execute(
-                    f"SELECT line, error_message FROM {REJECTS_TABLE} ORDER BY line LIMIT 1"
-                ).fetchone()
-                if bad:
-                    raise InvalidRow(
-                        file=file,
-                        row=int(bad[0]) + source.header_row - 1,
-                        column="",
-                        value="",
-                        expected=f"one field per column ({bad[1]})",
-                    )
-        finally:
-            con.close()
+    header, found, records = _read_columns(path, sheet, ROSTER_FIELDS, spec.columns)
+    if not {"rep", "name", "email"} & set(found):
+        raise MissingColumns(
+            "a roster needs a column naming each rep: rep, name or email "
+            f"(or sales_agent); the file's columns are: {', '.join(header)}",
+            file=file,
+            missing=["rep"],
+            found=header,
+        )
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
-    for record in records:
-        row = int(record[0])
-        values = dict(zip(ROSTER_FIELDS, (_clean(v) for v in record[1:]), strict=True))
+    for row, values in records:
         key = values["rep"] or values["email"] or values["name"]
         if not key:
             if not any(values.values()):
@@ -220,18 +196,7 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
                 expected=f"each rep once (row {seen[key.lower()]} has the same rep)",
             )
         seen[key.lower()] = row
-        start = None
-        if values["start_date"]:
-            try:
-                start = date.fromisoformat(values["start_date"][:10])
-            except ValueError:
-                raise InvalidRow(
-                    file=file,
-                    row=row,
-                    column=found["start_date"],
-                    value=values["start_date"],
-                    expected="a date like 2024-03-15",
-                ) from None
+        start = _date(values["start_date"], file, row, found.get("start_date", "start_date"))
         rows.append(
             RosterRow(
                 row,
@@ -245,6 +210,123 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
             )
         )
     return rows
+
+
+def import_time_off(settings: Settings, path: Path, *, sheet: str | None = None) -> int:
+    """Load time off (rep, first day, last day, reason) from a file; returns the rows loaded.
+
+    An absence with the same rep and first day as a recorded one replaces it.
+    """
+    spec = _roster_spec()
+    file = str(path)
+    fields = ("rep", "first_day", "last_day", "reason")
+    header, found, records = _read_columns(path, sheet, fields, spec.time_off)
+    missing = [f for f in ("rep", "first_day", "last_day") if f not in found]
+    if missing:
+        raise MissingColumns(
+            f"time off needs columns for {', '.join(missing)} (e.g. rep, start, end); "
+            f"the file's columns are: {', '.join(header)}",
+            file=file,
+            missing=missing,
+            found=header,
+        )
+    aliases = rep_aliases(settings)
+    entries: list[tuple[str, date, date, str | None]] = []
+    for row, values in records:
+        if not any(values.values()):
+            continue
+        key = aliases.get((values["rep"] or "").lower())
+        if key is None:
+            raise InvalidRow(
+                file=file,
+                row=row,
+                column=found["rep"],
+                value=values["rep"] or "",
+                expected="a rep of the roster (key, name or email)",
+            )
+        first = _date(values["first_day"], file, row, found["first_day"])
+        last = _date(values["last_day"], file, row, found["last_day"]) or first
+        if first is None or last is None or last < first:
+            raise InvalidRow(
+                file=file,
+                row=row,
+                column=found["last_day"],
+                value=values["last_day"],
+                expected="a last day on or after the first day",
+            )
+        entries.append((key, first, last, values["reason"]))
+    with appdb.session(settings) as db:
+        reps = {r.key: r for r in db.scalars(select(Rep).options(selectinload(Rep.time_off)))}
+        for key, first, last, reason in entries:
+            rep = reps[key]
+            for old in [t for t in rep.time_off if t.first_day == first]:
+                rep.time_off.remove(old)
+            db.flush()
+            rep.time_off.append(TimeOff(first_day=first, last_day=last, reason=reason))
+    return len(entries)
+
+
+def _roster_spec() -> RosterMappingSpec:
+    data, text = read_toml(mappings_dir() / "roster.toml")
+    return validate(RosterMappingSpec, data, text, "roster.toml")
+
+
+def _read_columns(
+    path: Path, sheet: str | None, fields: tuple[str, ...], aliases: StrictSpec
+) -> tuple[list[str], dict[str, str], list[tuple[int, dict[str, str | None]]]]:
+    """The file's header, its column for each field found, and its rows (row number, values)."""
+    file = str(path)
+    with tempfile.TemporaryDirectory() as staging:
+        source = open_source(path, Path(staging), sheet=sheet)
+        by_lower = {h.lower(): h for h in source.header}
+        found: dict[str, str] = {}
+        for name in fields:
+            for alt in getattr(aliases, name):
+                if alt.lower() in by_lower:
+                    found[name] = by_lower[alt.lower()]
+                    break
+        if not found:
+            return source.header, found, []
+        con = duckdb_connection(Path(staging))
+        try:
+            source.register(con)
+            cols = ", ".join(quote(found[f]) if f in found else "NULL" for f in fields)
+            if source.numbers_rows:
+                records = con.execute(
+                    f"SELECT {source.row_of('__seq')}, {cols} FROM ({source.raw_sql()}) ORDER BY 1"
+                ).fetchall()
+            else:  # CSV rows come in file order: number them as they come
+                values = con.execute(f"SELECT {cols} FROM ({source.raw_sql()})").fetchall()
+                records = [(source.header_row + i, *v) for i, v in enumerate(values, start=1)]
+            if source.format == "csv":
+                bad = con.execute(
+                    f"SELECT line, error_message FROM {REJECTS_TABLE} ORDER BY line LIMIT 1"
+                ).fetchone()
+                if bad:
+                    raise InvalidRow(
+                        file=file,
+                        row=int(bad[0]) + source.header_row - 1,
+                        column="",
+                        value="",
+                        expected=f"one field per column ({bad[1]})",
+                    )
+        finally:
+            con.close()
+    rows = [
+        (int(r[0]), dict(zip(fields, (_clean(v) for v in r[1:]), strict=True))) for r in records
+    ]
+    return source.header, found, rows
+
+
+def _date(text: str | None, file: str, row: int, column: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise InvalidRow(
+            file=file, row=row, column=column, value=text, expected="a date like 2024-03-15"
+        ) from None
 
 
 def add_time_off(

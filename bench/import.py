@@ -1,0 +1,140 @@
+"""Importing a large CSV of events into the store, against DuckDB's own CSV-to-Parquet copy.
+
+Generates N demo events (``backplan.demo_data.write_demo_events``), writes
+them as one CSV, then times, each in a fresh process so peak memory is its
+own:
+
+* baseline: ``COPY (SELECT * FROM read_csv(file)) TO 'x.parquet'`` in DuckDB;
+* import:   ``backplan import file --mapping events`` into an empty store
+  (every row checked, ids checked for repeats, atomic commit);
+* re-import of the same file into the now full store (everything a duplicate).
+
+Each is run ``--rounds`` times, alternating, and the fastest run counts (the
+machine may be shared). Goal: import / baseline <= 1.5, peak memory <= 2 GiB.
+
+    python bench/import.py                  # 10M events
+    python bench/import.py --events 500000  # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+BASELINE = """
+import duckdb, json, resource, sys, time
+start = time.perf_counter()
+con = duckdb.connect()
+con.execute(f"COPY (SELECT * FROM read_csv('{sys.argv[1]}')) TO '{sys.argv[2]}' (FORMAT parquet)")
+seconds = time.perf_counter() - start
+rows = con.execute(f"SELECT count(*) FROM read_parquet('{sys.argv[2]}')").fetchone()[0]
+print(json.dumps({"seconds": seconds, "rows": rows,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+IMPORT = """
+import json, resource, sys, time
+from pathlib import Path
+from backplan.services.importing import ImportRequest, import_file
+from backplan.settings import Settings
+settings = Settings(home=Path(sys.argv[2]))
+start = time.perf_counter()
+summary = import_file(settings, ImportRequest(Path(sys.argv[1]), "events", add_reps=True))
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "added": summary.added, "duplicates": summary.duplicates,
+                  "rejected": summary.rejected,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def child(code: str, *args: str) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode:
+        raise SystemExit(f"benchmark step failed:\n{result.stderr}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--events", type=int, default=int(os.environ.get("BENCH_EVENTS", 10_000_000))
+    )
+    parser.add_argument("--reps", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 2)))
+    parser.add_argument("--dir", type=Path, default=None, help="Work folder (default: a temp dir).")
+    args = parser.parse_args()
+
+    from backplan.demo_data import write_demo_events
+    from backplan.events.schema import events_glob
+
+    work = Path(args.dir or tempfile.mkdtemp(prefix="backplan-bench-import-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        start = time.perf_counter()
+        write_demo_events(
+            work / "gen", reps=args.reps, events=args.events, seed=7, end=date(2025, 6, 30)
+        )
+        generated = time.perf_counter() - start
+        csv = work / "events.csv"
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{events_glob(work / 'gen')}')) TO '{csv}' (HEADER)"
+        )
+        con.close()
+        shutil.rmtree(work / "gen")
+        size_mib = csv.stat().st_size / 2**20
+
+        baselines, imports = [], []
+        for i in range(args.rounds):
+            target = work / f"baseline-{i}.parquet"
+            baselines.append(child(BASELINE, str(csv), str(target)))
+            target.unlink()
+            home = work / f"home-{i}"
+            imports.append(child(IMPORT, str(csv), str(home)))
+            if i < args.rounds - 1:
+                shutil.rmtree(home)
+        again = child(IMPORT, str(csv), str(work / f"home-{args.rounds - 1}"))
+
+        base = min(b["seconds"] for b in baselines)
+        best = min(imports, key=lambda r: r["seconds"])
+        ratio = best["seconds"] / base
+        peak = max(r["peak_mib"] for r in imports)
+        print(f"events: {args.events:,} of {args.reps} reps; CSV {size_mib:,.0f} MiB")
+        print(f"demo generator (write_demo_events): {generated:8.2f} s")
+        base_runs = ", ".join(f"{b['seconds']:.2f}" for b in baselines)
+        import_runs = ", ".join(f"{r['seconds']:.2f}" for r in imports)
+        base_peak = max(b["peak_mib"] for b in baselines)
+        print(
+            f"baseline DuckDB read_csv -> Parquet: {base:8.2f} s   "
+            f"(runs: {base_runs}; peak {base_peak:,.0f} MiB)"
+        )
+        print(
+            f"backplan import (events mapping):    {best['seconds']:8.2f} s   "
+            f"(runs: {import_runs}; added {int(best['added']):,}, "
+            f"rejected {int(best['rejected'])})"
+        )
+        print(
+            f"re-import, all duplicates:           {again['seconds']:8.2f} s   "
+            f"(added {int(again['added'])}, duplicates {int(again['duplicates']):,})"
+        )
+        print(f"ratio import / baseline:             {ratio:8.2f}     (goal <= 1.5)")
+        print(f"peak memory of the import:           {peak:8,.0f} MiB (goal <= 2048)")
+    finally:
+        if args.dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
