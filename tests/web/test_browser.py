@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import uvicorn
@@ -252,6 +253,51 @@ def test_a_manager_sees_their_team_shaded_by_evidence(page, demo_server) -> None
     page.wait_for_selector("#team-heatmap[data-drawn=true] .main-svg")
     assert "dials → conversations" in page.inner_text("#team-rates")
     shot(page, "team")
+    assert page.errors == []
+
+
+@pytest.fixture(scope="session")
+def company_x_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Company X (case S3): four reps' March, and an account for their manager."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from backplan.cli import app as cli
+    from backplan.events.store import EventStore
+    from backplan.metrics.sample import event_rows
+    from test_diagnosis_seed_cases import COMPANY_X, company_x_events
+
+    home = tmp_path_factory.mktemp("browser-company-x")
+    EventStore(home).append(event_rows(company_x_events()))
+    roster = home / "roster.csv"
+    pd.DataFrame({
+        "rep": list(COMPANY_X), "name": ["Ann Lee", "Bob Ng", "Cat Roy", "Dan Poe"],
+        "team": ["company-x"] * 4, "manager": ["Mo"] * 4,
+    }).to_csv(roster, index=False)  # fmt: skip
+    loaded = CliRunner().invoke(cli, ["roster", str(roster)], env={"BACKPLAN_HOME": str(home)})
+    assert loaded.exit_code == 0, loaded.output
+    app = create_app(fast_settings(home))
+    app.state.web.accounts.add_user(MO.email, PASSWORD, "manager", teams=["company-x"])
+    yield from serve(app)
+
+
+MO = Person("mo@example.com", "manager")
+
+
+def test_a_manager_sees_the_s3_diagnosis(page, company_x_server) -> None:  # type: ignore[no-untyped-def]
+    from .test_team_diagnosis import S3_QUERY
+
+    page.base = company_x_server
+    sign_in_as(page, MO)
+    page.click("nav >> text=Team company-x")
+    page.goto(page.url + "?" + urlencode(S3_QUERY))
+    page.wait_for_selector("#team-explanation")
+    explanation = page.inner_text("#team-explanation")
+    assert "meetings are on track, so volume is not the problem" in explanation
+    assert "Coach: qualification." in page.inner_text("#team-coaching")
+    assert "move from emails to calls" in page.inner_text("#channel-mix")
+    page.wait_for_selector("#team-heatmap[data-drawn=true] .main-svg")
+    shot(page, "team-diagnosis-s3")
     assert page.errors == []
 
 

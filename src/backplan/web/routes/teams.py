@@ -24,6 +24,40 @@ router = APIRouter()
 STRONG_EVIDENCE = 0.9  # P(rate below the team's) above which a cell is flagged (DESIGN.md)
 
 
+def team_diagnosis(
+    web: WebContext, team: str, funnel: str, query: dict[str, str], since: date | None,
+    until: date | None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """The onion diagnosis of the team and each rep against the plan in the query, or None
+    when no objective is given (the page then asks for it)."""
+    objective = query.get("objective", "").strip()
+    if not objective:
+        return None
+    from backplan.services.diagnosis import (
+        DiagnosisRequest,
+        build_context,
+        diagnose_team,
+        result_to_dict,
+    )
+
+    rates = {k: v.strip() for k, v in query.items() if "/" in k and v.strip()}
+    as_of = query.get("as_of")
+    try:
+        request = DiagnosisRequest(
+            objective=objective[:100],
+            rates=rates,
+            funnel=funnel,
+            since=since,
+            until=until,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+        )
+        return result_to_dict(diagnose_team(build_context(web.settings, request), team))
+    except ValueError:
+        return {"error": f"cannot read as_of {as_of!r}; write it as YYYY-MM-DD"}
+    except BackplanError as e:
+        return {"error": str(e)}
+
+
 def team_details(
     web: WebContext,
     principal: Principal,
@@ -31,6 +65,7 @@ def team_details(
     funnel: str | None,
     since: date | None,
     until: date | None,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     team = team[:200]
     own = web.team_of(principal.rep) if principal.rep else None
@@ -69,10 +104,21 @@ def team_details(
         ),
         key=lambda f: -f["p_below_team"],
     )
+    diagnosis = None
     if principal.role is Role.REP:
         rates["rates"], flags = [], []
         data["reps"] = []
-    return {**data, **rates, "flags": flags, "strong_evidence": STRONG_EVIDENCE}
+    else:
+        diagnosis = team_diagnosis(web, team, chosen, query or {}, since, until)
+    return {
+        **data,
+        **rates,
+        "flags": flags,
+        "strong_evidence": STRONG_EVIDENCE,
+        "conversions": [{"key": c.key, "label": c.label} for c in conversions],
+        "plan": {k: v for k, v in (query or {}).items() if k == "objective" or "/" in k},
+        "diagnosis": diagnosis,
+    }
 
 
 @router.get("/teams/{team}", include_in_schema=False)
@@ -84,7 +130,8 @@ def team_page(
     since: date | None = None,
     until: date | None = None,
 ) -> Response:
-    data = team_details(request.app.state.web, principal, team, funnel, since, until)
+    query = dict(request.query_params)
+    data = team_details(request.app.state.web, principal, team, funnel, since, until, query)
     return page(request, "team.html", data)
 
 
@@ -98,5 +145,8 @@ def api_team(
     until: date | None = None,
 ) -> dict[str, Any]:
     """A team's rates: per rep with intervals and P(below team) (managers of the team, admins),
-    the team's pooled rates (also its reps), and the cells flagged on strong evidence."""
-    return team_details(request.app.state.web, principal, team, funnel, since, until)
+    the team's pooled rates (also its reps), and the cells flagged on strong evidence. With
+    ``objective`` and planned rates (``sqls/meetings=1/3`` ...) in the query, also the onion
+    diagnosis of the team and of each rep (as ``backplan team --json``)."""
+    query = dict(request.query_params)
+    return team_details(request.app.state.web, principal, team, funnel, since, until, query)
