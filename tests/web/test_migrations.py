@@ -55,3 +55,29 @@ def test_a_database_with_a_roster_upgrades_and_keeps_it(backplan_home: Path) -> 
         assert conn.execute(text("SELECT name FROM reps")).scalar_one() == "Ana"
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
     assert set(inspect(engine).get_table_names()) >= ACCOUNT_TABLES
+
+
+def test_accounts_sessions_and_agreed_plans_work_on_sqlite_and_postgresql(
+    app_database: str, backplan_home: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from backplan.web import create_app
+
+    from .conftest import ANA, PASSWORD, S1_RATES, add_people, fast_settings
+
+    app = create_app(fast_settings(backplan_home))
+    assert app.state.web.settings.app_database_url.startswith(
+        "postgresql" if app_database == "postgresql" else "sqlite"
+    )
+    add_people(app)
+    client = TestClient(app)
+    signed = client.post("/api/session", json={"email": ANA.email, "password": PASSWORD})
+    csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+    body = {"objective": "4 sqls", "working_days": 20, "rates": S1_RATES}
+    agreed = client.post("/api/plans", json=body, headers=csrf).json()
+    again = client.get(f"/api/plans/{agreed['id']}").json()
+    assert again["rates"]["sqls/meetings"] == "1/3" and again["agreed_at"] == agreed["agreed_at"]
+    assert client.get("/api/reps/Ana").json()["roster"]["team"] == "East"
+    assert client.delete("/api/session", headers=csrf).status_code == 204
+    assert client.get("/api/me").status_code == 401
