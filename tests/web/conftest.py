@@ -121,3 +121,44 @@ def signed_in(app: FastAPI):  # type: ignore[no-untyped-def]
         return c, sign_in(c, person)
 
     return make
+
+
+MAYA = Person("maya@example.com", "manager", team="North")
+ANA_SILVA = Person("ana.silva@example.com", "rep", rep="ana")
+NS_ADMIN = Person("root@example.com", "admin")
+
+
+@pytest.fixture
+def north_south(backplan_home: Path) -> FastAPI:
+    """Teams North (ana, ben) and South (cy) with simulated events from May to mid-October 2026,
+    October objectives for ana, ben and South, and accounts for Maya (North), ana and an admin."""
+    from datetime import date
+
+    from backplan.services import okr
+    from okr_support import add_roster as add_north_south
+    from okr_support import simulate, store_events
+
+    settings = fast_settings(backplan_home)
+    app = create_app(settings)
+    add_north_south(settings)
+    store_events(backplan_home, simulate(date(2026, 5, 1), date(2026, 10, 15)))
+    first = date(2026, 10, 1)
+    for owner, kind, result in (("ana", "rep", "6 sqls"), ("ben", "rep", "5 sqls"),
+                                ("South", "team", "4 sqls")):  # fmt: skip
+        request = okr.ObjectiveRequest(owner, kind, "2026-10", [result])  # type: ignore[arg-type]
+        okr.create_objective(settings, request, first)
+    accounts = app.state.web.accounts
+    for p in (MAYA, ANA_SILVA, NS_ADMIN):
+        accounts.add_user(p.email, PASSWORD, p.role, rep=p.rep, teams=[p.team] if p.team else [])
+    return app
+
+
+@pytest.fixture
+def ns_signed_in(north_south: FastAPI):  # type: ignore[no-untyped-def]
+    """A function: a client of the North/South app signed in as a person, with its CSRF token."""
+
+    def make(person: Person) -> tuple[TestClient, str]:
+        c = TestClient(north_south)
+        return c, sign_in(c, person)
+
+    return make

@@ -74,9 +74,11 @@ def test_home_links_depend_on_the_role(signed_in) -> None:
         home = client.get("/", headers={"Accept": "application/json"}).json()
         return [link["href"] for link in home["links"]]
 
-    assert links(rep) == ["/plan", "/reps/Ana", "/funnels"]
-    assert links(admin) == ["/plan", "/funnels", "/admin/users", "/admin/imports"]
-    assert links(manager) == ["/plan", "/teams/East", "/funnels"]
+    assert links(rep) == ["/plan", "/reps/Ana", "/okrs", "/funnels"]
+    assert links(admin) == [
+        "/plan", "/okrs", "/forecast", "/funnels", "/admin/users", "/admin/imports",
+    ]  # fmt: skip
+    assert links(manager) == ["/plan", "/teams/East", "/okrs", "/forecast", "/funnels"]
 
 
 def test_an_admin_adds_a_user_and_a_weak_password_is_explained(signed_in) -> None:

@@ -45,6 +45,12 @@ EXPECTED_RULES = {
     ("GET", "/teams/{team}"): EVERYONE,
     ("GET", "/api/teams/{team}"): EVERYONE,
     ("GET", "/api/reps/{rep}"): EVERYONE,
+    ("GET", "/okrs"): EVERYONE,
+    ("GET", "/okrs/{objective_id}"): EVERYONE,
+    ("POST", "/okrs"): "admin+manager",
+    ("POST", "/okrs/{objective_id}/propose"): "rep",
+    ("POST", "/okrs/{objective_id}/agree"): "rep",
+    ("GET", "/forecast"): "admin+manager",
     ("GET", "/admin/users"): "admin",
     ("GET", "/admin/imports"): "admin",
     ("POST", "/admin/imports"): "admin",
@@ -122,6 +128,7 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         .replace("{user_id}", throwaway.id)
         .replace("{job_id}", "0" * 32)
         .replace("{team}", "East")
+        .replace("{objective_id}", "1")
         .replace("{version}", PLOTLY_VERSION)
     )
     if path == "/static":

@@ -63,13 +63,15 @@ TREND_MONTHS = 6
 """Months of history behind each rate's trend."""
 
 
-def planned_for(rep: str, period: Period) -> Mapping[str, Any] | None:
-    """The plan ``rep`` agreed for ``period``, once plans can be agreed; None until then.
+def planned_for(settings: Settings, rep: str, period: Period) -> Mapping[str, Any] | None:
+    """The plan ``rep`` agreed for ``period`` through their objective (``services/okr``), if any.
 
-    When it returns a plan (``{"objective": "4 sqls", "rates": {"sqls/meetings": "1/3"}}``)
-    the diagnosis uses it instead of the objective and rates given on the command line.
+    When there is one (``{"objective": "4 sqls", "rates": {"sqls/meetings": "1/3"}}``) the
+    diagnosis uses it instead of the objective and rates given on the command line.
     """
-    return None
+    from backplan.services.okr import agreed_plan_for
+
+    return agreed_plan_for(settings, rep, period)
 
 
 @dataclass
@@ -308,7 +310,7 @@ def diagnose_rep(context: Context, wanted: str) -> Result:
 def _rep_result(context: Context, rep: str, name: str, team: str | None) -> Result:
     funnel, report = context.funnel, context.report
     rows = report.table[report.table["rep"] == rep].set_index("conversion")
-    agreed = planned_for(rep, context.window.period)
+    agreed = planned_for(context.settings, rep, context.window.period)
     objective, given = context.objective, context.given
     if agreed is not None:
         objective = Objective.parse(str(agreed["objective"]), funnel, context.window.period)

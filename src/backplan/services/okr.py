@@ -412,6 +412,26 @@ def agree_plan(
         return _plan_view(plan)
 
 
+def agreed_plan_for(settings: Settings, rep: str, period: Period) -> dict[str, Any] | None:
+    """The plan ``rep`` agreed for exactly ``period``: the main result as a count and the rates
+    agreed (``{"objective": "4 sqls", "rates": {"sqls/meetings": "1/3", ...}}``), or None when
+    the rep is not in the roster, has no objective for the period or has agreed no plan."""
+    try:
+        objective = find_objective(settings, "rep", rep, period=period, day=period.start)
+    except UnknownRep:
+        return None
+    plan = objective.agreed_plan if objective is not None else None
+    if objective is None or plan is None:
+        return None
+    rates = plan.agreement.rates if plan.agreement is not None else plan.rates
+    return {
+        "objective": f"{objective.main.target} {objective.main.stage}",
+        "rates": {str(r["conversion"]): str(r["value"]) for r in rates},
+        "objective_id": objective.id,
+        "plan_id": plan.id,
+    }
+
+
 def rates_evidence(planned: PlannedObjective) -> list[dict[str, Any]]:
     """Each conversion the plan went through: the rate, its interval, counts and posterior."""
     source = planned.rates_from

@@ -16,7 +16,19 @@ from backplan.web.assets import CachedStaticFiles
 from backplan.web.assets import router as static_router
 from backplan.web.context import STATIC, WebContext
 from backplan.web.permissions import PUBLIC, check_routes
-from backplan.web.routes import account, admin, auth, funnels, home, imports, plan, reps, teams
+from backplan.web.routes import (
+    account,
+    admin,
+    auth,
+    forecast,
+    funnels,
+    home,
+    imports,
+    okrs,
+    plan,
+    reps,
+    teams,
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -82,7 +94,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.state.web = WebContext.build(settings, accounts)
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
-    pages = (home, plan, reps, teams, funnels, account, admin, imports)
+    pages = (home, plan, reps, teams, okrs, forecast, funnels, account, admin, imports)
     for router in (static_router, auth.router, *(module.router for module in pages)):
         app.router.routes.extend(router.routes)
 

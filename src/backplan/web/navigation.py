@@ -15,6 +15,9 @@ def links_for(principal: Principal | None) -> list[dict[str, str]]:
         links.append({"href": f"/reps/{quote(principal.rep, safe='')}", "label": "My funnel"})
     for team in sorted(principal.teams):
         links.append({"href": f"/teams/{quote(team, safe='')}", "label": f"Team {team}"})
+    links.append({"href": "/okrs", "label": "OKRs"})
+    if principal.role is not Role.REP:
+        links.append({"href": "/forecast", "label": "Forecast"})
     links.append({"href": "/funnels", "label": "Funnels & playbook"})
     if principal.role is Role.ADMIN:
         links.append({"href": "/admin/users", "label": "Users"})

@@ -208,7 +208,35 @@ function setUpTeamHeatmap() {
   chart.dataset.drawn = "true";
 }
 
+// Forecast page: each team's 80% range around its median forecast, against its target.
+function setUpForecastChart() {
+  const chart = document.getElementById("forecast-chart");
+  const source = document.getElementById("forecast-data");
+  if (!chart || !source || !window.Plotly) return;
+  const rows = JSON.parse(source.textContent).filter((r) => r.forecast);
+  if (!rows.length) return;
+  const names = rows.map((r) => r.team || "Organisation");
+  const range = {
+    type: "scatter", mode: "markers", name: "Forecast (80% range)", x: names,
+    y: rows.map((r) => r.forecast.expected), marker: { color: "#0f6e6e", size: 10 },
+    error_y: {
+      type: "data", symmetric: false,
+      array: rows.map((r) => r.forecast.high - r.forecast.expected),
+      arrayminus: rows.map((r) => r.forecast.expected - r.forecast.low),
+    },
+  };
+  const target = {
+    type: "scatter", mode: "markers", name: "Target", x: names, y: rows.map((r) => r.target),
+    marker: { symbol: "line-ew-open", size: 24, color: "#b5482f" },
+  };
+  Plotly.newPlot(chart, [range, target], {
+    margin: { l: 50, r: 20, t: 10, b: 40 }, height: 280, legend: { orientation: "h", y: -0.2 },
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+  }, { displayModeBar: false, responsive: true });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpForecastChart();
   setUpTeamHeatmap();
   setUpRatesChart();
   setUpFunnelSelect();

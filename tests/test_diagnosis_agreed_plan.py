@@ -1,0 +1,93 @@
+"""The diagnosis reads a rep's plan agreed through their objective (one home for agreed plans)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from backplan.core.period import Period
+from backplan.services import okr
+from backplan.services.diagnosis import (
+    DiagnosisRequest,
+    build_context,
+    diagnose_rep,
+    planned_for,
+    result_to_dict,
+)
+from backplan.settings import Settings
+from okr_support import add_roster, simulate, store_events
+
+OCTOBER = Period.parse("2026-10", date(2026, 10, 1))
+
+
+@pytest.fixture
+def org(app_database: str, backplan_home: Path) -> Settings:
+    settings = Settings()
+    add_roster(settings)
+    store_events(backplan_home, simulate(date(2026, 5, 1), date(2026, 10, 15)))
+    return settings
+
+
+def _agree(settings: Settings, rep: str, result: str, rates: dict[str, str]) -> int:
+    first = date(2026, 10, 1)
+    created = okr.create_objective(
+        settings, okr.ObjectiveRequest(rep, "rep", "2026-10", [result]), first
+    )
+    oid = created.objective.id
+    okr.propose_plan(settings, oid, first, rates=rates)
+    okr.agree_plan(settings, oid, okr.Actor(rep, rep=rep))
+    return oid
+
+
+def test_without_an_agreed_plan_there_is_none_to_diagnose_against(org: Settings):
+    assert planned_for(org, "ana", OCTOBER) is None
+    assert planned_for(org, "nobody", OCTOBER) is None
+    oid = okr.create_objective(
+        org, okr.ObjectiveRequest("ana", "rep", "2026-10", ["6 sqls"]), date(2026, 10, 1)
+    ).objective.id
+    okr.propose_plan(org, oid, date(2026, 10, 1))
+    assert planned_for(org, "ana", OCTOBER) is None  # proposed, not agreed
+
+
+def test_the_agreed_plan_is_the_objective_and_the_rates_agreed(org: Settings):
+    oid = _agree(org, "ana", "6 sqls", {"sqls/meetings": "1/2"})
+    agreed = planned_for(org, "ana", OCTOBER)
+    assert agreed is not None
+    assert agreed["objective"] == "6 sqls" and agreed["objective_id"] == oid
+    assert agreed["rates"]["sqls/meetings"] == "1/2"
+    assert set(agreed["rates"]) == {
+        "conversations/dials",
+        "meetings/conversations",
+        "sqls/meetings",
+    }
+    september = Period.parse("2026-09", date(2026, 9, 1))
+    assert planned_for(org, "ana", september) is None  # another period has no plan
+
+
+def test_the_reps_diagnosis_uses_their_agreed_plan_over_what_is_given(org: Settings):
+    _agree(org, "ana", "6 sqls", {"sqls/meetings": "1/2"})
+    request = DiagnosisRequest(
+        objective="1 sqls",
+        rates={
+            "conversations/dials": "0.5",
+            "meetings/conversations": "1/2",
+            "sqls/meetings": "1/9",
+        },
+        funnel="outbound",
+        since=date(2026, 10, 1),
+        until=date(2026, 10, 31),
+        as_of=date(2026, 10, 15),
+    )
+    result = result_to_dict(diagnose_rep(build_context(org, request), "ana"))
+    assert (result["objective"]["stage"], result["objective"]["target"]) == ("sqls", 6)
+    planned = {p["conversion"]: p for p in result["planned_rates"]}
+    assert planned["sqls/meetings"] == {
+        "conversion": "sqls/meetings",
+        "rate": 0.5,
+        "source": "agreed",
+    }
+    ben = result_to_dict(diagnose_rep(build_context(org, request), "ben"))
+    assert ben["objective"]["target"] == 1  # no agreed plan: what was given
+    assert {p["conversion"]: p["rate"] for p in ben["planned_rates"]}["sqls/meetings"] == 0.111111
