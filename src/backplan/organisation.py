@@ -161,12 +161,9 @@ class Organisation:
         today: date | None = None,
     ) -> RatesReport:
         """Every rep's rates with the teams' and the caveats (see :meth:`rates`)."""
-        chosen = self.funnel(funnel)
+        counts = self.conversions(since, until, funnel=funnel, counting=counting, today=today)
         window = self.window(since, until, today=today)
-        counts = conversion_counts(
-            self.events, chosen, window, counting=counting, roster=self.roster
-        )
-        return estimate_rates(counts, chosen, window, counting=counting, level=level)
+        return estimate_rates(counts, self.funnel(funnel), window, counting=counting, level=level)
 
     def rates(
         self,
