@@ -28,11 +28,12 @@ def session_headers(email: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module", autouse=True)
 def an_agreed_plan() -> None:
+    from backplan.services.okr import Actor, agree_built_plan
     from backplan.web.planning import PlanInput, plan_for
 
     body = PlanInput(objective="4 sqls", working_days=20, rates=S1_RATES)
     planned = plan_for(body, APP.state.web.settings)
-    APP.state.web.agreements.agree("Ana", ANA.email, body.to_request(), planned)
+    agree_built_plan(APP.state.web.settings, Actor(ANA.email, "Ana"), body.to_request(), planned)
 
 
 @pytest.mark.slow

@@ -169,7 +169,7 @@ def test_a_rep_signs_in_builds_and_agrees_the_s1_plan(page) -> None:  # type: ig
 
     page.click("#agree")
     page.wait_for_url("**/plans/*")
-    assert "Agreed by ana@example.com for Ana" in page.inner_text("#agreed-notice")
+    assert "Ana agreed this plan on" in page.inner_text("#agreed-notice")
     assert "1,200" in page.inner_text("#plan-table")
     shot(page, "agreed-plan")
     page.goto(page.base + "/reps/Ana")

@@ -8,6 +8,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from backplan.services.okr import agreed_plans_of
+from backplan.settings import Settings
 from backplan.web.permissions import ADMIN as ADMIN_RULE
 from backplan.web.permissions import PUBLIC, check_routes, route_rule
 from backplan.web.render import PLOTLY_VERSION
@@ -15,6 +17,11 @@ from backplan.web.render import PLOTLY_VERSION
 from .conftest import ADMIN, ANA, BEN, MANAGER, PASSWORD, S1_RATES, Person, form_token, sign_in
 
 EVERYONE = "admin+manager+rep"
+
+
+def agreed_plan_ids(settings: Settings, rep: str) -> list[int]:
+    return [plan.id for _, plan in agreed_plans_of(settings, rep)]
+
 
 # Every route and who may call it. A new route must be added here, with its rule.
 EXPECTED_RULES = {
@@ -34,10 +41,10 @@ EXPECTED_RULES = {
     ("GET", "/"): EVERYONE,
     ("GET", "/plan"): EVERYONE,
     ("POST", "/plan/agree"): "rep",
-    ("GET", "/plans/{agreement_id}"): EVERYONE,
+    ("GET", "/plans/{plan_id}"): EVERYONE,
     ("POST", "/api/plan"): EVERYONE,
     ("POST", "/api/plans"): "rep",
-    ("GET", "/api/plans/{agreement_id}"): EVERYONE,
+    ("GET", "/api/plans/{plan_id}"): EVERYONE,
     ("GET", "/api/funnels"): EVERYONE,
     ("GET", "/funnels"): EVERYONE,
     ("GET", "/api/playbook"): EVERYONE,
@@ -121,10 +128,10 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
     throwaway = web.accounts.add_user(
         f"gone-{len(web.accounts.users())}@example.com", PASSWORD, "admin"
     )
-    agreement = next(iter(web.agreements.for_rep("Ana")))
+    plan_id = agreed_plan_ids(web.settings, "Ana")[0]
     url = (
         path.replace("{rep}", "Ana")
-        .replace("{agreement_id}", agreement.id)
+        .replace("{plan_id}", str(plan_id))
         .replace("{user_id}", throwaway.id)
         .replace("{job_id}", "0" * 32)
         .replace("{team}", "East")
@@ -218,22 +225,23 @@ def test_an_unknown_rep_and_a_hidden_rep_look_the_same(app_with_plan: FastAPI, s
 
 
 def test_an_agreed_plan_is_hidden_from_other_reps(app_with_plan: FastAPI, signed_in) -> None:
-    agreement = app_with_plan.state.web.agreements.for_rep("Ana")[0]
-    assert len(agreement.id) == 32  # random, not a counter
+    [plan_id] = agreed_plan_ids(app_with_plan.state.web.settings, "Ana")
     ben, _ = signed_in(BEN)
     ana, _ = signed_in(ANA)
     admin, _ = signed_in(ADMIN)
-    assert ben.get(f"/api/plans/{agreement.id}").status_code == 404
-    assert ben.get(f"/plans/{agreement.id}").status_code == 404
-    assert ana.get(f"/api/plans/{agreement.id}").json()["rep"] == "Ana"
-    assert admin.get(f"/api/plans/{agreement.id}").status_code == 200
+    hidden, missing = ben.get(f"/api/plans/{plan_id}"), ben.get(f"/api/plans/{plan_id + 1}")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()  # guessing ids tells nothing
+    assert ben.get(f"/plans/{plan_id}").status_code == 404
+    assert ana.get(f"/api/plans/{plan_id}").json()["rep"] == "Ana"
+    assert admin.get(f"/api/plans/{plan_id}").status_code == 200
 
 
 def test_a_manager_sees_the_reps_of_their_teams_only(app_with_plan: FastAPI, signed_in) -> None:
     manager, _ = signed_in(MANAGER)  # manages East: Ana and Ben, not Cy of West
-    agreement = app_with_plan.state.web.agreements.for_rep("Ana")[0]
+    [plan_id] = agreed_plan_ids(app_with_plan.state.web.settings, "Ana")
     assert manager.get("/api/reps/Ana").json()["roster"]["team"] == "East"
-    assert manager.get(f"/api/plans/{agreement.id}").json()["rep"] == "Ana"
+    assert manager.get(f"/api/plans/{plan_id}").json()["rep"] == "Ana"
     assert manager.get("/api/reps/Ben").status_code == 200
     assert manager.get("/api/reps/Cy").status_code == 404
 

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from .conftest import ANA, MANAGER, S1_QUERY, S1_RATES, form_token
 
+JSON = {"Accept": "application/json"}
 S1_BODY = {"objective": "4 sqls", "period": "month", "working_days": 20, "rates": S1_RATES}
 
 
@@ -116,16 +117,65 @@ def test_a_rep_agrees_the_plan_and_it_is_stored_as_agreed(signed_in) -> None:
     location = response.headers["location"]
     assert location.startswith("/plans/")
     agreed = client.get(location, headers={"Accept": "application/json"}).json()
-    assert agreed["rep"] == "Ana" and agreed["agreed_by"] == ANA.email
+    assert agreed["rep"] == "Ana" and agreed["agreed_by"] == "Ana"
+    assert agreed["status"] == "agreed" and agreed["objective"] == "4 sqls"
     assert agreed["rates"] == {
         "conversations/dials": "7/100",
         "meetings/conversations": "1/7",
         "sqls/meetings": "1/3",
     }
     assert per_period(agreed["plan"])["dials"] == 1200
-    assert "Agreed by ana@example.com for Ana" in client.get(location).text
+    assert "Ana agreed this plan on" in client.get(location).text
     mine = client.get("/api/reps/Ana").json()["agreements"]
-    assert [a["id"] for a in mine] == [location.removeprefix("/plans/")]
+    assert [str(a["id"]) for a in mine] == [location.removeprefix("/plans/")]
+
+
+def test_a_plan_agreed_on_my_plan_is_the_agreed_plan_of_the_reps_objective(signed_in) -> None:
+    client, csrf = signed_in(ANA)
+    agreed = client.post("/api/plans", json=S1_BODY, headers={"X-CSRF-Token": csrf}).json()
+    objective = client.get(f"/okrs/{agreed['objective_id']}", headers=JSON).json()
+    assert objective["owner"]["key"] == "Ana" and objective["agreed"] is True
+    assert objective["key_results"][0]["text"] == "4 sqls"
+    [plan] = objective["plans"]
+    assert plan["id"] == agreed["id"] and plan["status"] == "agreed"
+    assert plan["agreement"]["agreed_by"] == "Ana"
+    assert per_period(plan["figures"])["dials"] == 1200
+
+
+def test_agreeing_again_for_the_same_objective_supersedes_the_older_plan(signed_in) -> None:
+    client, csrf = signed_in(ANA)
+    headers = {"X-CSRF-Token": csrf}
+    first = client.post("/api/plans", json=S1_BODY, headers=headers).json()
+    better = {**S1_BODY, "rates": {**S1_RATES, "sqls/meetings": "1/2"}}
+    second = client.post("/api/plans", json=better, headers=headers).json()
+    assert second["objective_id"] == first["objective_id"]
+    assert client.get(f"/api/plans/{first['id']}").json()["status"] == "superseded"
+    assert per_period(second["plan"])["dials"] == 800
+    statuses = [a["status"] for a in client.get("/api/reps/Ana").json()["agreements"]]
+    assert statuses == ["agreed", "superseded"]
+
+
+def test_a_different_objective_for_the_period_gets_an_objective_of_its_own(signed_in) -> None:
+    client, csrf = signed_in(ANA)
+    headers = {"X-CSRF-Token": csrf}
+    four = client.post("/api/plans", json=S1_BODY, headers=headers).json()
+    five = client.post("/api/plans", json={**S1_BODY, "objective": "5 sqls"}, headers=headers)
+    assert five.json()["objective_id"] != four["objective_id"]
+    assert client.get(f"/api/plans/{four['id']}").json()["status"] == "agreed"
+
+
+def test_before_any_roster_a_rep_who_agrees_joins_the_roster(tmp_path) -> None:
+    from backplan.web import create_app
+
+    from .conftest import PASSWORD, fast_settings, sign_in
+
+    app = create_app(fast_settings(tmp_path))  # no roster loaded yet: any rep name is allowed
+    app.state.web.accounts.add_user(ANA.email, PASSWORD, "rep", rep="Ana")
+    client = TestClient(app)
+    csrf = sign_in(client, ANA)
+    agreed = client.post("/api/plans", json=S1_BODY, headers={"X-CSRF-Token": csrf})
+    assert agreed.status_code == 201 and agreed.json()["rep"] == "Ana"
+    assert client.get("/api/reps/Ana").json()["roster"]["team"] is None
 
 
 def test_the_plan_page_starts_from_the_reps_last_agreed_rates(signed_in) -> None:

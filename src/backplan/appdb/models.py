@@ -1,5 +1,6 @@
-"""The app database's tables: the roster (teams, reps, time off), the import log, OKRs,
-web accounts (users, sessions, failed sign-ins) and the plans reps agreed on the web.
+"""The app database's tables: the roster (teams, reps, time off), the import log, OKRs
+with their plans and agreements (also those agreed on My plan), and web accounts
+(users, sessions, failed sign-ins).
 
 Later features (users, coaching notes) add their models here and a migration in
 ``backplan/appdb/migrations/versions``.
@@ -252,21 +253,3 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class PlanAgreement(Base):
-    """A rep's agreement to a plan (case S9): who agreed, when, with which rates."""
-
-    __tablename__ = "plan_agreements"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    rep: Mapped[str] = mapped_column(String(200), index=True)
-    agreed_by: Mapped[str] = mapped_column(String(320))
-    agreed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    objective: Mapped[str] = mapped_column(String(200))
-    funnel: Mapped[str] = mapped_column(String(100))
-    period_label: Mapped[str] = mapped_column(String(50))
-    period_start: Mapped[date] = mapped_column(Date)
-    period_end: Mapped[date] = mapped_column(Date)
-    rates: Mapped[dict[str, Any]] = mapped_column(JSON)
-    plan: Mapped[dict[str, Any]] = mapped_column(JSON)

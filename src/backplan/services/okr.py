@@ -412,6 +412,123 @@ def agree_plan(
         return _plan_view(plan)
 
 
+def agree_built_plan(
+    settings: Settings,
+    actor: Actor,
+    request: PlanRequest,
+    planned: PlannedObjective,
+    *,
+    now: datetime | None = None,
+) -> tuple[ObjectiveView, PlanView]:
+    """A rep agrees a plan they built themselves (My plan): it becomes their objective's
+    agreed plan, so it has one home with the plans agreed through OKRs.
+
+    The plan is stored as built (figures, rates with evidence), under the rep's
+    objective for exactly the plan's period with the same main result, or
+    under a new objective of theirs when they have none. A rep who is not yet
+    in the roster is added to it (by their account's rep key).
+    """
+    if actor.rep is None:
+        raise NotAllowed(f"only a rep's own account can agree a plan; {actor.name} is not a rep")
+    objective = planned.plan.objective
+    period = objective.period
+    moment = now or datetime.now(UTC)
+    with appdb.session(settings) as db:
+        rep = _rep_or_new(db, actor.rep)
+        row = _matching_objective(db, rep, objective, request.funnel)
+        if row is None:
+            row = ObjectiveRow(
+                text=f"{objective.describe()} in {period.label}",
+                rep=rep,
+                period=period.label,
+                period_start=period.start,
+                period_end=period.end,
+                funnel=request.funnel,
+                created_at=moment,
+                created_by=actor.name,
+            )
+            row.key_results = [_key_result_row(0, objective)]
+            db.add(row)
+        for older in row.plans:
+            if older.status in ("proposed", "agreed"):
+                older.status = "superseded"
+        evidence = rates_evidence(planned)
+        plan = ObjectivePlan(
+            status="agreed",
+            proposed_at=moment,
+            proposed_by=actor.name,
+            figures=plan_to_dict(planned),
+            rates=evidence,
+            planned_pace=planned.plan.top.per_working_day,
+        )
+        plan.agreement = Agreement(agreed_by=rep.key, agreed_at=moment, rates=list(evidence))
+        row.plans.append(plan)
+        db.flush()
+        return _view(row), _plan_view(plan)
+
+
+def _rep_or_new(db: Session, key: str) -> Rep:
+    try:
+        found, _ = _owner(db, "rep", key)
+    except UnknownRep:
+        found = Rep(key=key, name=key, origin="web")
+        db.add(found)
+        db.flush()
+    assert found is not None
+    return found
+
+
+def _matching_objective(
+    db: Session, rep: Rep, objective: Objective, funnel: str
+) -> ObjectiveRow | None:
+    """The rep's newest objective for exactly this period whose main result is ``objective``."""
+    rows = db.scalars(
+        select(ObjectiveRow)
+        .options(*_loads())
+        .where(
+            ObjectiveRow.rep_id == rep.id,
+            ObjectiveRow.period_start == objective.period.start,
+            ObjectiveRow.period_end == objective.period.end,
+            ObjectiveRow.funnel == funnel,
+        )
+        .order_by(ObjectiveRow.id.desc())
+    )
+    for row in rows:
+        main = row.key_results[0] if row.key_results else None
+        if main is not None and (main.stage, main.target) == (objective.stage, objective.target):
+            return row
+    return None
+
+
+def agreed_plans_of(settings: Settings, rep: str) -> list[tuple[ObjectiveView, PlanView]]:
+    """Every plan ``rep`` agreed (superseded ones too), newest first."""
+    with appdb.session(settings) as db:
+        try:
+            owner, _ = _owner(db, "rep", rep)
+        except UnknownRep:
+            return []
+        assert owner is not None
+        rows = db.scalars(
+            select(ObjectiveRow).options(*_loads()).where(ObjectiveRow.rep_id == owner.id)
+        ).unique()
+        found = [(_view(r), _plan_view(p)) for r in rows for p in r.plans if p.agreement]
+    return sorted(found, key=lambda pair: _agreed_at(pair[1]), reverse=True)
+
+
+def find_plan(settings: Settings, plan_id: int) -> tuple[ObjectiveView, PlanView] | None:
+    """A stored plan with its objective, or None when there is no plan ``plan_id``."""
+    with appdb.session(settings) as db:
+        plan = db.get(ObjectivePlan, plan_id)
+        if plan is None:
+            return None
+        row = _get(db, plan.objective_id)
+        return _view(row), _plan_view(plan)
+
+
+def _agreed_at(plan: PlanView) -> datetime:
+    return plan.agreement.agreed_at if plan.agreement else plan.proposed_at
+
+
 def agreed_plan_for(settings: Settings, rep: str, period: Period) -> dict[str, Any] | None:
     """The plan ``rep`` agreed for exactly ``period``: the main result as a count and the rates
     agreed (``{"objective": "4 sqls", "rates": {"sqls/meetings": "1/3", ...}}``), or None when
@@ -895,6 +1012,41 @@ def plan_view_to_dict(plan: PlanView) -> dict[str, Any]:
         ),
         "figures": plan.figures,
     }
+
+
+def agreed_plan_to_dict(objective: ObjectiveView, plan: PlanView) -> dict[str, Any]:
+    """An agreed plan as the rep agreed it: who, when, the objective, the rates, the figures."""
+    agreement = plan.agreement
+    evidence = agreement.rates if agreement else plan.rates
+    return {
+        "id": plan.id,
+        "objective_id": objective.id,
+        "status": plan.status,
+        "rep": objective.owner,
+        "agreed_by": agreement.agreed_by if agreement else None,
+        "agreed_at": agreement.agreed_at.isoformat() if agreement else None,
+        "objective": objective.main.text,
+        "funnel": objective.funnel,
+        "period": period_to_dict(objective.period),
+        "rates": {str(r["conversion"]): str(r["value"]) for r in evidence},
+        "evidence": evidence,
+        "plan": plan.figures,
+    }
+
+
+def plan_form_fields(objective: ObjectiveView, plan: PlanView) -> dict[str, str]:
+    """The planner's fields that rebuild ``plan`` (to start a new plan from an agreed one)."""
+    fields = {
+        "objective": _objective_text(objective.main),
+        "funnel": objective.funnel,
+        **{str(r["conversion"]): str(r["value"]) for r in plan.rates},
+    }
+    if objective.main.deal_value:
+        fields["deal_value"] = f"{objective.main.deal_value:g}"
+    working_days = plan.figures.get("period", {}).get("working_days")
+    if working_days:
+        fields["working_days"] = str(working_days)
+    return fields
 
 
 def share_to_dict(share: Share) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from backplan import appdb
-from backplan.appdb.models import PlanAgreement, Rep, Team, User
+from backplan.appdb.models import Rep, Team, User
 from backplan.services.accounts import Accounts
-from backplan.services.agreements import PlanAgreements, SqlPlanAgreements
 from backplan.settings import Settings
 from backplan.web.jobs import Jobs
 from backplan.web.rates_cache import RatesCache
@@ -46,7 +45,6 @@ def static_version(name: str) -> str:
 class WebContext:
     settings: Settings
     accounts: Accounts
-    agreements: PlanAgreements
     secret: bytes
     jobs: Jobs
     rates: RatesCache
@@ -57,7 +55,6 @@ class WebContext:
         return cls(
             settings=settings,
             accounts=accounts or Accounts(settings),
-            agreements=SqlPlanAgreements(settings),
             secret=secret_key(settings),
             jobs=Jobs(),
             rates=RatesCache(settings),
@@ -68,12 +65,11 @@ class WebContext:
         return self.rates.has_events()
 
     def known_reps(self) -> set[str]:
-        """Reps the app knows of: the roster's, and those with an account or an agreed plan."""
+        """Reps the app knows of: the roster's (agreed plans add theirs), and those with an account."""
         with appdb.session(self.settings) as s:
             in_roster = s.scalars(select(Rep.key))
             with_accounts = s.scalars(select(User.rep).where(User.rep.is_not(None)))
-            with_plans = s.scalars(select(PlanAgreement.rep).distinct())
-            return set(in_roster) | {r for r in with_accounts if r} | set(with_plans)
+            return set(in_roster) | {r for r in with_accounts if r}
 
     def team_of(self, rep: str) -> str | None:
         """The rep's team in the roster (None for a rep without one)."""

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal, Role
 from backplan.core.errors import BackplanError, InvalidObjective
 from backplan.defaults import funnel_names, playbook
-from backplan.services.agreements import Agreement
+from backplan.services.okr import (
+    Actor,
+    ObjectiveView,
+    PlanView,
+    agree_built_plan,
+    agreed_plan_to_dict,
+    agreed_plans_of,
+    find_plan,
+    plan_form_fields,
+)
 from backplan.services.planning import plan_to_dict
 from backplan.web.context import WebContext
 from backplan.web.permissions import REP, SIGNED_IN
@@ -19,6 +28,8 @@ from backplan.web.planning import PlanInput, conversions_of, input_from_fields, 
 from backplan.web.render import page, wants_json
 
 router = APIRouter()
+
+PlanId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A stored plan's id")]
 
 NOT_FOUND = "No agreed plan with that id among the plans you can see."
 
@@ -29,13 +40,9 @@ def _starting_fields(web: WebContext, principal: Principal) -> dict[str, str]:
     if principal.rep and web.has_events():
         fields["use_my_data"] = "on"
     if principal.rep:
-        agreed = web.agreements.for_rep(principal.rep)
+        agreed = agreed_plans_of(web.settings, principal.rep)
         if agreed:
-            last = agreed[0]
-            fields.update(objective=last.objective, funnel=last.funnel, **last.rates)
-            working_days = last.plan.get("period", {}).get("working_days")
-            if working_days:
-                fields["working_days"] = str(working_days)
+            fields.update(plan_form_fields(*agreed[0]))
     return fields
 
 
@@ -79,35 +86,40 @@ async def agree_form(request: Request, principal: Annotated[Principal, Depends(R
     plan_input = input_from_fields({k: v for k, v in form.items() if isinstance(v, str)})
     if plan_input is None:
         raise InvalidObjective("give an objective to agree, e.g. 4 sqls")
-    agreement = await run_in_threadpool(_agree, web, principal, plan_input)
+    agreed = await run_in_threadpool(_agree, web, principal, plan_input)
     if wants_json(request):
-        return page(request, "agreement.html", agreement.to_dict(), status=201)
-    return RedirectResponse(f"/plans/{agreement.id}", status_code=303)
+        return page(request, "agreement.html", agreed, status=201)
+    return RedirectResponse(f"/plans/{agreed['id']}", status_code=303)
 
 
-def _agree(web: WebContext, principal: Principal, plan_input: PlanInput) -> Agreement:
+def _agree(web: WebContext, principal: Principal, plan_input: PlanInput) -> dict[str, Any]:
+    """Rebuild the plan from the input and keep it as the rep's objective's agreed plan."""
     if not principal.rep:
         raise InvalidObjective("only a rep's own account can agree a plan")
     planned = plan_for(plan_input, web.settings, principal.rep)
+    actor = Actor(principal.email, principal.rep)
     request = plan_input.to_request(principal.rep)
-    return web.agreements.agree(principal.rep, principal.email, request, planned)
+    return agreed_plan_to_dict(*agree_built_plan(web.settings, actor, request, planned))
 
 
-def visible_agreement(web: WebContext, principal: Principal, agreement_id: str) -> Agreement:
-    agreement = web.agreements.get(agreement_id[:64])
-    if agreement is None or not principal.can_see_rep(agreement.rep, web.team_of(agreement.rep)):
+def visible_plan(web: WebContext, principal: Principal, plan_id: int) -> dict[str, Any]:
+    """A rep's stored plan, if the principal may see that rep (else the same 404 as none)."""
+    found: tuple[ObjectiveView, PlanView] | None = find_plan(web.settings, plan_id)
+    if found is None:
         raise HTTPException(404, NOT_FOUND)
-    return agreement
+    objective, plan = found
+    rep_owned = objective.owner_kind == "rep"
+    if not rep_owned or not principal.can_see_rep(objective.owner, objective.team):
+        raise HTTPException(404, NOT_FOUND)
+    return agreed_plan_to_dict(objective, plan)
 
 
-@router.get("/plans/{agreement_id}", include_in_schema=False)
+@router.get("/plans/{plan_id}", include_in_schema=False)
 def agreed_plan(
-    request: Request, agreement_id: str, principal: Annotated[Principal, Depends(SIGNED_IN)]
+    request: Request, plan_id: PlanId, principal: Annotated[Principal, Depends(SIGNED_IN)]
 ) -> Response:
-    """An agreed plan as the rep agreed it."""
-    web: WebContext = request.app.state.web
-    agreement = visible_agreement(web, principal, agreement_id)
-    return page(request, "agreement.html", agreement.to_dict())
+    """A plan as the rep agreed it (or as it was proposed, for a plan not agreed)."""
+    return page(request, "agreement.html", visible_plan(request.app.state.web, principal, plan_id))
 
 
 # -- JSON API ----------------------------------------------------------------
@@ -127,15 +139,15 @@ def api_agree(
     body: PlanInput, request: Request, principal: Annotated[Principal, Depends(REP)]
 ) -> dict[str, Any]:
     """The signed-in rep agrees this plan; it is rebuilt on the server and stored."""
-    return _agree(request.app.state.web, principal, body).to_dict()
+    return _agree(request.app.state.web, principal, body)
 
 
-@router.get("/api/plans/{agreement_id}", responses={404: {"description": "No such plan"}})
+@router.get("/api/plans/{plan_id}", responses={404: {"description": "No such plan"}})
 def api_agreed_plan(
-    agreement_id: str, request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]
+    plan_id: PlanId, request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]
 ) -> dict[str, Any]:
     """An agreed plan (only the rep's own, their managers' and admins')."""
-    return visible_agreement(request.app.state.web, principal, agreement_id).to_dict()
+    return visible_plan(request.app.state.web, principal, plan_id)
 
 
 @router.get("/api/funnels")

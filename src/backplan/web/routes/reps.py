@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from backplan.accounts.access import Principal
 from backplan.core.errors import BackplanError
 from backplan.defaults import funnel_names
+from backplan.services.okr import agreed_plan_to_dict, agreed_plans_of
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
 from backplan.web.planning import shipped_funnel
@@ -54,7 +55,10 @@ def rep_details(
         "roster": web.roster_entry(rep),
         "funnels": funnel_names(),
         "funnel": rep_funnel(web, rep, chosen, since, until),
-        "agreements": [a.to_dict() for a in web.agreements.for_rep(rep)],
+        "agreements": [
+            agreed_plan_to_dict(objective, plan)
+            for objective, plan in agreed_plans_of(web.settings, rep)
+        ],
     }
 
 
