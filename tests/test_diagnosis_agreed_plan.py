@@ -91,3 +91,28 @@ def test_the_reps_diagnosis_uses_their_agreed_plan_over_what_is_given(org: Setti
     ben = result_to_dict(diagnose_rep(build_context(org, request), "ben"))
     assert ben["objective"]["target"] == 1  # no agreed plan: what was given
     assert {p["conversion"]: p["rate"] for p in ben["planned_rates"]}["sqls/meetings"] == 0.111111
+
+
+def test_a_plan_agreed_on_my_plan_is_the_one_the_diagnosis_reads(org: Settings):
+    from backplan.services.planning import PlanRequest, build_plan
+
+    _agree(org, "ana", "6 sqls", {"sqls/meetings": "1/2"})  # agreed through the OKR first
+    request = PlanRequest(
+        objective="6 sqls",
+        rates={
+            "conversations/dials": "1/10",
+            "meetings/conversations": "1/5",
+            "sqls/meetings": "1/4",
+        },
+        period="2026-10",
+    )
+    planned = build_plan(request, org, date(2026, 10, 1))
+    objective, plan = okr.agree_built_plan(
+        org, okr.Actor("ana@example.com", "ana"), request, planned
+    )
+    agreed = planned_for(org, "ana", OCTOBER)
+    assert agreed is not None
+    assert (agreed["objective_id"], agreed["plan_id"]) == (objective.id, plan.id)
+    assert agreed["rates"]["sqls/meetings"] == "1/4"  # the newer agreement is in force
+    statuses = [p.status for p in okr.get_objective(org, objective.id).plans]
+    assert statuses == ["superseded", "agreed"]
