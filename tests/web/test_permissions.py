@@ -69,6 +69,11 @@ EXPECTED_RULES = {
     ("GET", "/api/users"): "admin",
     ("POST", "/api/users"): "admin",
     ("DELETE", "/api/users/{user_id}"): "admin",
+    ("GET", "/admin/users/{user_id}"): "admin",
+    ("POST", "/admin/users/{user_id}"): "admin",
+    ("POST", "/admin/users/{user_id}/password"): "admin",
+    ("PATCH", "/api/users/{user_id}"): "admin",
+    ("PUT", "/api/users/{user_id}/password"): "admin",
 }
 
 
@@ -162,6 +167,14 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         kwargs["json"] = {"current_password": PASSWORD, "new_password": PASSWORD}
     elif (method, path) == ("POST", "/admin/users"):
         kwargs["data"] = {"email": "new1@example.com", "password": PASSWORD, "role": "admin"}
+    elif (method, path) == ("POST", "/admin/users/{user_id}"):
+        kwargs["data"] = {"role": "admin"}
+    elif path == "/admin/users/{user_id}/password":
+        kwargs["data"] = {"password": PASSWORD}
+    elif (method, path) == ("PATCH", "/api/users/{user_id}"):
+        kwargs["json"] = {"role": "admin"}
+    elif path == "/api/users/{user_id}/password":
+        kwargs["json"] = {"password": PASSWORD}
     elif (method, path) == ("POST", "/api/users"):
         kwargs["json"] = {"email": "new2@example.com", "password": PASSWORD, "role": "admin"}
     return client.request(method, url, headers=headers, follow_redirects=False, **kwargs)

@@ -114,6 +114,7 @@ class Objective(Base):
     __tablename__ = "objectives"
     __table_args__ = (
         CheckConstraint("(rep_id IS NULL) <> (team_id IS NULL)", name="ck_objectives_one_owner"),
+        Index("ix_objectives_period", "period_start", "period_end"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

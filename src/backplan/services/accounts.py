@@ -92,6 +92,29 @@ def _roster_team(s: Session, wanted: str) -> str:
     raise InvalidAccount(f"no team {wanted!r} in the roster; teams are {', '.join(sorted(teams))}")
 
 
+def _links(
+    role: Role | str, rep: str | None, teams: Iterable[str]
+) -> tuple[Role, str | None, list[str]]:
+    """The role with what it links to: a rep for a rep's account, teams for a manager's."""
+    role = role if isinstance(role, Role) else Role.parse(role)
+    team_names = sorted({t.strip() for t in teams if t.strip()})
+    rep = rep.strip() if rep else None
+    if role is Role.REP and not rep:
+        raise InvalidAccount("a rep's account needs the rep it belongs to: add --rep NAME")
+    if role is Role.MANAGER and not team_names:
+        raise InvalidAccount("a manager's account needs a team they manage: add --team NAME")
+    if role is not Role.REP and rep:
+        raise InvalidAccount(f"--rep is for reps' accounts only, not for the role {role}")
+    if role is not Role.MANAGER and team_names:
+        raise InvalidAccount(f"--team is for managers' accounts only, not for the role {role}")
+    return role, rep, team_names
+
+
+def _roster_links(s: Session, rep: str | None, teams: list[str]) -> tuple[str | None, list[str]]:
+    """The rep and teams as the roster names them."""
+    return (_roster_rep(s, rep) if rep else None), [_roster_team(s, t) for t in teams]
+
+
 def normalise_email(email: str) -> str:
     address = email.strip().lower()
     if len(address) > 320 or not EMAIL.fullmatch(address):
@@ -163,21 +186,10 @@ class Accounts:
     ) -> UserView:
         """Create a user; a rep is linked to a rep of the roster, a manager to their teams."""
         address = normalise_email(email)
-        role = role if isinstance(role, Role) else Role.parse(role)
-        team_names = sorted({t.strip() for t in teams if t.strip()})
-        rep = rep.strip() if rep else None
-        if role is Role.REP and not rep:
-            raise InvalidAccount("a rep's account needs the rep it belongs to: add --rep NAME")
-        if role is Role.MANAGER and not team_names:
-            raise InvalidAccount("a manager's account needs a team they manage: add --team NAME")
-        if role is not Role.REP and rep:
-            raise InvalidAccount(f"--rep is for reps' accounts only, not for the role {role}")
-        if role is not Role.MANAGER and team_names:
-            raise InvalidAccount(f"--team is for managers' accounts only, not for the role {role}")
+        role, rep, team_names = _links(role, rep, teams)
         stored = self.hasher.hash(check_new_password(password, address))
         with appdb.session(self.settings) as s:
-            rep = _roster_rep(s, rep) if rep else None
-            team_names = [_roster_team(s, t) for t in team_names]
+            rep, team_names = _roster_links(s, rep, team_names)
             if s.scalar(select(User.id).where(User.email == address)):
                 raise InvalidAccount(f"there is already an account for {address}")
             if rep and s.scalar(select(User.id).where(User.rep == rep)):
@@ -192,6 +204,37 @@ class Accounts:
                 teams=[UserTeam(team=t) for t in team_names],
             )
             s.add(user)
+            s.flush()
+            return _view(user)
+
+    def update_user(
+        self,
+        user_id: str,
+        role: Role | str,
+        *,
+        rep: str | None = None,
+        teams: Iterable[str] = (),
+        by: str | None = None,
+    ) -> UserView | None:
+        """Change what an account may see: its role, its rep or a manager's teams (None: no
+        such user). The change holds from the user's next request.
+
+        ``by`` (the admin's own user id) may not take away their own admin role,
+        so an organisation always keeps an admin who can undo a mistake.
+        """
+        role, rep, team_names = _links(role, rep, teams)
+        with appdb.session(self.settings) as s:
+            user = s.get(User, user_id)
+            if user is None:
+                return None
+            if user_id == by and role is not Role.ADMIN:
+                raise InvalidAccount("you cannot take away your own admin role; ask another admin")
+            rep, team_names = _roster_links(s, rep, team_names)
+            taken = select(User.id).where(User.rep == rep, User.id != user_id)
+            if rep and s.scalar(taken):
+                raise InvalidAccount(f"rep {rep!r} already has an account")
+            user.role, user.rep = role.value, rep
+            user.teams = [UserTeam(team=t) for t in team_names]
             s.flush()
             return _view(user)
 

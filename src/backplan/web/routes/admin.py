@@ -1,4 +1,4 @@
-"""Admin: user accounts (create, list, remove)."""
+"""Admin: user accounts (create, list, edit what they may see, reset a password, remove)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,88 @@ async def create_user_form(
     return await run_in_threadpool(_users_page, request, error=problem, status=422)
 
 
+class UserLinks(BaseModel):
+    """What an account may see: its role, and the rep (reps) or teams (managers) it belongs to."""
+
+    role: Role
+    rep: str | None = Field(default=None, max_length=200)
+    teams: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
+
+
+class NewPassword(BaseModel):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+def _user(web: WebContext, user_id: str) -> UserView:
+    found = web.accounts.user(user_id[:64])
+    if found is None:
+        raise HTTPException(404, "No user with that id.")
+    return found
+
+
+def _user_page(
+    request: Request, user_id: str, *, error: str = "", notice: str = "", status: int = 200
+) -> Response:
+    web: WebContext = request.app.state.web
+    data = {
+        "user": user_out(_user(web, user_id)),
+        "error": error or None,
+        "notice": notice or None,
+        "teams": sorted(web.teams()),
+    }
+    return page(request, "admin_user.html", data, status=status, extra={"roles": list(Role)})
+
+
+def _update(web: WebContext, principal: Principal, user_id: str, links: UserLinks) -> UserView:
+    updated = web.accounts.update_user(
+        user_id[:64], links.role, rep=links.rep, teams=links.teams, by=principal.user_id
+    )
+    if updated is None:
+        raise HTTPException(404, "No user with that id.")
+    return updated
+
+
+@router.get("/admin/users/{user_id}", include_in_schema=False)
+def user_page(request: Request, user_id: str, _: Annotated[Principal, Depends(ADMIN)]) -> Response:
+    return _user_page(request, user_id)
+
+
+@router.post("/admin/users/{user_id}", include_in_schema=False)
+async def update_user_form(
+    request: Request, user_id: str, principal: Annotated[Principal, Depends(ADMIN)]
+) -> Response:
+    web: WebContext = request.app.state.web
+    form = await request.form()
+    teams = [t for t in form.getlist("team") if isinstance(t, str)][:50]
+    try:
+        links = UserLinks(
+            role=Role.parse(str(form.get("role", ""))[:20]),
+            rep=str(form.get("rep", ""))[:200] or None,
+            teams=[t[:200] for t in teams],
+        )
+        await run_in_threadpool(_update, web, principal, user_id, links)
+    except BackplanError as e:
+        return await run_in_threadpool(_user_page, request, user_id, error=str(e), status=422)
+    return await run_in_threadpool(_user_page, request, user_id, notice="Saved.")
+
+
+@router.post("/admin/users/{user_id}/password", include_in_schema=False)
+async def reset_password_form(
+    request: Request,
+    user_id: str,
+    _: Annotated[Principal, Depends(ADMIN)],
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    web: WebContext = request.app.state.web
+    _user(web, user_id)
+    try:
+        await run_in_threadpool(web.accounts.set_password, user_id[:64], password)
+    except BackplanError as e:
+        return await run_in_threadpool(_user_page, request, user_id, error=str(e), status=422)
+    notice = "Password set; the user's sessions have ended."
+    return await run_in_threadpool(_user_page, request, user_id, notice=notice)
+
+
 def _remove(web: WebContext, principal: Principal, user_id: str) -> None:
     if user_id == principal.user_id:
         raise InvalidAccount("you cannot remove your own account; ask another admin")
@@ -101,6 +183,27 @@ def api_create_user(
     return user_out(
         web.accounts.add_user(body.email, body.password, body.role, rep=body.rep, teams=body.teams)
     )
+
+
+@router.patch("/api/users/{user_id}", responses={404: {"description": "No such user"}})
+def api_update_user(
+    user_id: str, body: UserLinks, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
+) -> dict[str, Any]:
+    """Change a user's role, rep or teams (admins only; not your own admin role)."""
+    return user_out(_update(request.app.state.web, principal, user_id, body))
+
+
+@router.put(
+    "/api/users/{user_id}/password", status_code=204, responses={404: {"description": "None"}}
+)
+def api_reset_password(
+    user_id: str, body: NewPassword, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+) -> Response:
+    """Set a user's password (admins only); every session of theirs ends."""
+    web: WebContext = request.app.state.web
+    _user(web, user_id)
+    web.accounts.set_password(user_id[:64], body.password)
+    return Response(status_code=204)
 
 
 @router.delete("/api/users/{user_id}", status_code=204, responses={404: {"description": "None"}})
