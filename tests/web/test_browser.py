@@ -175,6 +175,8 @@ def test_a_rep_signs_in_builds_and_agrees_the_s1_plan(page) -> None:  # type: ig
     page.goto(page.base + "/reps/Ana")
     assert "4 sqls" in page.inner_text("main")
     shot(page, "rep-page")
+    page.click("nav >> text=OKRs")  # the plan agreed here is the objective's agreed plan
+    assert "4 sqls" in page.inner_text("main")
     assert page.errors == []
 
 
@@ -192,6 +194,12 @@ def test_an_admin_sees_the_users(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector("#users")
     assert "ana@example.com" in page.inner_text("#users")
     shot(page, "admin-users")
+    page.click("#users >> text=manager@example.com")
+    page.check("#edit-user input[name=team][value=West]")
+    page.click("#edit-user button[type=submit]")
+    assert page.inner_text("#user-notice") == "Saved."
+    assert page.is_checked("#edit-user input[name=team][value=West]")
+    shot(page, "admin-user")
     page.click("nav >> text=Funnels & playbook")
     page.wait_for_selector("#playbook")
     assert "qualification" in page.inner_text("#playbook")
