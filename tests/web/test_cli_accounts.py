@@ -85,6 +85,8 @@ def test_demo_prints_random_credentials_that_sign_in(backplan_home: Path) -> Non
     assert first["home"] == str(backplan_home / "demo")
     assert first["organisation"]["reps"] == 24 and first["organisation"]["events"] == 3000
     assert second["organisation"]["events"] == 0  # generated again: nothing added twice
+    assert first["objectives"] == 4 + 24  # each team's, and each rep's share
+    assert second["objectives"] == 0
     roles = [a["role"] for a in second["accounts"]]
     assert roles[:2] == ["admin", "manager"] and set(roles[2:]) == {"rep"}
     passwords = [a["password"] for a in first["accounts"] + second["accounts"]]
@@ -152,3 +154,26 @@ def test_with_a_roster_a_reps_account_must_name_a_rep_of_it(backplan_home: Path)
         input=PASSWORD + "\n",
     )
     assert team.exit_code == 2 and "teams are East, West" in team.stderr
+
+
+def test_the_demo_has_this_months_objectives_with_a_plan_agreed_and_one_proposed(
+    backplan_home: Path,
+) -> None:
+    from datetime import timedelta
+
+    from backplan.core.period import Period
+    from backplan.services import okr
+    from backplan.services.demo_site import set_up_demo
+
+    settings = fast_settings(backplan_home)
+    site = set_up_demo(settings, events=40_000)
+    today = site.organisation.last_day + timedelta(days=1)
+    month = Period.parse("month", today)
+    reps = [a.email for a in site.accounts if a.role == "rep"]
+    assert len(reps) == 2
+    teams = [o for o in okr.list_objectives(settings, period=month) if o.owner_kind == "team"]
+    assert len(teams) == 4 and all(len(t.children) == 6 for t in teams)
+    for team in teams:  # the split adds up to the team's target
+        assert sum(c.main.target for c in team.children) == team.main.target
+    statuses = {c.owner: c.current_plan.status for t in teams for c in t.children if c.current_plan}
+    assert sorted(statuses.values()) == ["agreed", "proposed"]

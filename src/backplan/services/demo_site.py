@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,7 +15,11 @@ from sqlalchemy import select
 from backplan import appdb
 from backplan.accounts.access import Role
 from backplan.appdb.models import Rep, Team
+from backplan.core.errors import BackplanError
+from backplan.core.period import Period
 from backplan.demo_data import DemoSummary, generate_demo
+from backplan.organisation import Organisation
+from backplan.services import okr
 from backplan.services.accounts import Accounts
 from backplan.settings import Settings
 
@@ -33,6 +39,8 @@ class DemoSite:
     home: Path
     organisation: DemoSummary
     accounts: list[DemoAccount]
+    objectives: int = 0
+    """Objectives the demo added this time (none when this month's were already there)."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -42,6 +50,7 @@ class DemoSite:
                 {"email": a.email, "password": a.password, "role": a.role, "sees": a.sees}
                 for a in self.accounts
             ],
+            "objectives": self.objectives,
         }
 
 
@@ -85,4 +94,47 @@ def set_up_demo(
         else:
             accounts.add_user(email, password, role, rep=rep, teams=teams)
         made.append(DemoAccount(email, password, role.value, sees))
-    return DemoSite(settings.home, organisation, made)
+    rep_keys = [key for key, _, _ in reps]
+    objectives = add_demo_objectives(settings, organisation.last_day + timedelta(days=1), rep_keys)
+    return DemoSite(settings.home, organisation, made, objectives)
+
+
+def add_demo_objectives(settings: Settings, today: date, reps: Sequence[str]) -> int:
+    """This month's objective for each team, 20% above last month's SQLs (at least one a rep)
+    and split across its reps by capacity, so OKRs and Forecast have something to show. Of ``reps`` (the demo reps
+    with accounts), the first has agreed a plan and the second has one proposed to agree.
+    Nothing is added when this month already has objectives; returns how many were added.
+    """
+    month = Period.parse("month", today)
+    if okr.list_objectives(settings, period=month):
+        return 0
+    last_month = Period.parse("month", month.start - timedelta(days=1))
+    organisation = Organisation(settings=settings)
+    sqls = organisation.counts(last_month.start, last_month.end, level="team")
+    headcount = organisation.roster["team"].value_counts()
+    added = 0
+    for team, done in zip(sqls["team"], sqls["sqls"], strict=True):
+        # at least one for each rep, so every share can be planned
+        target = max(math.ceil(int(done) * 1.2), int(headcount.get(team, 1)))
+        request = okr.ObjectiveRequest(
+            str(team), "team", month.label, [f"{target} sqls"], split=True, created_by="demo"
+        )
+        created = okr.create_objective(settings, request, today)
+        added += 1 + len(created.shares)
+    for position, rep in enumerate(reps[:2]):
+        _propose_demo_plan(settings, rep, month, today, agree=position == 0)
+    return added
+
+
+def _propose_demo_plan(
+    settings: Settings, rep: str, month: Period, today: date, *, agree: bool
+) -> None:
+    objective = okr.find_objective(settings, "rep", rep, period=month, day=today)
+    if objective is None:
+        return
+    try:
+        okr.propose_plan(settings, objective.id, today, by=okr.Actor("demo"))
+        if agree:
+            okr.agree_plan(settings, objective.id, okr.Actor(rep, rep=rep))
+    except BackplanError:
+        return  # too little data to plan from: the rep's objective stays without a plan
