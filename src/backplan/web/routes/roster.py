@@ -275,7 +275,8 @@ def remove_team_form(
     web = _web(request)
     current = _team_of(web, team)
     try:
-        _changed(web, service.remove_team(web.settings, current.name))
+        service.remove_team(web.settings, current.name)
+        web.roster_changed()
     except BackplanError as e:
         return _team_page(request, current.name, error=str(e), status=422)
     return RedirectResponse(ROSTER, status_code=303)
@@ -327,7 +328,8 @@ def remove_rep_form(
     web = _web(request)
     current = _rep_of(web, rep)
     try:
-        _changed(web, service.remove_rep(web.settings, current.key))
+        service.remove_rep(web.settings, current.key)
+        web.roster_changed()
     except BackplanError as e:
         return _rep_page(request, current.key, error=str(e), status=422)
     return RedirectResponse(ROSTER, status_code=303)
@@ -376,8 +378,8 @@ def _quoted(text: str) -> str:
 
 # -- JSON API -------------------------------------------------------------------
 
-NOT_FOUND = {404: {"description": "No such team or rep"}}
-REFUSED = {422: {"description": "Refused, with the reason"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such team or rep"}}
+REFUSED: dict[int | str, dict[str, Any]] = {422: {"description": "Refused, with the reason"}}
 
 
 @router.get("/api/roster")
@@ -425,7 +427,8 @@ def api_remove_team(
     """Remove a team without reps (move them first) or objectives."""
     web = _web(request)
     current = _team_of(web, team)
-    _changed(web, service.remove_team(web.settings, current.name))
+    service.remove_team(web.settings, current.name)
+    web.roster_changed()
     return Response(status_code=204)
 
 
@@ -465,7 +468,8 @@ def api_remove_rep(rep: str, request: Request, _: Annotated[Principal, Depends(A
     otherwise move them to no team."""
     web = _web(request)
     current = _rep_of(web, rep)
-    _changed(web, service.remove_rep(web.settings, current.key))
+    service.remove_rep(web.settings, current.key)
+    web.roster_changed()
     return Response(status_code=204)
 
 
