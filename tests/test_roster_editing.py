@@ -190,3 +190,10 @@ def test_time_off_is_added_and_removed_by_its_id(settings: Settings) -> None:
         service.remove_time_off(settings, "ana", added.id)
     service.remove_time_off(settings, "ben", added.id)
     assert service.get_rep(settings, "ben").time_off == ()
+
+
+def test_a_name_with_a_nul_character_is_unknown_on_every_database(settings: Settings) -> None:
+    with pytest.raises(UnknownTeam):
+        service.get_team(settings, "Ea\x00st")
+    with pytest.raises(UnknownRep):
+        service.get_rep(settings, "a\x00na")

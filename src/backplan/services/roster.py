@@ -714,8 +714,9 @@ def _attached(db: Session, rep: Rep) -> list[str]:
 
 
 def _team(db: Session, name: str) -> Team:
-    team = db.scalar(select(Team).where(Team.name == name))
-    if team is None:
+    # No stored name holds control characters; PostgreSQL would refuse a NUL in the query.
+    team = None if _has_control(name) else db.scalar(select(Team).where(Team.name == name))
+    if team is None and not _has_control(name):
         team = db.scalar(select(Team).where(func.lower(Team.name) == name.lower()))
     if team is None:
         known = sorted(db.scalars(select(Team.name)))
@@ -727,10 +728,14 @@ def _team(db: Session, name: str) -> Team:
 
 
 def _rep(db: Session, key: str) -> Rep:
-    rep = db.scalar(
-        select(Rep)
-        .where(Rep.key == key)
-        .options(selectinload(Rep.team), selectinload(Rep.time_off))
+    rep = (
+        None
+        if _has_control(key)
+        else db.scalar(
+            select(Rep)
+            .where(Rep.key == key)
+            .options(selectinload(Rep.team), selectinload(Rep.time_off))
+        )
     )
     if rep is None:
         raise UnknownRep(f"rep {key!r}: no rep with that key in the roster")
@@ -783,11 +788,15 @@ def _optional_text(field: str, value: str | None, *, limit: int = TEXT_LIMIT) ->
     if value is None:
         return None
     text = value.strip()
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+    if _has_control(text):
         raise InvalidRosterEntry(f"{field} {text!r} contains control characters; retype it")
     if len(text) > limit:
         raise InvalidRosterEntry(f"{field} is {len(text)} characters long; at most {limit}")
     return text or None
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 def _team_view(team: Team) -> TeamView:
