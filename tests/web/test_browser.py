@@ -316,3 +316,39 @@ def test_pages_fit_a_phone_screen(page) -> None:  # type: ignore[no-untyped-def]
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     shot(page, "my-plan-phone")
+
+
+@pytest.fixture(scope="module")
+def roster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An organisation of its own: the roster test edits it, the other tests keep theirs."""
+    app = create_app(fast_settings(tmp_path_factory.mktemp("browser-roster")))
+    add_people(app)
+    yield from serve(app)
+
+
+def test_an_admin_adds_a_rep_and_moves_ben_to_west(page, roster_server) -> None:  # type: ignore[no-untyped-def]
+    page.base = roster_server
+    sign_in_as(page, ADMIN)
+    page.click("nav >> text=Roster")
+    page.wait_for_selector("#reps")
+    page.fill("#add-rep input[name=key]", "Dee")
+    page.fill("#add-rep input[name=name]", "Dee Park")
+    page.fill("#add-rep input[name=email]", "dee@example.com")
+    page.select_option("#add-rep select[name=team]", "East")
+    page.click("#add-rep-submit")
+    page.wait_for_selector('#reps tr[data-rep="Dee"]')
+    assert "East" in page.inner_text('#reps tr[data-rep="Dee"]')
+    page.goto(page.base + "/admin/roster")
+    assert page.inner_text('#teams tr[data-team="East"] td.num') == "3"
+    shot(page, "admin-roster")
+    page.click('#reps tr[data-rep="Ben"] >> text=Edit')
+    page.select_option("#rep-team", "West")
+    page.click("#save-rep")
+    page.wait_for_selector("#edit-rep")
+    assert page.eval_on_selector("#rep-team", "el => el.value") == "West"
+    shot(page, "admin-roster-rep")
+    page.goto(page.base + "/teams/West")
+    assert page.inner_text("#team-reps") == "Reps: Ben, Cy."
+    page.goto(page.base + "/teams/East")
+    assert page.inner_text("#team-reps") == "Reps: Ana, Dee Park."
+    assert page.errors == []

@@ -74,6 +74,46 @@ EXPECTED_RULES = {
     ("POST", "/admin/users/{user_id}/password"): "admin",
     ("PATCH", "/api/users/{user_id}"): "admin",
     ("PUT", "/api/users/{user_id}/password"): "admin",
+    ("GET", "/admin/roster"): "admin",
+    ("POST", "/admin/roster/teams"): "admin",
+    ("POST", "/admin/roster/reps"): "admin",
+    ("POST", "/admin/roster/file"): "admin",
+    ("GET", "/admin/roster/teams/{team}"): "admin",
+    ("POST", "/admin/roster/teams/{team}"): "admin",
+    ("POST", "/admin/roster/teams/{team}/delete"): "admin",
+    ("GET", "/admin/roster/reps/{rep}"): "admin",
+    ("POST", "/admin/roster/reps/{rep}"): "admin",
+    ("POST", "/admin/roster/reps/{rep}/delete"): "admin",
+    ("POST", "/admin/roster/reps/{rep}/time-off"): "admin",
+    ("POST", "/admin/roster/reps/{rep}/time-off/{time_off_id}/delete"): "admin",
+    ("GET", "/api/roster"): "admin",
+    ("POST", "/api/roster/teams"): "admin",
+    ("PATCH", "/api/roster/teams/{team}"): "admin",
+    ("DELETE", "/api/roster/teams/{team}"): "admin",
+    ("POST", "/api/roster/reps"): "admin",
+    ("PATCH", "/api/roster/reps/{rep}"): "admin",
+    ("DELETE", "/api/roster/reps/{rep}"): "admin",
+    ("POST", "/api/roster/reps/{rep}/time-off"): "admin",
+    ("DELETE", "/api/roster/reps/{rep}/time-off/{time_off_id}"): "admin",
+}
+
+# A valid request body for each route that takes one (form fields, files or JSON).
+ROSTER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/admin/roster/teams"): {"data": {"name": "North", "manager": "Maya"}},
+    ("POST", "/admin/roster/reps"): {"data": {"key": "dee", "name": "Dee", "team": "East"}},
+    ("POST", "/admin/roster/file"): {
+        "files": {"file": ("roster.csv", b"rep,team\nEd,West\n", "text/csv")}
+    },
+    ("POST", "/admin/roster/teams/{team}"): {"data": {"name": "East", "manager": "Mo"}},
+    ("POST", "/admin/roster/reps/{rep}"): {"data": {"name": "Ana", "team": "East"}},
+    ("POST", "/admin/roster/reps/{rep}/time-off"): {
+        "data": {"first_day": "2026-12-21", "last_day": "2026-12-24", "reason": "holiday"}
+    },
+    ("POST", "/api/roster/teams"): {"json": {"name": "South"}},
+    ("PATCH", "/api/roster/teams/{team}"): {"json": {"region": "EMEA"}},
+    ("POST", "/api/roster/reps"): {"json": {"key": "eve", "name": "Eve", "team": "West"}},
+    ("PATCH", "/api/roster/reps/{rep}"): {"json": {"email": "ana@example.com"}},
+    ("POST", "/api/roster/reps/{rep}/time-off"): {"json": {"first_day": "2027-01-04"}},
 }
 
 
@@ -141,6 +181,7 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         .replace("{job_id}", "0" * 32)
         .replace("{team}", "East")
         .replace("{objective_id}", "1")
+        .replace("{time_off_id}", "1")
         .replace("{version}", PLOTLY_VERSION)
     )
     if path == "/static":
@@ -177,6 +218,8 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         kwargs["json"] = {"password": PASSWORD}
     elif (method, path) == ("POST", "/api/users"):
         kwargs["json"] = {"email": "new2@example.com", "password": PASSWORD, "role": "admin"}
+    elif (method, path) in ROSTER_BODIES:
+        kwargs.update(ROSTER_BODIES[(method, path)])
     return client.request(method, url, headers=headers, follow_redirects=False, **kwargs)
 
 

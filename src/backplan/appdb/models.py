@@ -57,7 +57,8 @@ class Rep(Base):
     region: Mapped[str | None] = mapped_column(String(200))
     start_date: Mapped[date | None] = mapped_column(Date)
     origin: Mapped[str] = mapped_column(String(20), default="roster")
-    """How the rep got here: ``roster`` (a roster file), ``import`` (seen in events), ``demo``."""
+    """How the rep got here: ``roster`` (a roster file), ``import`` (seen in events), ``demo``,
+    ``admin`` (added on the admin pages)."""
 
     team: Mapped[Team | None] = relationship(back_populates="reps")
     time_off: Mapped[list[TimeOff]] = relationship(

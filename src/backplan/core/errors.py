@@ -72,6 +72,19 @@ class UnknownRep(BackplanError):
     """A rep (or team) that neither the roster nor the events know."""
 
 
+class UnknownTeam(UnknownRep):
+    """A team name the roster does not have."""
+
+
+class InvalidRosterEntry(BackplanError):
+    """A team, rep or time off typed in that cannot be stored as it is (blank name, bad date ...)."""
+
+
+class RosterConflict(BackplanError):
+    """A roster change that clashes with what is stored: a duplicate name or key, a rep's key
+    changed, a team with reps or a rep with events removed."""
+
+
 class InvalidLevel(BackplanError):
     """A credibility level outside what an interval can be given at."""
 

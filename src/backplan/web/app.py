@@ -27,6 +27,7 @@ from backplan.web.routes import (
     okrs,
     plan,
     reps,
+    roster,
     teams,
 )
 
@@ -94,7 +95,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.state.web = WebContext.build(settings, accounts)
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
-    pages = (home, plan, reps, teams, okrs, forecast, funnels, account, admin, imports)
+    pages = (home, plan, reps, teams, okrs, forecast, funnels, account, admin, roster, imports)
     for router in (static_router, auth.router, *(module.router for module in pages)):
         app.router.routes.extend(router.routes)
 

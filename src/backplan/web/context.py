@@ -71,6 +71,10 @@ class WebContext:
             with_accounts = s.scalars(select(User.rep).where(User.rep.is_not(None)))
             return set(in_roster) | {r for r in with_accounts if r}
 
+    def roster_changed(self) -> None:
+        """Call after editing the roster: the next request sees the edit, not a cached view."""
+        self.rates.invalidate()
+
     def team_of(self, rep: str) -> str | None:
         """The rep's team in the roster (None for a rep without one)."""
         with appdb.session(self.settings) as s:

@@ -21,5 +21,6 @@ def links_for(principal: Principal | None) -> list[dict[str, str]]:
     links.append({"href": "/funnels", "label": "Funnels & playbook"})
     if principal.role is Role.ADMIN:
         links.append({"href": "/admin/users", "label": "Users"})
+        links.append({"href": "/admin/roster", "label": "Roster"})
         links.append({"href": "/admin/imports", "label": "Imports"})
     return links

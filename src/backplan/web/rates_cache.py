@@ -121,6 +121,11 @@ class RatesCache:
             teams = teams[teams["team"] == name].reset_index(drop=True)
         return dataclasses.replace(report, table=table, teams=teams)
 
+    def invalidate(self) -> None:
+        """Take the fingerprint afresh on the next request (the roster was just edited here)."""
+        with self._lock:
+            self._state = None
+
     def has_events(self) -> bool:
         """Whether there are events to fit (a warehouse is taken to have some)."""
         return True if self.settings.events_url else self._fingerprint()[1]

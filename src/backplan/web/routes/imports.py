@@ -29,7 +29,7 @@ SHOWN_REJECTS = 500
 NOT_FOUND = "No import job with that id (jobs are kept while the server runs)."
 
 
-def _safe_name(name: str) -> str:
+def safe_upload_name(name: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[:100].strip("._")
     return stem or "upload"
 
@@ -82,7 +82,7 @@ async def upload(request: Request, principal: Annotated[Principal, Depends(ADMIN
         )
     folder = web.settings.home / UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{secrets.token_hex(8)}-{_safe_name(upload.filename)}"
+    target = folder / f"{secrets.token_hex(8)}-{safe_upload_name(upload.filename)}"
     with target.open("wb") as out:
         await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
     import_request = ImportRequest(
