@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from backplan import defaults
 from backplan.web.permissions import ADMIN as ADMIN_RULE
 from backplan.web.permissions import PUBLIC, check_routes, route_rule
 from backplan.web.render import PLOTLY_VERSION
@@ -15,6 +16,7 @@ from backplan.web.render import PLOTLY_VERSION
 from .conftest import ADMIN, ANA, BEN, MANAGER, PASSWORD, S1_RATES, Person, form_token, sign_in
 
 EVERYONE = "admin+manager+rep"
+OUTBOUND_TOML = defaults.funnel_path("outbound").read_text()
 
 # Every route and who may call it. A new route must be added here, with its rule.
 EXPECTED_RULES = {
@@ -62,6 +64,20 @@ EXPECTED_RULES = {
     ("GET", "/api/users"): "admin",
     ("POST", "/api/users"): "admin",
     ("DELETE", "/api/users/{user_id}"): "admin",
+    ("GET", "/api/funnels/{name}"): EVERYONE,
+    ("GET", "/admin/funnels"): "admin",
+    ("GET", "/admin/funnels/new"): "admin",
+    ("GET", "/admin/funnels/{name}"): "admin",
+    ("POST", "/admin/funnels/{name}"): "admin",
+    ("POST", "/admin/funnels/{name}/revert"): "admin",
+    ("POST", "/admin/funnels/{name}/delete"): "admin",
+    ("PUT", "/api/funnels/{name}"): "admin",
+    ("DELETE", "/api/funnels/{name}"): "admin",
+    ("GET", "/admin/playbook"): "admin",
+    ("POST", "/admin/playbook"): "admin",
+    ("POST", "/admin/playbook/revert"): "admin",
+    ("PUT", "/api/playbook"): "admin",
+    ("DELETE", "/api/playbook"): "admin",
 }
 
 
@@ -130,7 +146,10 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         .replace("{team}", "East")
         .replace("{objective_id}", "1")
         .replace("{version}", PLOTLY_VERSION)
+        .replace("{name}", "outbound")
     )
+    if path == "/admin/funnels/new":
+        url = "/admin/funnels/new?name=inbound"
     if path == "/static":
         url = "/static/app.css"
     headers = {"Accept": "application/json", "X-CSRF-Token": csrf}
@@ -157,6 +176,13 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         kwargs["data"] = {"email": "new1@example.com", "password": PASSWORD, "role": "admin"}
     elif (method, path) == ("POST", "/api/users"):
         kwargs["json"] = {"email": "new2@example.com", "password": PASSWORD, "role": "admin"}
+    elif (method, path) == ("PUT", "/api/funnels/{name}"):
+        kwargs["json"] = {"toml": OUTBOUND_TOML}
+    elif (method, path) == ("POST", "/admin/funnels/{name}"):
+        kwargs["data"] = {"toml": OUTBOUND_TOML, "action": "check"}
+    elif path in ("/api/playbook", "/admin/playbook") and method in ("PUT", "POST"):
+        toml = '[conversions."sqls/meetings"]\narea = "Qualifying"\n'
+        kwargs["json" if method == "PUT" else "data"] = {"toml": toml}
     return client.request(method, url, headers=headers, follow_redirects=False, **kwargs)
 
 

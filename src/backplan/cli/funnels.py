@@ -6,16 +6,20 @@ import typer
 from rich.table import Table
 
 from backplan.cli.output import console, print_json
-from backplan.defaults import funnel_names
+from backplan.services.definitions import funnel_names
 from backplan.services.planning import resolve_funnel
+from backplan.settings import get_settings
 
 
 def funnels(
     name: str = typer.Argument(None, help="A funnel to show stage by stage (name or TOML path)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
-    """List the shipped funnels, or show one funnel's stages, rates and channels."""
-    chosen = [resolve_funnel(name)] if name else [resolve_funnel(n) for n in funnel_names()]
+    """List the funnels (shipped, and the organisation's own as admins edited them in the web
+    app), or show one funnel's stages, rates and channels."""
+    settings = get_settings()
+    names = [name] if name else funnel_names(settings)
+    chosen = [resolve_funnel(settings, n) for n in names]
     if as_json:
         print_json(
             [
