@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
-
-import json
 
 import pytest
 from typer.testing import CliRunner
