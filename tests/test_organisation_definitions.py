@@ -231,3 +231,20 @@ def test_the_funnels_command_lists_the_organisations_funnels(app_database: str) 
     listed = json.loads(result.output)
     assert [f["key"] for f in listed] == ["inbound", "outbound", "sales-director"]
     assert listed[0]["conversions"] == ["meetings/leads", "deals/meetings"]
+
+
+def test_the_funnels_command_saves_a_file_as_the_organisations_funnel(
+    app_database: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "inbound.toml"
+    file.write_text(INBOUND.replace('kinds = ["won"]', "kinds = []"))
+    refused = CliRunner().invoke(cli, ["funnels", "--save", "inbound", str(file)])
+    assert refused.exit_code == 2
+    assert f"{file}:15: stages[2].kinds: List should have at least 1 item" in refused.output
+    assert definitions.history(Settings(), "funnel", "inbound") == []
+    file.write_text(INBOUND)
+    saved = CliRunner().invoke(cli, ["funnels", "--save", "inbound", str(file), "--json"])
+    assert saved.exit_code == 0, saved.output
+    assert json.loads(saved.output)[0]["conversions"] == ["meetings/leads", "deals/meetings"]
+    (version,) = definitions.history(Settings(), "funnel", "inbound")
+    assert version.text == INBOUND and (version.created_by or "").endswith("(command line)")

@@ -185,10 +185,13 @@ def history(settings: Settings, kind: Kind, name: str = PLAYBOOK) -> list[Versio
 # -- checking and saving --------------------------------------------------------
 
 
-def check_funnel(name: str, text: str) -> Funnel:
-    """The funnel ``text`` describes, validated as saving would, without saving anything."""
+def check_funnel(name: str, text: str, *, source: str | None = None) -> Funnel:
+    """The funnel ``text`` describes, validated as saving would, without saving anything.
+
+    Errors name ``source`` (default ``funnel 'NAME' (edited)``), the line and the field.
+    """
     check_name(name)
-    return _funnel(text, _source("funnel", name), name)
+    return _funnel(text, source or _source("funnel", name), name)
 
 
 def check_playbook(settings: Settings, text: str) -> Playbook:
@@ -197,12 +200,15 @@ def check_playbook(settings: Settings, text: str) -> Playbook:
     return _playbook(text, read_text(Path(file)) if file else "", str(file) if file else "")
 
 
-def save_funnel(settings: Settings, name: str, text: str, by: str | None) -> Version:
+def save_funnel(
+    settings: Settings, name: str, text: str, by: str | None, *, source: str | None = None
+) -> Version:
     """Save a new version of funnel ``name`` (new or shipped); invalid text stores nothing.
 
     The text's ``key`` must be ``name`` (it is taken from the name when the text has none).
+    Errors name ``source`` (e.g. the file it came from), the line and the field.
     """
-    check_funnel(name, text)
+    check_funnel(name, text, source=source)
     return _add(settings, "funnel", name, text, by)
 
 
