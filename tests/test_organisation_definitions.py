@@ -178,7 +178,11 @@ def test_the_playbook_is_shipped_then_the_file_then_the_organisations_edits(
 
     definitions.revert_playbook(settings, "admin@example.com")
     assert definitions.organisation_playbook(settings).conversions["sqls/meetings"] == before
-    assert definitions.playbook_text(settings) == PLAYBOOK_FILE
+    text = definitions.playbook_text(settings)
+    assert text.endswith(
+        '# [conversions."sqls/meetings"]\n# more_suggestions = ["Agree the next step before the meeting ends"]\n'
+    )
+    assert definitions.check_playbook(settings, text) == definitions.organisation_playbook(settings)
     assert [v.reverted for v in definitions.history(settings, "playbook")] == [True, False]
 
 

@@ -142,13 +142,22 @@ def organisation_playbook(settings: Settings) -> Playbook:
 
 
 def playbook_text(settings: Settings) -> str:
-    """The TOML an admin edits: the organisation's saved playbook, or else the file at
-    ``BACKPLAN_PLAYBOOK``, or else the shipped playbook's text."""
+    """The TOML an admin edits: the organisation's saved playbook, or else the shipped one's text.
+
+    With a ``BACKPLAN_PLAYBOOK`` file, the text starts as that file commented out: the file
+    is applied already, and applying it twice would append its ``more_suggestions`` twice.
+    """
     edited = _current(settings, "playbook").get(PLAYBOOK)
     if edited is not None:
         return edited.text
-    path = settings.playbook or defaults.playbook_path()
-    return read_text(Path(path))
+    if settings.playbook:
+        lines = read_text(Path(settings.playbook)).splitlines()
+        return (
+            f"# Entries here override and extend the shipped playbook and {settings.playbook},\n"
+            "# which says (uncomment and change what you need):\n#\n"
+            + "".join(f"# {line}\n" if line else "#\n" for line in lines)
+        )
+    return read_text(defaults.playbook_path())
 
 
 def playbook_source(settings: Settings) -> str:
