@@ -42,7 +42,7 @@ def _tables(url: str) -> set[str]:
 def test_an_empty_database_upgrades_to_the_newest_schema(app_database: str):
     url = Settings().app_database_url
     _upgrade(url, "head")
-    assert {"teams", "reps", "rep_time_off", "imports"} | OKR_TABLES <= _tables(url)
+    assert {"teams", "reps", "rep_time_off", "imports", "definitions"} | OKR_TABLES <= _tables(url)
 
 
 def test_a_populated_database_keeps_its_roster_through_the_okr_migration(app_database: str):
@@ -91,3 +91,24 @@ def test_downgrading_removes_only_the_okr_tables(app_database: str):
     engine.dispose()
     tables = _tables(url)
     assert not OKR_TABLES & tables and {"teams", "reps"} <= tables
+
+
+def test_the_definitions_table_matches_its_model_and_downgrades_alone(app_database: str):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from backplan.appdb.models import Base
+
+    url = Settings().app_database_url
+    _upgrade(url, "head")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in diffs if "definitions" in repr(d)] == []
+    config = appdb.alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003")
+    engine.dispose()
+    tables = _tables(url)
+    assert "definitions" not in tables and {"users", "objectives"} <= tables

@@ -82,20 +82,31 @@ class FunnelSpec(StrictSpec):
 SpecT = TypeVar("SpecT", bound=BaseModel)
 
 
-def read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    """The parsed TOML and its text; syntax errors name the line."""
+def read_text(path: Path) -> str:
+    """A definition file's text; a missing or non-UTF-8 file raises a DefinitionError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DefinitionError("file not found", file=str(path)) from None
     except UnicodeDecodeError:
         raise DefinitionError("not UTF-8 text; save it as UTF-8", file=str(path)) from None
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """The parsed TOML and its text; syntax errors name the line."""
+    text = read_text(path)
+    return parse_toml(text, str(path)), text
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML ``text`` parsed; a syntax error names ``source`` (a file, or e.g. ``playbook (edited)``)
+    and the line."""
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         line = re.search(r"line (\d+)", str(e))
         raise DefinitionError(
-            f"not valid TOML: {e}", file=str(path), line=int(line[1]) if line else None
+            f"not valid TOML: {e}", file=source, line=int(line[1]) if line else None
         ) from None
 
 
@@ -120,12 +131,30 @@ def validate(spec: type[SpecT], data: dict[str, Any], text: str, file: str) -> S
 
 def load_funnel(path: Path) -> Funnel:
     """A funnel from a TOML file (see ``backplan/defaults/funnels/outbound.toml``)."""
-    data, text = read_toml(path)
-    spec = validate(FunnelSpec, data, text, str(path))
+    return funnel_from_text(read_text(path), str(path))
+
+
+def funnel_from_text(text: str, source: str, *, key: str | None = None) -> Funnel:
+    """A funnel from TOML ``text``; errors name ``source``, the line and the field.
+
+    With ``key``, the text's own ``key`` must be that one (and is taken from it when absent).
+    """
+    data = parse_toml(text, source)
+    if key is not None:
+        given = data.setdefault("key", key)
+        if given != key:
+            raise DefinitionError(
+                f"the funnel's key must be its name {key!r} (got {given!r}); "
+                "change the key, or save it under that name",
+                file=source,
+                line=locate(text, ("key",)),
+                field="key",
+            )
+    spec = validate(FunnelSpec, data, text, source)
     try:
         return spec.build()
     except BackplanError as e:
-        raise DefinitionError(str(e), file=str(path)) from None
+        raise DefinitionError(str(e), file=source) from None
 
 
 StageKey = Annotated[str, StringConstraints(pattern=KEY)]
@@ -163,14 +192,19 @@ def load_playbook(path: Path, base: Playbook | None = None) -> Playbook:
     With ``base`` (the defaults), the file overrides or extends it entry by
     entry, unless it says ``include_defaults = false``.
     """
-    data, text = read_toml(path)
-    spec = validate(PlaybookSpec, data, text, str(path))
+    return playbook_from_text(read_text(path), str(path), base)
+
+
+def playbook_from_text(text: str, source: str, base: Playbook | None = None) -> Playbook:
+    """A playbook from TOML ``text`` over ``base``, as ``load_playbook``; errors name ``source``."""
+    data = parse_toml(text, source)
+    spec = validate(PlaybookSpec, data, text, source)
     inherit = base if base is not None and spec.include_defaults else Playbook()
     tables: dict[str, dict[str, Coaching]] = {}
     for table, kind in _TABLES:
         merged = dict(getattr(inherit, table))
         for key, entry in getattr(spec, table).items():
-            merged[key] = _coaching(kind, key, entry, merged.get(key), text, str(path), table)
+            merged[key] = _coaching(kind, key, entry, merged.get(key), text, source, table)
         tables[table] = merged
     return Playbook(tables["conversions"], tables["channels"], tables["volume"])
 

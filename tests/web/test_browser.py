@@ -208,6 +208,36 @@ def test_an_admin_sees_the_users(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(page.base + "/login")
 
 
+def test_an_admin_edits_the_playbook_fixes_an_error_and_sees_the_coaching(page) -> None:  # type: ignore[no-untyped-def]
+    sign_in_as(page, ADMIN)
+    page.click("nav >> text=Edit playbook")
+    page.wait_for_selector("#playbook-form")
+    broken = '[conversions."sqls/meetings"]\narea = "budget-first discovery"\nsuggestions = []\n'
+    page.fill("#toml", broken)
+    page.click("#save")
+    page.wait_for_selector("#definition-error")
+    error = page.inner_text("#definition-error")
+    assert "Line 3, field conversions.sqls/meetings.suggestions" in error
+    assert page.input_value("#toml") == broken  # the admin's text is kept
+    shot(page, "admin-playbook")
+    fixed = broken.replace(
+        "suggestions = []", 'suggestions = ["Ask about budget and timing first"]'
+    )
+    page.fill("#toml", fixed)
+    page.click("#save")
+    page.wait_for_selector("#definition-saved")
+    page.click("nav >> text=Funnels & playbook")
+    page.wait_for_selector("#playbook")
+    table = page.inner_text("#playbook")
+    assert "budget-first discovery" in table and "Ask about budget and timing first" in table
+    page.goto(page.base + "/admin/playbook")
+    page.click("#revert-form button")  # leave the shipped playbook for the other tests
+    page.wait_for_selector("#playbook-form")
+    assert "budget-first discovery" not in page.inner_text("#preview")
+    # The refused save answered 422 (on purpose); nothing else went wrong.
+    assert [e for e in page.errors if "status of 422" not in e] == []
+
+
 def test_an_admin_uploads_a_csv_with_bad_rows_and_sees_them_listed(page) -> None:  # type: ignore[no-untyped-def]
     from .test_imports import BAD_EXPORT
 

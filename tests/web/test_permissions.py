@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from backplan import defaults
 from backplan.services.okr import agreed_plans_of
 from backplan.settings import Settings
 from backplan.web.permissions import ADMIN as ADMIN_RULE
@@ -17,6 +18,7 @@ from backplan.web.render import PLOTLY_VERSION
 from .conftest import ADMIN, ANA, BEN, MANAGER, PASSWORD, S1_RATES, Person, form_token, sign_in
 
 EVERYONE = "admin+manager+rep"
+OUTBOUND_TOML = defaults.funnel_path("outbound").read_text()
 
 
 def agreed_plan_ids(settings: Settings, rep: str) -> list[int]:
@@ -95,6 +97,20 @@ EXPECTED_RULES = {
     ("DELETE", "/api/roster/reps/{rep}"): "admin",
     ("POST", "/api/roster/reps/{rep}/time-off"): "admin",
     ("DELETE", "/api/roster/reps/{rep}/time-off/{time_off_id}"): "admin",
+    ("GET", "/api/funnels/{name}"): EVERYONE,
+    ("GET", "/admin/funnels"): "admin",
+    ("GET", "/admin/funnels/new"): "admin",
+    ("GET", "/admin/funnels/{name}"): "admin",
+    ("POST", "/admin/funnels/{name}"): "admin",
+    ("POST", "/admin/funnels/{name}/revert"): "admin",
+    ("POST", "/admin/funnels/{name}/delete"): "admin",
+    ("PUT", "/api/funnels/{name}"): "admin",
+    ("DELETE", "/api/funnels/{name}"): "admin",
+    ("GET", "/admin/playbook"): "admin",
+    ("POST", "/admin/playbook"): "admin",
+    ("POST", "/admin/playbook/revert"): "admin",
+    ("PUT", "/api/playbook"): "admin",
+    ("DELETE", "/api/playbook"): "admin",
 }
 
 # A valid request body for each route that takes one (form fields, files or JSON).
@@ -183,7 +199,10 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         .replace("{objective_id}", "1")
         .replace("{time_off_id}", "1")
         .replace("{version}", PLOTLY_VERSION)
+        .replace("{name}", "outbound")
     )
+    if path == "/admin/funnels/new":
+        url = "/admin/funnels/new?name=inbound"
     if path == "/static":
         url = "/static/app.css"
     headers = {"Accept": "application/json", "X-CSRF-Token": csrf}
@@ -220,6 +239,13 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         kwargs["json"] = {"email": "new2@example.com", "password": PASSWORD, "role": "admin"}
     elif (method, path) in ROSTER_BODIES:
         kwargs.update(ROSTER_BODIES[(method, path)])
+    elif (method, path) == ("PUT", "/api/funnels/{name}"):
+        kwargs["json"] = {"toml": OUTBOUND_TOML}
+    elif (method, path) == ("POST", "/admin/funnels/{name}"):
+        kwargs["data"] = {"toml": OUTBOUND_TOML, "action": "check"}
+    elif path in ("/api/playbook", "/admin/playbook") and method in ("PUT", "POST"):
+        toml = '[conversions."sqls/meetings"]\narea = "Qualifying"\n'
+        kwargs["json" if method == "PUT" else "data"] = {"toml": toml}
     return client.request(method, url, headers=headers, follow_redirects=False, **kwargs)
 
 

@@ -255,3 +255,30 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- the organisation's definitions ---------------------------------------------
+
+
+class DefinitionVersion(Base):
+    """One saved version of a funnel's or the playbook's TOML, edited by an admin.
+
+    The newest row per (kind, name) is the one in force; a row with empty
+    ``text`` means "back to the shipped definition" (or, for a funnel that
+    backplan does not ship, that the funnel was removed). Older rows are the history.
+    """
+
+    __tablename__ = "definitions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('funnel', 'playbook')", name="ck_definitions_kind"),
+        Index("ix_definitions_kind_name_id", "kind", "name", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """``funnel`` or ``playbook``."""
+    name: Mapped[str] = mapped_column(String(100))
+    """The funnel's name (its key); ``playbook`` for the playbook."""
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(320))

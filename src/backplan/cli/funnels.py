@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import getpass
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from backplan.cli.output import console, print_json
-from backplan.defaults import funnel_names
+from backplan.definitions import read_text
+from backplan.services.definitions import funnel_names, save_funnel
 from backplan.services.planning import resolve_funnel
+from backplan.settings import get_settings
 
 
 def funnels(
-    name: str = typer.Argument(None, help="A funnel to show stage by stage (name or TOML path)."),
+    name: str = typer.Argument(
+        None, help="A funnel to show stage by stage (name or TOML path); with --save, the FILE."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    save: str = typer.Option(
+        None,
+        "--save",
+        metavar="NAME",
+        help="Save the TOML FILE as the organisation's funnel NAME (a new version; the web "
+        "app's Edit funnels does the same): backplan funnels --save inbound inbound.toml",
+    ),
 ) -> None:
-    """List the shipped funnels, or show one funnel's stages, rates and channels."""
-    chosen = [resolve_funnel(name)] if name else [resolve_funnel(n) for n in funnel_names()]
+    """List the funnels (shipped, and the organisation's own as admins edited them in the web
+    app), or show one funnel's stages, rates and channels."""
+    settings = get_settings()
+    if save is not None:
+        if not name:
+            raise typer.BadParameter("give the TOML file to save: --save NAME FILE")
+        file = Path(name)
+        by = f"{getpass.getuser()} (command line)"
+        save_funnel(settings, save, read_text(file), by, source=str(file))
+        name = save
+    names = [name] if name else funnel_names(settings)
+    chosen = [resolve_funnel(settings, n) for n in names]
     if as_json:
         print_json(
             [

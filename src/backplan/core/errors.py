@@ -19,6 +19,18 @@ class UnknownFunnel(BackplanError):
     """A funnel name that is neither shipped nor a TOML file."""
 
 
+class InvalidFunnelName(BackplanError):
+    """A name for an organisation's funnel that is not a safe slug."""
+
+
+class FunnelInUse(BackplanError):
+    """A funnel that objectives still use cannot be removed."""
+
+
+class NotShipped(BackplanError):
+    """Reverting a funnel backplan does not ship, or removing one it does."""
+
+
 class UnknownStage(BackplanError):
     """A stage key that the funnel does not have."""
 

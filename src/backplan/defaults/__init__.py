@@ -23,11 +23,16 @@ def funnel_names() -> list[str]:
     return sorted(p.stem for p in _funnel_dir().glob("*.toml"))
 
 
+def funnel_path(name: str) -> Path:
+    """The TOML file of a shipped funnel (which may not exist for an unknown name)."""
+    return _funnel_dir() / f"{name}.toml"
+
+
 @cache
 def funnel(name: str = DEFAULT_FUNNEL) -> Funnel:
     """A shipped funnel by name (``outbound``, ``sales-director``)."""
-    path = _funnel_dir() / f"{name}.toml"
-    if not path.is_file():
+    path = funnel_path(name)
+    if name not in funnel_names():
         raise UnknownFunnel(
             f"no funnel named {name!r}; shipped funnels are {', '.join(funnel_names())}, "
             "or give the path to your own TOML file"
@@ -35,14 +40,15 @@ def funnel(name: str = DEFAULT_FUNNEL) -> Funnel:
     return load_funnel(path)
 
 
-def _playbook_path() -> Path:
+def playbook_path() -> Path:
+    """The shipped playbook's TOML file."""
     return Path(str(files("backplan.defaults") / "playbook.toml"))
 
 
 @cache
 def default_playbook() -> Playbook:
     """The playbook shipped with backplan (``backplan/defaults/playbook.toml``)."""
-    return load_playbook(_playbook_path())
+    return load_playbook(playbook_path())
 
 
 def playbook(path: Path | str | None = None) -> Playbook:

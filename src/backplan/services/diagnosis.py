@@ -51,10 +51,10 @@ from backplan.core.posterior import Posterior
 from backplan.core.rate import Rate, as_fraction
 from backplan.core.shrinkage import DEFAULT_LEVEL, GammaPoissonShrinkage
 from backplan.core.warnings import StatisticalWarning
-from backplan.defaults import playbook as load_playbook
 from backplan.metrics import attempt_counts, open_events, stage_counts
 from backplan.metrics.channels import UNATTRIBUTED, meeting_stage, meetings_by_channel
 from backplan.metrics.counts import Level, channel_counts
+from backplan.services.definitions import organisation_playbook
 from backplan.services.planning import gain_to_dict, parse_rates, resolve_funnel
 from backplan.services.rates import RatesReport, conversion_counts, estimate_rates, load_roster
 from backplan.settings import Settings
@@ -165,7 +165,7 @@ def build_context(
     roster: pd.DataFrame | None = None,
 ) -> Context:
     """Read the events once: counts, rates, channel touches and meetings, monthly history."""
-    funnel = resolve_funnel(request.funnel or settings.funnel)
+    funnel = resolve_funnel(settings, request.funnel or settings.funnel)
     as_of = request.as_of or date.today()
     since, until = request.since, request.until
     years = {as_of.year, *(d.year for d in (since, until) if d)}
@@ -204,7 +204,7 @@ def build_context(
         given,
         counts,
         report,
-        load_playbook(settings.playbook),
+        organisation_playbook(settings),
         _channel_table(table, funnel, window.counted, people),
         monthly,
         months,

@@ -95,7 +95,9 @@ def forecast_period(
 
     kind, owner = _owner(request)
     stored = _stored_objective(settings, request, kind, owner, as_of)
-    funnel = resolve_funnel(request.funnel or (stored.funnel if stored else settings.funnel))
+    funnel = resolve_funnel(
+        settings, request.funnel or (stored.funnel if stored else settings.funnel)
+    )
     if request.objective:
         period = (
             Period.parse(request.period, as_of)

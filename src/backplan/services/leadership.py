@@ -99,7 +99,7 @@ def leadership_view(settings: Settings, request: LeadershipRequest, as_of: date)
     from backplan.services.rates import load_roster
 
     period = Period.parse(request.period or "month", as_of)
-    funnel = resolve_funnel(request.funnel or settings.funnel)
+    funnel = resolve_funnel(settings, request.funnel or settings.funnel)
     objectives = okr.list_objectives(settings, period=period)
     objectives = [o for o in objectives if o.period == period and o.funnel == funnel.key]
     stage = _objective_stage(objectives, funnel)

@@ -203,7 +203,7 @@ class ObjectiveProgress:
 
 def create_objective(settings: Settings, request: ObjectiveRequest, today: date) -> Created:
     """Store a new objective (and, for a split team objective, each rep's share)."""
-    funnel = resolve_funnel(request.funnel or settings.funnel)
+    funnel = resolve_funnel(settings, request.funnel or settings.funnel)
     period = Period.parse(request.period, today)
     if not request.key_results:
         raise InvalidObjective("give at least one key result, e.g. '4 sqls'")
@@ -616,7 +616,7 @@ def progress(
     as a leading key result (``from_plan``), so the funnel links effort to results.
     """
     objective = get_objective(settings, objective_id)
-    funnel = resolve_funnel(objective.funnel)
+    funnel = resolve_funnel(settings, objective.funnel)
     period = objective.period
     calendar = owner_calendar(settings, objective)
     working_days = calendar.working_days_in(period)

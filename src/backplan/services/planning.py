@@ -24,8 +24,8 @@ from backplan.core.plan import (
     plan_backwards,
 )
 from backplan.core.rate import Rate
-from backplan.defaults import funnel as shipped_funnel
 from backplan.definitions import StrictSpec, load_funnel, read_toml, validate
+from backplan.services.definitions import organisation_funnel
 from backplan.settings import Settings
 
 
@@ -93,11 +93,14 @@ def read_plan_file(path: Path) -> PlanFileSpec:
     return validate(PlanFileSpec, data, text, str(path))
 
 
-def resolve_funnel(name: str) -> Funnel:
-    """A shipped funnel by name, or the user's own from a TOML path."""
+def resolve_funnel(settings: Settings, name: str) -> Funnel:
+    """A funnel by name (the organisation's version, else the shipped one), or from a TOML path.
+
+    Only the command line and the Python API pass paths; the web passes names it checked.
+    """
     if name.endswith(".toml") or "/" in name:
         return load_funnel(Path(name))
-    return shipped_funnel(name)
+    return organisation_funnel(settings, name)
 
 
 def resolve_period(request: PlanRequest, today: date) -> Period:
@@ -138,7 +141,7 @@ def build_plan(
     request: PlanRequest, settings: Settings, today: date, rates: Rates | None = None
 ) -> PlannedObjective:
     """The plan for ``request``; ``rates`` (e.g. estimated from data) fill in what it lacks."""
-    funnel = resolve_funnel(request.funnel)
+    funnel = resolve_funnel(settings, request.funnel)
     period = resolve_period(request, today)
     if period.end < today:
         raise ObjectiveInPast(

@@ -272,7 +272,7 @@ def rates_report(
     """
     from backplan.services.planning import resolve_funnel
 
-    funnel = resolve_funnel(request.funnel or settings.funnel)
+    funnel = resolve_funnel(settings, request.funnel or settings.funnel)
     window = rates_window(request.since, request.until, today)
     table = open_events(settings) if events is None else events
     people = load_roster(settings) if roster is None else roster

@@ -20,6 +20,7 @@ from backplan.web.routes import (
     account,
     admin,
     auth,
+    definitions_admin,
     forecast,
     funnels,
     home,
@@ -96,7 +97,8 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
     pages = (home, plan, reps, teams, okrs, forecast, funnels, account, admin, roster, imports)
-    for router in (static_router, auth.router, *(module.router for module in pages)):
+    editors = (definitions_admin.router,)  # admins edit the funnels and the playbook
+    for router in (static_router, auth.router, *(module.router for module in pages), *editors):
         app.router.routes.extend(router.routes)
 
     @app.get("/api/openapi.json", include_in_schema=False)

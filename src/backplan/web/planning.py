@@ -1,4 +1,4 @@
-"""The planner as the web asks for it: input validated once at the boundary, shipped funnels only."""
+"""The planner as the web asks for it: input validated once at the boundary, funnels by name only."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from backplan.core.errors import InvalidPeriod, InvalidRate, MissingRate, UnknownFunnel
+from backplan.core.errors import InvalidPeriod, InvalidRate, MissingRate
 from backplan.core.funnel import Funnel
 from backplan.core.plan import DEFAULT_IMPROVEMENT
-from backplan.defaults import funnel, funnel_names
+from backplan.services.definitions import organisation_funnel
 from backplan.services.planning import PlannedObjective, PlanRequest, build_plan
 from backplan.settings import Settings
 
@@ -131,13 +131,9 @@ def input_from_fields(fields: Mapping[str, Any]) -> PlanInput | None:
         raise RequestValidationError(e.errors(include_url=False, include_context=False)) from None
 
 
-def shipped_funnel(name: str) -> Funnel:
-    """Only shipped funnels by name: a web request never names a file."""
-    if name not in funnel_names():
-        raise UnknownFunnel(
-            f"no funnel named {name[:100]!r}; choose one of {', '.join(funnel_names())}"
-        )
-    return funnel(name)
+def named_funnel(settings: Settings, name: str) -> Funnel:
+    """The organisation's funnel (edited or shipped) by name: a web request never names a file."""
+    return organisation_funnel(settings, name)
 
 
 def plan_for(plan_input: PlanInput, settings: Settings, rep: str | None = None) -> PlannedObjective:
@@ -146,7 +142,7 @@ def plan_for(plan_input: PlanInput, settings: Settings, rep: str | None = None) 
     ``rep`` is the signed-in rep: with ``use_my_data``, their events give the rates."""
     if plan_input.use_my_data and not rep:
         raise MissingRate("only a rep's own account can plan from its data; give the rates")
-    shipped_funnel(plan_input.funnel)
+    named_funnel(settings, plan_input.funnel)
     since, until = plan_input.since, plan_input.until
     if since and until and (until - since).days > MAX_PERIOD_DAYS:
         raise InvalidPeriod("plan at most two years at a time; shorten since/until")
@@ -159,9 +155,9 @@ def plan_for(plan_input: PlanInput, settings: Settings, rep: str | None = None) 
         ) from None
 
 
-def conversions_of(name: str) -> list[dict[str, str]]:
+def conversions_of(settings: Settings, name: str) -> list[dict[str, str]]:
     """The rates a funnel's plan needs, for the form: key, label and short label."""
     return [
         {"key": c.key, "label": c.label, "short": c.short}
-        for c in shipped_funnel(name).conversions()
+        for c in named_funnel(settings, name).conversions()
     ]

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from backplan import appdb
 from backplan.appdb.models import Rep, Team
 from backplan.events.store import EventStore
+from backplan.services.definitions import organisation_funnel
 from backplan.settings import Settings
 
 if TYPE_CHECKING:
@@ -135,7 +136,9 @@ class RatesCache:
     ) -> tuple[object, ...] | None:
         if self.settings.events_url:
             return None
-        return (funnel, since, until, today, self._fingerprint()[0])
+        # The funnel's definition is part of the key: an admin may edit its stages.
+        definition = organisation_funnel(self.settings, funnel)
+        return (funnel, definition, since, until, today, self._fingerprint()[0])
 
     def _fingerprint(self) -> tuple[str, bool]:
         """The event store's files and the roster, hashed (retaken every FRESH_SECONDS)."""

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal, Role
 from backplan.core.errors import BackplanError
-from backplan.defaults import funnel_names
+from backplan.services.definitions import funnel_names
 from backplan.services.leadership import LeadershipRequest, leadership_to_dict, leadership_view
 from backplan.web.context import WebContext
 from backplan.web.permissions import MANAGERS
@@ -30,10 +30,11 @@ def forecast_data(
     web: WebContext, principal: Principal, period: str | None, funnel: str | None, as_of: date
 ) -> dict[str, Any]:
     """The leadership view, cut down to what ``principal`` may see."""
-    chosen = funnel if funnel in funnel_names() else web.settings.funnel
+    names = funnel_names(web.settings)
+    chosen = funnel if funnel in names else web.settings.funnel
     base: dict[str, Any] = {
         "scope": "organisation" if principal.role is Role.ADMIN else "teams",
-        "funnels": funnel_names(),
+        "funnels": names,
         "funnel": chosen,
         "period_query": (period or "month")[:MAX_PERIOD],
     }

@@ -1,16 +1,21 @@
-"""Funnels and playbook: the stages every plan runs through, and what to coach when one is weak."""
+"""Funnels and playbook: the stages every plan runs through, and what to coach when one is weak.
+
+What is shown is what is in force: the shipped definitions as the
+organisation's admins edited them (see ``backplan.services.definitions``).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from backplan.accounts.access import Principal
 from backplan.core.funnel import Funnel
-from backplan.defaults import funnel, funnel_names, playbook
+from backplan.services import definitions
 from backplan.settings import Settings
 from backplan.web.permissions import SIGNED_IN
+from backplan.web.planning import named_funnel
 from backplan.web.render import page
 
 router = APIRouter()
@@ -40,11 +45,29 @@ def funnel_dict(f: Funnel) -> dict[str, Any]:
     }
 
 
-def organisation_playbook(settings: Settings) -> dict[str, Any]:
-    """The playbook in force: the shipped one, overridden by the organisation's TOML if set."""
-    book = playbook(settings.playbook)
+def entry_dict(entry: definitions.FunnelEntry) -> dict[str, Any]:
+    """Where a funnel comes from: ``shipped`` or ``organisation``, and its last edit."""
     return {
-        "source": str(settings.playbook) if settings.playbook else "shipped default",
+        "source": entry.source,
+        "shipped": entry.shipped,
+        "edited_by": entry.edited.created_by if entry.edited else None,
+        "edited_at": entry.edited.created_at.isoformat() if entry.edited else None,
+    }
+
+
+def organisation_funnels(settings: Settings) -> list[dict[str, Any]]:
+    """Every funnel in force, with its stages and where it comes from."""
+    return [
+        {**funnel_dict(named_funnel(settings, e.name)), "name": e.name, **entry_dict(e)}
+        for e in definitions.funnel_entries(settings)
+    ]
+
+
+def playbook_dict(settings: Settings) -> dict[str, Any]:
+    """The playbook in force: shipped ← the BACKPLAN_PLAYBOOK file ← the organisation's edits."""
+    book = definitions.organisation_playbook(settings)
+    return {
+        "source": definitions.playbook_source(settings),
         "conversions": [c.to_dict() for c in book.conversions.values()],
         "channels": [c.to_dict() for c in book.channels.values()],
         "volume": [c.to_dict() for c in book.volume.values()],
@@ -54,14 +77,29 @@ def organisation_playbook(settings: Settings) -> dict[str, Any]:
 @router.get("/funnels", include_in_schema=False)
 def funnels_page(request: Request, _: Annotated[Principal, Depends(SIGNED_IN)]) -> Response:
     settings: Settings = request.app.state.web.settings
-    data = {
-        "funnels": [funnel_dict(funnel(name)) for name in funnel_names()],
-        "playbook": organisation_playbook(settings),
-    }
+    data = {"funnels": organisation_funnels(settings), "playbook": playbook_dict(settings)}
     return page(request, "funnels.html", data)
+
+
+@router.get("/api/funnels/{name}", responses={404: {"description": "No such funnel"}})
+def api_funnel(
+    name: str, request: Request, _: Annotated[Principal, Depends(SIGNED_IN)]
+) -> dict[str, Any]:
+    """One funnel in force: stages, conversions, channels, its source and its TOML."""
+    settings: Settings = request.app.state.web.settings
+    name = name[:100]
+    entry = next((e for e in definitions.funnel_entries(settings) if e.name == name), None)
+    if entry is None:
+        raise HTTPException(404, f"No funnel named {name!r}.")
+    return {
+        **funnel_dict(named_funnel(settings, name)),
+        "name": name,
+        **entry_dict(entry),
+        "toml": definitions.funnel_text(settings, name),
+    }
 
 
 @router.get("/api/playbook")
 def api_playbook(request: Request, _: Annotated[Principal, Depends(SIGNED_IN)]) -> dict[str, Any]:
     """The coaching playbook in force: by conversion, by channel and by volume."""
-    return organisation_playbook(request.app.state.web.settings)
+    return playbook_dict(request.app.state.web.settings)

@@ -117,7 +117,12 @@ def okr_page(
     data["children"] = [
         okr.objective_to_dict(c) for c in objective.children if can_see(principal, c, own)
     ]
-    return page(request, "okr.html", data, extra={"conversions": conversions_of(objective.funnel)})
+    return page(
+        request,
+        "okr.html",
+        data,
+        extra={"conversions": conversions_of(web.settings, objective.funnel)},
+    )
 
 
 def _field(form: dict[str, str], name: str) -> str:

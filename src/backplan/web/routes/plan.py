@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal, Role
 from backplan.core.errors import BackplanError, InvalidObjective
-from backplan.defaults import funnel_names, playbook
+from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.services.okr import (
     Actor,
     ObjectiveView,
@@ -48,7 +48,7 @@ def _starting_fields(web: WebContext, principal: Principal) -> dict[str, str]:
 
 def coaching_areas(web: WebContext, conversions: list[dict[str, str]]) -> dict[str, str]:
     """The playbook's coaching area for each conversion of the funnel (S4 → S8)."""
-    book = playbook(web.settings.playbook)
+    book = organisation_playbook(web.settings)
     return {c["key"]: found.area for c in conversions if (found := book.get(c["key"])) is not None}
 
 
@@ -58,7 +58,7 @@ def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)
     web: WebContext = request.app.state.web
     fields = dict(request.query_params) or _starting_fields(web, principal)
     fields.setdefault("funnel", web.settings.funnel)
-    conversions = conversions_of(fields["funnel"])
+    conversions = conversions_of(web.settings, fields["funnel"])
     plan_input = input_from_fields(fields)
     plan, error, status = None, None, 200
     if plan_input is not None:
@@ -70,7 +70,7 @@ def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)
         "input": plan_input.model_dump(mode="json") if plan_input else None,
         "plan": plan,
         "error": error,
-        "funnels": funnel_names(),
+        "funnels": funnel_names(web.settings),
         "conversions": conversions,
         "can_agree": principal.role is Role.REP,
         "coaching": coaching_areas(web, conversions),
@@ -151,6 +151,13 @@ def api_agreed_plan(
 
 
 @router.get("/api/funnels")
-def api_funnels(_: Annotated[Principal, Depends(SIGNED_IN)]) -> list[dict[str, Any]]:
-    """The shipped funnels and the conversion rates each one's plans need."""
-    return [{"key": name, "conversions": conversions_of(name)} for name in funnel_names()]
+def api_funnels(
+    request: Request, _: Annotated[Principal, Depends(SIGNED_IN)]
+) -> list[dict[str, Any]]:
+    """The organisation's funnels (shipped or edited) and the conversion rates each one's plans
+    need."""
+    settings = request.app.state.web.settings
+    return [
+        {"key": name, "conversions": conversions_of(settings, name)}
+        for name in funnel_names(settings)
+    ]

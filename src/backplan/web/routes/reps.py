@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from backplan.accounts.access import Principal
 from backplan.core.errors import BackplanError
-from backplan.defaults import funnel_names
+from backplan.services.definitions import funnel_names
 from backplan.services.okr import agreed_plan_to_dict, agreed_plans_of
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
-from backplan.web.planning import shipped_funnel
+from backplan.web.planning import named_funnel
 from backplan.web.render import page
 
 router = APIRouter()
@@ -28,7 +28,7 @@ def rep_funnel(
     """The rep's rates over the window, each with its interval and the team's rate."""
     if not web.has_events():
         return {"error": "No events yet: an admin imports them on the Imports page."}
-    shipped_funnel(funnel)
+    named_funnel(web.settings, funnel)
     try:
         return web.rates.view("rep", rep, funnel, since, until, date.today())
     except BackplanError as e:
@@ -53,7 +53,7 @@ def rep_details(
         "rep": rep,
         "team": team,
         "roster": web.roster_entry(rep),
-        "funnels": funnel_names(),
+        "funnels": funnel_names(web.settings),
         "funnel": rep_funnel(web, rep, chosen, since, until),
         "agreements": [
             agreed_plan_to_dict(objective, plan)

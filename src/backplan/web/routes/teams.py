@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from backplan.accounts.access import Principal, Role
 from backplan.core.errors import BackplanError
-from backplan.defaults import funnel_names, playbook
+from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
-from backplan.web.planning import shipped_funnel
+from backplan.web.planning import named_funnel
 from backplan.web.render import page
 
 router = APIRouter()
@@ -72,10 +72,10 @@ def team_details(
     if not principal.can_see_team(team, own) or team not in web.teams():
         raise HTTPException(404, f"No team named {team!r} among the teams you can see.")
     chosen = funnel or web.settings.funnel
-    shipped_funnel(chosen)
+    named_funnel(web.settings, chosen)
     data: dict[str, Any] = {
         "team": team,
-        "funnels": funnel_names(),
+        "funnels": funnel_names(web.settings),
         "aggregates_only": principal.role is Role.REP,
         "reps": [r for r in web.reps_of(frozenset({team}))],
     }
@@ -85,8 +85,8 @@ def team_details(
         rates = dict(web.rates.view("team", team, chosen, since, until, date.today()))
     except BackplanError as e:
         return {**data, "error": str(e)}
-    book = playbook(web.settings.playbook)
-    conversions = shipped_funnel(chosen).conversions()
+    book = organisation_playbook(web.settings)
+    conversions = named_funnel(web.settings, chosen).conversions()
     coaching = {c.key: found.area for c in conversions if (found := book.get(c.key))}
     flags = sorted(
         (

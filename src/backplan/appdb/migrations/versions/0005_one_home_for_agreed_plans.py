@@ -7,7 +7,7 @@ agreement per objective stays in force, older ones are marked superseded.
 Then the table goes. Downgrading copies every agreed plan back.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
