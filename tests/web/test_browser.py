@@ -210,7 +210,8 @@ def test_an_admin_sees_the_users(page) -> None:  # type: ignore[no-untyped-def]
 
 def test_an_admin_edits_the_playbook_fixes_an_error_and_sees_the_coaching(page) -> None:  # type: ignore[no-untyped-def]
     sign_in_as(page, ADMIN)
-    page.click("nav >> text=Edit playbook")
+    page.click("nav >> text=Funnels & playbook")
+    page.click("#edit-playbook")
     page.wait_for_selector("#playbook-form")
     broken = '[conversions."sqls/meetings"]\narea = "budget-first discovery"\nsuggestions = []\n'
     page.fill("#toml", broken)

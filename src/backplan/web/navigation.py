@@ -23,6 +23,4 @@ def links_for(principal: Principal | None) -> list[dict[str, str]]:
         links.append({"href": "/admin/users", "label": "Users"})
         links.append({"href": "/admin/roster", "label": "Roster"})
         links.append({"href": "/admin/imports", "label": "Imports"})
-        links.append({"href": "/admin/funnels", "label": "Edit funnels"})
-        links.append({"href": "/admin/playbook", "label": "Edit playbook"})
     return links
