@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -42,6 +42,7 @@ kinds = ["won"]
 """
 
 OUTBOUND = defaults.funnel_path("outbound").read_text()
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def test_a_saved_funnel_is_the_one_in_force_and_listed(app_database: str) -> None:
@@ -252,3 +253,20 @@ def test_the_funnels_command_saves_a_file_as_the_organisations_funnel(
     assert json.loads(saved.output)[0]["conversions"] == ["meetings/leads", "deals/meetings"]
     (version,) = definitions.history(Settings(), "funnel", "inbound")
     assert version.text == INBOUND and (version.created_by or "").endswith("(command line)")
+
+
+def test_a_funnel_saved_by_another_process_is_in_force_once_the_kept_one_is_stale(
+    app_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backplan import appdb
+    from backplan.appdb.models import DefinitionVersion
+
+    settings = Settings()
+    appdb.engine(settings)  # the database exists (else there is nothing to keep)
+    assert "inbound" not in definitions.funnel_names(settings)  # read and kept
+    with appdb.session(settings) as db:  # a save by another process: no word to this one
+        db.add(DefinitionVersion(kind="funnel", name="inbound", text=INBOUND, created_at=NOW))
+    assert "inbound" not in definitions.funnel_names(settings)
+    later = definitions.time.monotonic() + definitions.FRESH_SECONDS + 0.1
+    monkeypatch.setattr(definitions.time, "monotonic", lambda: later)
+    assert "inbound" in definitions.funnel_names(settings)

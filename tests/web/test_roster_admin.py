@@ -255,3 +255,18 @@ def test_a_rep_cannot_reach_the_roster_api(signed_in) -> None:  # type: ignore[n
     assert ana.get("/api/roster").status_code == 403
     moved = ana.patch("/api/roster/reps/Ana", json={"team": "West"}, headers={"X-CSRF-Token": csrf})
     assert moved.status_code == 403
+
+
+def test_a_move_made_by_another_process_shows_once_the_roster_view_is_stale(  # type: ignore[no-untyped-def]
+    app: FastAPI, signed_in, monkeypatch
+) -> None:
+    import backplan.web.context as context
+    from backplan.services import roster
+
+    manager, _ = signed_in(MANAGER)
+    assert manager.get("/api/reps/Ben").status_code == 200  # the view is read and kept
+    roster.move_rep(app.state.web.settings, "Ben", "West")  # as `backplan` elsewhere would
+    assert manager.get("/api/reps/Ben").status_code == 200  # still the kept view
+    later = context.time.monotonic() + context.ROSTER_FRESH_SECONDS + 0.1
+    monkeypatch.setattr(context.time, "monotonic", lambda: later)
+    assert manager.get("/api/reps/Ben").status_code == 404

@@ -20,7 +20,13 @@ def _funnel_dir() -> Path:
 
 def funnel_names() -> list[str]:
     """The names of the funnels shipped with backplan."""
-    return sorted(p.stem for p in _funnel_dir().glob("*.toml"))
+    return list(_shipped_names())
+
+
+@cache
+def _shipped_names() -> tuple[str, ...]:
+    # The package's files do not change while it runs; pages ask on every request.
+    return tuple(sorted(p.stem for p in _funnel_dir().glob("*.toml")))
 
 
 def funnel_path(name: str) -> Path:

@@ -23,13 +23,16 @@ definitions (and the playbook file) exist.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine.url import make_url
 
 from backplan import appdb, defaults
@@ -39,6 +42,11 @@ from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
 from backplan.definitions import funnel_from_text, playbook_from_text, read_text
 from backplan.settings import Settings
+
+FRESH_SECONDS = 2.0
+"""How long the definitions in force are trusted before the database is asked again."""
+_kept: WeakKeyDictionary[Engine, dict[str, tuple[float, dict[str, Version]]]] = WeakKeyDictionary()
+_lock = threading.Lock()
 
 Kind = Literal["funnel", "playbook"]
 PLAYBOOK = "playbook"
@@ -315,9 +323,21 @@ def _database_exists(settings: Settings) -> bool:
 
 
 def _current(settings: Settings, kind: Kind) -> dict[str, Version]:
-    """The versions in force: the newest per name, leaving out the reverted (empty) ones."""
+    """The versions in force: the newest per name, leaving out the reverted (empty) ones.
+
+    A page asks several times per request, so the answer is kept for FRESH_SECONDS per
+    database (keyed by its engine, which a reset database replaces): a save in this
+    process shows at once, one made by another process (a second server worker, the
+    command line) at most FRESH_SECONDS later.
+    """
     if not _database_exists(settings):
         return {}
+    bound = appdb.engine(settings)
+    now = time.monotonic()
+    with _lock:
+        kept = _kept.get(bound, {}).get(kind)
+        if kept is not None and now - kept[0] < FRESH_SECONDS:
+            return kept[1]
     newest = (
         select(func.max(DefinitionVersion.id))
         .where(DefinitionVersion.kind == kind)
@@ -325,10 +345,15 @@ def _current(settings: Settings, kind: Kind) -> dict[str, Version]:
     )
     with appdb.session(settings) as s:
         rows = s.scalars(select(DefinitionVersion).where(DefinitionVersion.id.in_(newest))).all()
-        return {r.name: _version(r) for r in rows if r.text}
+        current = {r.name: _version(r) for r in rows if r.text}
+    with _lock:
+        _kept.setdefault(bound, {})[kind] = (now, current)
+    return current
 
 
 def _add(settings: Settings, kind: Kind, name: str, text: str, by: str | None) -> Version:
+    with _lock:
+        _kept.pop(appdb.engine(settings), None)
     with appdb.session(settings) as s:
         row = DefinitionVersion(
             kind=kind, name=name, text=text, created_at=datetime.now(UTC), created_by=by

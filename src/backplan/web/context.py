@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +23,21 @@ from backplan.web.rates_cache import RatesCache
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
+ROSTER_FRESH_SECONDS = 2.0
+"""How long the roster's teams and memberships are trusted before they are read again: an
+edit made here shows at once, one by another process (a second worker, ``backplan roster``)
+at most this late."""
+
+
+@dataclass(frozen=True)
+class RosterView:
+    """Who is in which team, as access checks and team pages read it on every request."""
+
+    teams: frozenset[str]
+    team_of: Mapping[str, str | None]
+    """Each rep's team (None: a rep without one)."""
+    members: Mapping[str, tuple[tuple[str, str], ...]]
+    """Each team's reps as (key, name), by name."""
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -48,6 +66,8 @@ class WebContext:
     secret: bytes
     jobs: Jobs
     rates: RatesCache
+    _roster: tuple[float, RosterView] | None = field(default=None, init=False, repr=False)
+    _roster_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
@@ -73,30 +93,52 @@ class WebContext:
 
     def roster_changed(self) -> None:
         """Call after editing the roster: the next request sees the edit, not a cached view."""
+        with self._roster_lock:
+            self._roster = None
         self.rates.invalidate()
+
+    def roster_view(self) -> RosterView:
+        """The roster's teams and memberships, read again every ROSTER_FRESH_SECONDS."""
+        now = time.monotonic()
+        with self._roster_lock:
+            if self._roster and now - self._roster[0] < ROSTER_FRESH_SECONDS:
+                return self._roster[1]
+        with appdb.session(self.settings) as s:
+            teams = frozenset(s.scalars(select(Team.name)))
+            rows = s.execute(
+                select(Rep.key, Rep.name, Team.name)
+                .outerjoin(Team, Rep.team_id == Team.id)
+                .order_by(Team.name, Rep.name)
+            ).all()
+        members: dict[str, list[tuple[str, str]]] = {}
+        for key, name, team in rows:
+            if team is not None:
+                members.setdefault(team, []).append((key, name))
+        view = RosterView(
+            teams=teams,
+            team_of={key: team for key, _, team in rows},
+            members={team: tuple(reps) for team, reps in members.items()},
+        )
+        with self._roster_lock:
+            self._roster = (now, view)
+        return view
 
     def team_of(self, rep: str) -> str | None:
         """The rep's team in the roster (None for a rep without one)."""
-        with appdb.session(self.settings) as s:
-            return s.scalar(
-                select(Team.name).join(Rep, Rep.team_id == Team.id).where(Rep.key == rep)
-            )
+        return self.roster_view().team_of.get(rep)
 
     def teams(self) -> set[str]:
         """The roster's teams."""
-        with appdb.session(self.settings) as s:
-            return set(s.scalars(select(Team.name)))
+        return set(self.roster_view().teams)
 
     def reps_of(self, teams: frozenset[str]) -> list[dict[str, str | None]]:
         """The roster's reps in these teams: key, name and team."""
-        with appdb.session(self.settings) as s:
-            rows = s.execute(
-                select(Rep.key, Rep.name, Team.name)
-                .join(Team, Rep.team_id == Team.id)
-                .where(Team.name.in_(teams))
-                .order_by(Team.name, Rep.name)
-            ).all()
-        return [{"rep": key, "name": name, "team": team} for key, name, team in rows]
+        members = self.roster_view().members
+        return [
+            {"rep": key, "name": name, "team": team}
+            for team in sorted(teams)
+            for key, name in members.get(team, ())
+        ]
 
     def roster_entry(self, rep: str) -> dict[str, object] | None:
         """The roster's record of a rep: name, email, team, manager, region, start date."""
