@@ -177,3 +177,12 @@ def test_the_demo_has_this_months_objectives_with_a_plan_agreed_and_one_proposed
         assert sum(c.main.target for c in team.children) == team.main.target
     statuses = {c.owner: c.current_plan.status for t in teams for c in t.children if c.current_plan}
     assert sorted(statuses.values()) == ["agreed", "proposed"]
+
+
+def test_demo_prints_whole_sign_ins_on_a_narrow_terminal(backplan_home: Path) -> None:
+    args = ["demo", "--no-serve", "--events", "3000"]
+    accounts = json.loads(runner.invoke(cli, [*args, "--json"]).stdout)["accounts"]
+    shown = runner.invoke(cli, args, env={"COLUMNS": "80"}).stdout
+    for account in accounts:
+        assert account["email"] in shown  # not cut with an ellipsis, nor folded
+    assert "objectives for this month" not in shown  # added by the first run, not again

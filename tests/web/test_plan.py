@@ -210,3 +210,12 @@ def test_only_a_rep_agrees_a_plan(signed_in) -> None:
 
 def test_an_unauthenticated_api_call_gets_401_not_a_redirect(client: TestClient) -> None:
     assert client.post("/api/plan", json=S1_BODY).status_code == 401
+
+
+def test_a_rate_with_many_digits_comes_back_to_the_form_as_four_figures(signed_in) -> None:
+    client, csrf = signed_in(ANA)
+    rates = {**S1_RATES, "conversations/dials": "0.0704938271604938"}  # as estimated from data
+    client.post("/api/plans", json={**S1_BODY, "rates": rates}, headers={"X-CSRF-Token": csrf})
+    data = client.get("/plan", headers={"Accept": "application/json"}).json()
+    assert data["input"]["rates"]["conversations/dials"] == "0.07049"
+    assert data["input"]["rates"]["sqls/meetings"] == "1/3"

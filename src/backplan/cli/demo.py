@@ -45,8 +45,11 @@ def demo(
 
 def show(site: DemoSite, port: int) -> None:
     table = Table(title=f"Demo accounts — sign in at http://127.0.0.1:{port}/login")
-    for column in ("email", "password", "role", "sees"):
-        table.add_column(column)
+    # Sign-ins are copied from here: never cut or fold them, let "sees" wrap instead.
+    for column in ("email", "password"):
+        table.add_column(column, no_wrap=True, overflow="ignore", min_width=len(column))
+    table.add_column("role", no_wrap=True)
+    table.add_column("sees")
     for account in site.accounts:
         table.add_row(account.email, account.password, account.role, account.sees)
     console.print(table)
@@ -55,6 +58,10 @@ def show(site: DemoSite, port: int) -> None:
         f"Demo organisation: {o.reps} reps in {o.teams} teams, {o.events:,} events "
         f"from {o.first_day} to {o.last_day}, in {site.home}"
     )
+    if site.objectives:
+        console.print(
+            f"{site.objectives} objectives for this month: each team's, split across its reps"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -1039,7 +1039,7 @@ def plan_form_fields(objective: ObjectiveView, plan: PlanView) -> dict[str, str]
     fields = {
         "objective": _objective_text(objective.main),
         "funnel": objective.funnel,
-        **{str(r["conversion"]): str(r["value"]) for r in plan.rates},
+        **{str(r["conversion"]): _rate_text(r) for r in plan.rates},
     }
     if objective.main.deal_value:
         fields["deal_value"] = f"{objective.main.deal_value:g}"
@@ -1047,6 +1047,13 @@ def plan_form_fields(objective: ObjectiveView, plan: PlanView) -> dict[str, str]
     if working_days:
         fields["working_days"] = str(working_days)
     return fields
+
+
+def _rate_text(evidence: dict[str, Any]) -> str:
+    """A stored rate as a person would type it: ``1/3`` as given, an estimate from data to
+    four significant figures (its exact fraction has a denominator in the trillions)."""
+    value = Fraction(str(evidence["value"]))
+    return str(value) if value.denominator <= 1000 else f"{float(value):.4g}"
 
 
 def share_to_dict(share: Share) -> dict[str, Any]:
