@@ -273,6 +273,10 @@ def test_a_rep_sees_their_funnel_and_plans_from_their_own_data(page, demo_server
     page.click("nav >> text=My funnel")
     page.wait_for_selector("#rates-chart[data-drawn=true] .main-svg")
     assert "dials → conversations" in page.inner_text("#rates")
+    page.wait_for_selector("#trend-chart[data-drawn=true] .main-svg")
+    assert "conversations/dials" in page.inner_text("#trends")
+    page.wait_for_selector("#cadence-chart[data-drawn=true] .main-svg")
+    assert page.inner_text("#attempts").count("\n") >= 2  # a row per attempt
     shot(page, "my-funnel")
     page.click("nav >> text=My plan")
     page.fill("input[name=objective]", "4 sqls")

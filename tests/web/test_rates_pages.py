@@ -65,6 +65,32 @@ def test_my_funnel_shows_the_rates_service_figures_for_my_window(demo, backplan_
     assert 'id="rates"' in html and 'id="rates-chart"' in html
 
 
+def test_my_funnel_shows_each_rate_month_by_month_and_my_cadence(demo, backplan_home) -> None:
+    import backplan
+
+    app, rep, _ = demo
+    client, _ = client_for(app, "rep@example.com")
+    page = client.get(f"/api/reps/{rep}", params=WINDOW).json()
+    months = backplan.open(backplan_home).counts(
+        "2026-04-01", WINDOW["until"], level="rep", grain="month"
+    )  # the six months up to the window's end
+    mine = months[months["rep"] == rep]
+    [dials] = [t for t in page["trend"]["trends"] if t["conversion"] == "conversations/dials"]
+    assert dials["months"] == ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]
+    by_month = dict(zip(mine["period"].astype(str).str[:7], mine["dials"], strict=True))
+    assert dials["trials"] == [int(by_month.get(m, 0)) for m in dials["months"]]
+    assert sum(dials["trials"]) > 0 and dials["verdict"]
+    cadence = json.loads(
+        CliRunner(env={"BACKPLAN_HOME": str(backplan_home)})
+        .invoke(cli, ["cadence", "--rep", rep, "--since", WINDOW["since"], "--until", WINDOW["until"], "--json"])
+        .stdout
+    )  # fmt: skip
+    assert page["cadence"]["by_attempt"] == cadence["by_attempt"]
+    assert page["cadence"]["by_attempt"][0]["prospects"] > 0
+    html = client.get(f"/reps/{rep}", params=WINDOW).text
+    assert 'id="trend-chart"' in html and 'id="attempts"' in html and "cadence-advice" in html
+
+
 def test_a_manager_sees_the_funnel_of_their_reps_not_of_other_teams(demo) -> None:
     app, rep, other = demo
     client, _ = client_for(app, "boss@example.com")

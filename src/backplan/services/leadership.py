@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -21,7 +22,7 @@ from backplan.core import okr as okr_core
 from backplan.core.control import Trend, trend
 from backplan.core.errors import BackplanError, InvalidCounts, NoData
 from backplan.core.forecast import Forecast, combine
-from backplan.core.funnel import Funnel
+from backplan.core.funnel import Conversion, Funnel
 from backplan.core.period import Period
 from backplan.core.warnings import StatisticalWarning
 from backplan.services import okr
@@ -66,6 +67,7 @@ class ConversionTrend:
     trials: list[int]
     trend: Trend | None
     note: str | None = None
+    rep: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,54 +221,87 @@ def conversion_trends(
 ) -> list[ConversionTrend]:
     """Each conversion down to ``stage`` over the last ``months`` months, for the organisation
     and for each team: the monthly counts and the trend test on them."""
+    frame, labels = _monthly_counts(settings, funnel, min(as_of, period.end), months, "team")
+    if frame.empty:
+        return []
+    groups: list[tuple[str | None, pd.DataFrame]] = [(None, frame)]
+    groups += [(str(t), part) for t, part in frame.dropna(subset=["team"]).groupby("team")]
+    conversions = funnel.conversions(down_to=stage)
+    return [t for team, part in groups for t in _trends_of(part, funnel, conversions, labels, team)]
+
+
+def rep_conversion_trends(
+    settings: Settings, funnel: Funnel, rep: str, as_of: date, months: int = 6
+) -> list[ConversionTrend]:
+    """Each conversion of ``rep``'s funnel over the last ``months`` months (this one so far
+    included): the monthly counts and whether the rate is really moving."""
+    frame, labels = _monthly_counts(settings, funnel, as_of, months, "rep")
+    mine = frame[frame["rep"] == rep] if not frame.empty else frame
+    if mine.empty:
+        return []
+    return _trends_of(mine, funnel, funnel.conversions(), labels, None, rep)
+
+
+def _monthly_counts(
+    settings: Settings, funnel: Funnel, last: date, months: int, level: Literal["rep", "team"]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Counts per stage per month over the ``months`` months ending with ``last``'s."""
     from backplan.metrics import open_events, stage_counts
     from backplan.services.rates import load_roster
 
-    last = min(as_of, period.end)
     index = last.year * 12 + last.month - 1 - (months - 1)
     start = date(index // 12, index % 12 + 1, 1)
-    window = Period(start, last)
     frame = stage_counts(
         open_events(settings),
         funnel,
-        window,
-        level="team",
+        Period(start, last),
+        level=level,
         grain="month",
         roster=load_roster(settings),
     ).to_pandas()
     labels = [p.strftime("%Y-%m") for p in pd.period_range(start, last, freq="M").to_timestamp()]
-    if frame.empty:
-        return []
-    frame["month"] = pd.to_datetime(frame["period"]).dt.strftime("%Y-%m")
-    groups: list[tuple[str | None, pd.DataFrame]] = [(None, frame)]
-    groups += [(str(t), part) for t, part in frame.dropna(subset=["team"]).groupby("team")]
+    if not frame.empty:
+        frame["month"] = pd.to_datetime(frame["period"]).dt.strftime("%Y-%m")
+    return frame, labels
+
+
+def _trends_of(
+    part: pd.DataFrame,
+    funnel: Funnel,
+    conversions: Sequence[Conversion],
+    labels: list[str],
+    team: str | None,
+    rep: str | None = None,
+) -> list[ConversionTrend]:
+    monthly = (
+        part.groupby("month")[[s.key for s in funnel.stages]].sum().reindex(labels, fill_value=0)
+    )
     trends = []
-    for team, part in groups:
-        monthly = (
-            part.groupby("month")[[s.key for s in funnel.stages]]
-            .sum()
-            .reindex(labels, fill_value=0)
-        )
-        for conversion in funnel.conversions(down_to=stage):
-            hits = [int(x) for x in monthly[conversion.target.key]]
-            tries = [int(x) for x in monthly[conversion.source.key]]
-            trends.append(_trend(team, conversion.key, labels, hits, tries))
+    for conversion in conversions:
+        hits = [int(x) for x in monthly[conversion.target.key]]
+        tries = [int(x) for x in monthly[conversion.source.key]]
+        trends.append(_trend(team, conversion.key, labels, hits, tries, rep))
     return trends
 
 
 def _trend(
-    team: str | None, key: str, months: list[str], hits: list[int], tries: list[int]
+    team: str | None,
+    key: str,
+    months: list[str],
+    hits: list[int],
+    tries: list[int],
+    rep: str | None = None,
 ) -> ConversionTrend:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StatisticalWarning)
             found = trend(hits, tries)
     except InvalidCounts:
-        return ConversionTrend(team, key, months, hits, tries, None,
-                               "more successes than trials in a month: counted per period, no trend test")  # fmt: skip
+        note = "more successes than trials in a month: counted per period, no trend test"
+        return ConversionTrend(team, key, months, hits, tries, None, note, rep)
     except NoData as e:
-        return ConversionTrend(team, key, months, hits, tries, None, str(e))
-    return ConversionTrend(team, key, months, hits, tries, found)
+        return ConversionTrend(team, key, months, hits, tries, None, str(e), rep)
+    return ConversionTrend(team, key, months, hits, tries, found, rep=rep)
 
 
 def source_results(
@@ -294,6 +329,20 @@ def source_results(
 # -- JSON ----------------------------------------------------------------------------------------
 
 
+def trend_to_dict(t: ConversionTrend) -> dict[str, Any]:
+    return {
+        "team": t.team,
+        "conversion": t.conversion,
+        "months": t.months,
+        "successes": t.successes,
+        "trials": t.trials,
+        "slope": None if t.trend is None else round(t.trend.slope, 5),
+        "p_value": None if t.trend is None else round(t.trend.p_value, 5),
+        "direction": None if t.trend is None else t.trend.direction,
+        "verdict": t.note if t.trend is None else t.trend.verdict,
+    }
+
+
 def leadership_to_dict(view: LeadershipView) -> dict[str, Any]:
     return {
         "period": okr.period_to_dict(view.period),
@@ -304,20 +353,7 @@ def leadership_to_dict(view: LeadershipView) -> dict[str, Any]:
         "working_days": view.working_days,
         "organisation": rollup_to_dict(view.organisation),
         "teams": [rollup_to_dict(r) for r in view.teams],
-        "trends": [
-            {
-                "team": t.team,
-                "conversion": t.conversion,
-                "months": t.months,
-                "successes": t.successes,
-                "trials": t.trials,
-                "slope": None if t.trend is None else round(t.trend.slope, 5),
-                "p_value": None if t.trend is None else round(t.trend.p_value, 5),
-                "direction": None if t.trend is None else t.trend.direction,
-                "verdict": t.note if t.trend is None else t.trend.verdict,
-            }
-            for t in view.trends
-        ],
+        "trends": [trend_to_dict(t) for t in view.trends],
         "sources": [
             {
                 "source": s.source,

@@ -16,8 +16,9 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import select
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from backplan.services.rates import RatesReport
 
 KEEP = 16
+KEEP_ANSWERS = 256
+T = TypeVar("T")
 # How long the fingerprint of the data is trusted before it is taken again: an
 # import shows on the pages at most this many seconds late.
 FRESH_SECONDS = 2.0
@@ -41,6 +44,7 @@ class RatesCache:
         self.settings = settings
         self._reports: OrderedDict[tuple[object, ...], RatesReport] = OrderedDict()
         self._views: dict[tuple[object, ...], dict[str, Any]] = {}
+        self._kept: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._lock = threading.Lock()
         self._state: tuple[float, str, bool] | None = None  # (taken at, fingerprint, has events)
         self.fresh_seconds = FRESH_SECONDS
@@ -121,6 +125,24 @@ class RatesCache:
         if not teams.empty:
             teams = teams[teams["team"] == name].reset_index(drop=True)
         return dataclasses.replace(report, table=table, teams=teams)
+
+    def kept(self, parts: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """``compute()``'s answer, kept while the data and the day stay the same (a rep's
+        trends or cadence: one query over their events, asked on every visit to their page).
+        """
+        if self.settings.events_url:
+            return compute()
+        key = (self._fingerprint()[0], date.today(), *parts)
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return cast(T, self._kept[key])
+        found = compute()
+        with self._lock:
+            self._kept[key] = found
+            while len(self._kept) > KEEP_ANSWERS:
+                self._kept.popitem(last=False)
+        return found
 
     def invalidate(self) -> None:
         """Take the fingerprint afresh on the next request (the roster was just edited here)."""

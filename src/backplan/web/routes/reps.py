@@ -1,4 +1,5 @@
-"""A rep's page: their funnel (rates with intervals, against the team's) and agreed plans.
+"""A rep's page: their funnel (rates with intervals, against the team's), each rate's trend
+month by month, their cadence (response by attempt, when to move on) and agreed plans.
 
 Seen by the rep themselves (as "My funnel"), their managers and admins only.
 """
@@ -13,6 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from backplan.accounts.access import Principal
 from backplan.core.errors import BackplanError
 from backplan.services.definitions import funnel_names
+from backplan.services.diagnosis import CadenceRequest, cadence_report
+from backplan.services.leadership import rep_conversion_trends, trend_to_dict
 from backplan.services.okr import agreed_plan_to_dict, agreed_plans_of
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
@@ -31,6 +34,35 @@ def rep_funnel(
     named_funnel(web.settings, funnel)
     try:
         return web.rates.view("rep", rep, funnel, since, until, date.today())
+    except BackplanError as e:
+        return {"error": str(e)}
+
+
+def rep_trends(web: WebContext, rep: str, funnel: str, last: date) -> dict[str, Any]:
+    """Each conversion over the six months up to ``last``'s, and whether it is really moving."""
+    if not web.has_events():
+        return {"error": "No events yet.", "trends": []}
+    chosen = named_funnel(web.settings, funnel)
+    try:
+        found = web.rates.kept(
+            ("trends", rep, chosen, last),
+            lambda: rep_conversion_trends(web.settings, chosen, rep, last),
+        )
+    except BackplanError as e:
+        return {"error": str(e), "trends": []}
+    return {"error": None, "trends": [trend_to_dict(t) for t in found]}
+
+
+def rep_cadence(
+    web: WebContext, rep: str, since: date | None, until: date | None
+) -> dict[str, Any]:
+    """Response by attempt number over the window, and how many attempts pay (case S6)."""
+    if not web.has_events():
+        return {"error": "No events yet."}
+    request = CadenceRequest(rep=rep, since=since, until=until)
+    try:
+        parts = ("cadence", rep, since, until)
+        return web.rates.kept(parts, lambda: cadence_report(web.settings, request))
     except BackplanError as e:
         return {"error": str(e)}
 
@@ -55,6 +87,8 @@ def rep_details(
         "roster": web.roster_entry(rep),
         "funnels": funnel_names(web.settings),
         "funnel": rep_funnel(web, rep, chosen, since, until),
+        "trend": rep_trends(web, rep, chosen, min(until or date.today(), date.today())),
+        "cadence": rep_cadence(web, rep, since, until),
         "agreements": [
             agreed_plan_to_dict(objective, plan)
             for objective, plan in agreed_plans_of(web.settings, rep)

@@ -235,7 +235,60 @@ function setUpForecastChart() {
   }, { displayModeBar: false, responsive: true });
 }
 
+const CHART_LAYOUT = {
+  paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+  font: { family: "system-ui, sans-serif", color: "#1d2430" },
+};
+
+// A rep's conversions month by month (months without trials are gaps, not zeros).
+function setUpTrendChart() {
+  const node = document.getElementById("trend-data");
+  const chart = document.getElementById("trend-chart");
+  if (!node || !chart || !window.Plotly) return;
+  const traces = JSON.parse(node.textContent).map((t) => ({
+    type: "scatter", mode: "lines+markers", name: t.conversion, x: t.months,
+    y: t.successes.map((hit, i) => (t.trials[i] ? hit / t.trials[i] : null)),
+  }));
+  const layout = {
+    ...CHART_LAYOUT, margin: { l: 50, r: 20, t: 10, b: 40 }, height: 280,
+    yaxis: { title: { text: "rate" }, tickformat: ".0%", rangemode: "tozero" },
+    legend: { orientation: "h", y: -0.25 },
+  };
+  window.Plotly.react(chart, traces, layout, { displayModeBar: false, responsive: true });
+  chart.dataset.drawn = "true";
+}
+
+// Response rate on each attempt with its range, against the rate worth another attempt.
+function setUpCadenceChart() {
+  const node = document.getElementById("cadence-data");
+  const chart = document.getElementById("cadence-chart");
+  if (!node || !chart || !window.Plotly) return;
+  const { by_attempt: rows, threshold } = JSON.parse(node.textContent);
+  const attempts = rows.map((r) => r.attempt);
+  const rate = {
+    type: "bar", name: "Responded on this attempt", x: attempts, y: rows.map((r) => r.rate),
+    marker: { color: "#0f6e6e" },
+    error_y: {
+      type: "data", symmetric: false, color: "#1d2430",
+      array: rows.map((r) => r.high - r.rate), arrayminus: rows.map((r) => r.rate - r.low),
+    },
+  };
+  const bar = {
+    type: "scatter", mode: "lines", name: "Worth another attempt above", x: attempts,
+    y: attempts.map(() => threshold), line: { color: "#b5482f", dash: "dash" },
+  };
+  const layout = {
+    ...CHART_LAYOUT, margin: { l: 50, r: 20, t: 10, b: 40 }, height: 260,
+    xaxis: { title: { text: "attempt" }, dtick: 1 }, yaxis: { tickformat: ".0%" },
+    legend: { orientation: "h", y: -0.3 },
+  };
+  window.Plotly.react(chart, [rate, bar], layout, { displayModeBar: false, responsive: true });
+  chart.dataset.drawn = "true";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpTrendChart();
+  setUpCadenceChart();
   setUpForecastChart();
   setUpTeamHeatmap();
   setUpRatesChart();
