@@ -203,3 +203,13 @@ def test_the_plans_volumes_become_leading_key_results(org: Settings):
 def test_unknown_objective_ids_say_where_to_look(org: Settings):
     with pytest.raises(UnknownObjective, match="no objective 99; list them with backplan okr list"):
         okr.get_objective(org, 99)
+
+
+def test_a_rep_whose_share_rounds_to_nothing_gets_no_objective_to_plan(org: Settings):
+    request = okr.ObjectiveRequest("North", "team", OCTOBER, ["1 sqls"], split=True)
+    created = okr.create_objective(org, request, TODAY)
+    shares = {s.rep: s.target for s in created.shares}
+    assert sorted(shares.values()) == [0, 1]
+    [child] = created.objective.children
+    assert child.owner == next(rep for rep, target in shares.items() if target == 1)
+    okr.propose_plan(org, child.id, TODAY)  # the one share there is can be planned

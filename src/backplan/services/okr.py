@@ -779,7 +779,11 @@ def _split(
     parent: ObjectiveRow,
     now: datetime,
 ) -> list[Share]:
-    """Each rep's share of every key result, by working days × their own pace."""
+    """Each rep's share of every key result, by working days × their own pace.
+
+    A rep whose share of the main result rounds to nothing (a small target over a big
+    team) is listed with 0 but gets no objective: there is nothing to work back from.
+    """
     from backplan.services.rates import last_full_quarter
 
     members = db.scalars(
@@ -808,6 +812,18 @@ def _split(
     splits = [okr.split_target(r.target, weights) for r in results]
     shares = []
     for member in members:
+        shares.append(
+            Share(
+                rep=member.key,
+                name=member.name,
+                working_days=days[member.key],
+                pace=round(paces[member.key], 3),
+                weight=round(weights[member.key], 3),
+                target=splits[0][member.key],
+            )
+        )
+        if splits[0][member.key] < 1:
+            continue  # nothing of the main result to work back from: no objective of their own
         child = ObjectiveRow(
             text=f"{member.name}'s share: {text}",
             rep=member,
@@ -833,16 +849,6 @@ def _split(
             for i, (r, split) in enumerate(zip(results, splits, strict=True))
         ]
         parent.children.append(child)
-        shares.append(
-            Share(
-                rep=member.key,
-                name=member.name,
-                working_days=days[member.key],
-                pace=round(paces[member.key], 3),
-                weight=round(weights[member.key], 3),
-                target=splits[0][member.key],
-            )
-        )
     return shares
 
 
