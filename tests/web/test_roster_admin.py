@@ -261,12 +261,13 @@ def test_a_move_made_by_another_process_shows_once_the_roster_view_is_stale(  # 
     app: FastAPI, signed_in, monkeypatch
 ) -> None:
     import backplan.web.context as context
+    from backplan import kept
     from backplan.services import roster
 
     manager, _ = signed_in(MANAGER)
     assert manager.get("/api/reps/Ben").status_code == 200  # the view is read and kept
     roster.move_rep(app.state.web.settings, "Ben", "West")  # as `backplan` elsewhere would
     assert manager.get("/api/reps/Ben").status_code == 200  # still the kept view
-    later = context.time.monotonic() + context.ROSTER_FRESH_SECONDS + 0.1
-    monkeypatch.setattr(context.time, "monotonic", lambda: later)
+    later = kept.time.monotonic() + context.ROSTER_FRESH_SECONDS + 0.1
+    monkeypatch.setattr(kept.time, "monotonic", lambda: later)
     assert manager.get("/api/reps/Ben").status_code == 404

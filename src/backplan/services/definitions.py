@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -41,11 +40,12 @@ from backplan.core.errors import FunnelInUse, InvalidFunnelName, NotShipped, Unk
 from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
 from backplan.definitions import funnel_from_text, playbook_from_text, read_text
+from backplan.kept import Kept
 from backplan.settings import Settings
 
 FRESH_SECONDS = 2.0
 """How long the definitions in force are trusted before the database is asked again."""
-_kept: WeakKeyDictionary[Engine, dict[str, tuple[float, dict[str, Version]]]] = WeakKeyDictionary()
+_kept: WeakKeyDictionary[Engine, dict[str, Kept[dict[str, Version]]]] = WeakKeyDictionary()
 _lock = threading.Lock()
 
 Kind = Literal["funnel", "playbook"]
@@ -332,12 +332,15 @@ def _current(settings: Settings, kind: Kind) -> dict[str, Version]:
     """
     if not _database_exists(settings):
         return {}
-    bound = appdb.engine(settings)
-    now = time.monotonic()
     with _lock:
-        kept = _kept.get(bound, {}).get(kind)
-        if kept is not None and now - kept[0] < FRESH_SECONDS:
-            return kept[1]
+        by_kind = _kept.setdefault(appdb.engine(settings), {})
+        if kind not in by_kind:
+            by_kind[kind] = Kept(lambda: _read_current(settings, kind), FRESH_SECONDS)
+        kept = by_kind[kind]
+    return kept.get()
+
+
+def _read_current(settings: Settings, kind: Kind) -> dict[str, Version]:
     newest = (
         select(func.max(DefinitionVersion.id))
         .where(DefinitionVersion.kind == kind)
@@ -345,10 +348,7 @@ def _current(settings: Settings, kind: Kind) -> dict[str, Version]:
     )
     with appdb.session(settings) as s:
         rows = s.scalars(select(DefinitionVersion).where(DefinitionVersion.id.in_(newest))).all()
-        current = {r.name: _version(r) for r in rows if r.text}
-    with _lock:
-        _kept.setdefault(bound, {})[kind] = (now, current)
-    return current
+        return {r.name: _version(r) for r in rows if r.text}
 
 
 def _add(settings: Settings, kind: Kind, name: str, text: str, by: str | None) -> Version:

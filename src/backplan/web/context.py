@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,6 +14,7 @@ from sqlalchemy import select
 
 from backplan import appdb
 from backplan.appdb.models import Rep, Team, User
+from backplan.kept import Kept
 from backplan.services.accounts import Accounts
 from backplan.settings import Settings
 from backplan.web.jobs import Jobs
@@ -66,8 +65,10 @@ class WebContext:
     secret: bytes
     jobs: Jobs
     rates: RatesCache
-    _roster: tuple[float, RosterView] | None = field(default=None, init=False, repr=False)
-    _roster_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _roster: Kept[RosterView] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._roster = Kept(self._read_roster, ROSTER_FRESH_SECONDS)
 
     @classmethod
     def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
@@ -93,16 +94,14 @@ class WebContext:
 
     def roster_changed(self) -> None:
         """Call after editing the roster: the next request sees the edit, not a cached view."""
-        with self._roster_lock:
-            self._roster = None
+        self._roster.forget()
         self.rates.invalidate()
 
     def roster_view(self) -> RosterView:
         """The roster's teams and memberships, read again every ROSTER_FRESH_SECONDS."""
-        now = time.monotonic()
-        with self._roster_lock:
-            if self._roster and now - self._roster[0] < ROSTER_FRESH_SECONDS:
-                return self._roster[1]
+        return self._roster.get()
+
+    def _read_roster(self) -> RosterView:
         with appdb.session(self.settings) as s:
             teams = frozenset(s.scalars(select(Team.name)))
             rows = s.execute(
@@ -114,14 +113,11 @@ class WebContext:
         for key, name, team in rows:
             if team is not None:
                 members.setdefault(team, []).append((key, name))
-        view = RosterView(
+        return RosterView(
             teams=teams,
             team_of={key: team for key, _, team in rows},
             members={team: tuple(reps) for team, reps in members.items()},
         )
-        with self._roster_lock:
-            self._roster = (now, view)
-        return view
 
     def team_of(self, rep: str) -> str | None:
         """The rep's team in the roster (None for a rep without one)."""

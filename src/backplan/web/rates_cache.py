@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
@@ -25,6 +24,7 @@ from sqlalchemy import select
 from backplan import appdb
 from backplan.appdb.models import Rep, Team
 from backplan.events.store import EventStore
+from backplan.kept import Kept
 from backplan.services.definitions import organisation_funnel
 from backplan.settings import Settings
 
@@ -46,8 +46,7 @@ class RatesCache:
         self._views: dict[tuple[object, ...], dict[str, Any]] = {}
         self._kept: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._lock = threading.Lock()
-        self._state: tuple[float, str, bool] | None = None  # (taken at, fingerprint, has events)
-        self.fresh_seconds = FRESH_SECONDS
+        self._state = Kept(self._read_fingerprint, FRESH_SECONDS)
 
     def organisation(
         self, funnel: str, since: date | None, until: date | None, today: date
@@ -146,8 +145,16 @@ class RatesCache:
 
     def invalidate(self) -> None:
         """Take the fingerprint afresh on the next request (the roster was just edited here)."""
-        with self._lock:
-            self._state = None
+        self._state.forget()
+
+    @property
+    def fresh_seconds(self) -> float:
+        """How long the fingerprint of the data is trusted (an import shows this late)."""
+        return self._state.seconds
+
+    @fresh_seconds.setter
+    def fresh_seconds(self, seconds: float) -> None:
+        self._state.seconds = seconds
 
     def has_events(self) -> bool:
         """Whether there are events to fit (a warehouse is taken to have some)."""
@@ -163,11 +170,10 @@ class RatesCache:
         return (funnel, definition, since, until, today, self._fingerprint()[0])
 
     def _fingerprint(self) -> tuple[str, bool]:
-        """The event store's files and the roster, hashed (retaken every FRESH_SECONDS)."""
-        now = time.monotonic()
-        with self._lock:
-            if self._state and now - self._state[0] < self.fresh_seconds:
-                return self._state[1], self._state[2]
+        """The event store's files and the roster, hashed, and whether there are any events."""
+        return self._state.get()
+
+    def _read_fingerprint(self) -> tuple[str, bool]:
         paths = sorted(str(p) for p in EventStore(self.settings.home).files())
         with appdb.session(self.settings) as s:
             roster = s.execute(
@@ -176,7 +182,4 @@ class RatesCache:
                 .order_by(Rep.key)
             ).all()
         text = "\n".join(paths) + "\n--\n" + "\n".join("\t".join(map(str, r)) for r in roster)
-        fingerprint = hashlib.sha256(text.encode()).hexdigest()
-        with self._lock:
-            self._state = (now, fingerprint, bool(paths))
-        return fingerprint, bool(paths)
+        return hashlib.sha256(text.encode()).hexdigest(), bool(paths)
