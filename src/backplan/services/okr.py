@@ -216,17 +216,8 @@ def create_objective(settings: Settings, request: ObjectiveRequest, today: date)
     now = datetime.now(UTC)
     with appdb.session(settings) as db:
         rep, team = _owner(db, request.owner_kind, request.owner)
-        row = ObjectiveRow(
-            text=text,
-            rep=rep,
-            team=team,
-            period=period.label,
-            period_start=period.start,
-            period_end=period.end,
-            funnel=request.funnel or settings.funnel,
-            created_at=now,
-            created_by=request.created_by,
-        )
+        funnel_name = request.funnel or settings.funnel
+        row = _objective_row(text, period, funnel_name, now, request.created_by, rep=rep, team=team)
         row.key_results = [_key_result_row(i, r) for i, r in enumerate(results)]
         db.add(row)
         shares: list[Share] = []
@@ -437,16 +428,8 @@ def agree_built_plan(
         rep = _rep_or_new(db, actor.rep)
         row = _matching_objective(db, rep, objective, request.funnel)
         if row is None:
-            row = ObjectiveRow(
-                text=f"{objective.describe()} in {period.label}",
-                rep=rep,
-                period=period.label,
-                period_start=period.start,
-                period_end=period.end,
-                funnel=request.funnel,
-                created_at=moment,
-                created_by=actor.name,
-            )
+            text = f"{objective.describe()} in {period.label}"
+            row = _objective_row(text, period, request.funnel, moment, actor.name, rep=rep)
             row.key_results = [_key_result_row(0, objective)]
             db.add(row)
         for older in row.plans:
@@ -758,6 +741,30 @@ def _owner(db: Session, kind: OwnerKind, wanted: str) -> tuple[Rep | None, Team 
     return None, team
 
 
+def _objective_row(
+    text: str,
+    period: Period,
+    funnel: str,
+    now: datetime,
+    by: str | None,
+    *,
+    rep: Rep | None = None,
+    team: Team | None = None,
+) -> ObjectiveRow:
+    """A new objective of ``rep`` or ``team`` for ``period`` (key results added by the caller)."""
+    return ObjectiveRow(
+        text=text,
+        rep=rep,
+        team=team,
+        period=period.label,
+        period_start=period.start,
+        period_end=period.end,
+        funnel=funnel,
+        created_at=now,
+        created_by=by,
+    )
+
+
 def _key_result_row(position: int, result: Objective) -> KeyResult:
     return KeyResult(
         position=position,
@@ -824,16 +831,8 @@ def _split(
         )
         if splits[0][member.key] < 1:
             continue  # nothing of the main result to work back from: no objective of their own
-        child = ObjectiveRow(
-            text=f"{member.name}'s share: {text}",
-            rep=member,
-            period=period.label,
-            period_start=period.start,
-            period_end=period.end,
-            funnel=parent.funnel,
-            created_at=now,
-            created_by=parent.created_by,
-        )
+        share = f"{member.name}'s share: {text}"
+        child = _objective_row(share, period, parent.funnel, now, parent.created_by, rep=member)
         child.key_results = [
             KeyResult(
                 position=i,
