@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test lint typecheck unit bench clean
+.PHONY: install browser demo test lint typecheck unit edge-days bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,20 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 unit: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
+
+# The tests that read today from the clock (marked `dates`), once on each edge day of the
+# calendar: the first working day of a month before office hours, the last day of a month
+# (a quarter's end), New Year's Eve ticking into New Year's Day (a public holiday),
+# 29 February, Christmas Day, a Sunday. CI runs it after `make test`.
+EDGE_DAYS ?= 2027-02-01T07:40 2027-03-31T18:30 2026-12-31T23:59:30 2028-02-29T12:00 \
+	2026-12-25T10:00 2026-11-29T12:00
+edge-days: install
+	@for day in $(EDGE_DAYS); do \
+	  echo "== the tests that read today, as if it were $$day (UTC)"; \
+	  $(BIN)/pytest -n 2 -q -m dates -k "not pyspark" --ignore=tests/web/test_browser.py \
+	    --pinned-now $$day || exit 1; \
+	done
 
 test: lint typecheck unit
 

@@ -52,7 +52,7 @@ def make_organisation(
 ) -> tuple[list[tuple[str, str]], tuple[str, str], str]:
     """The demo organisation, an account for each of ``clients`` reps and one for a manager."""
     start = time.perf_counter()
-    summary = generate_demo(home, reps=reps, events=events)
+    summary = generate_demo(Settings(home=home), reps=reps, events=events)
     print(f"demo organisation: {summary.reps} reps, {summary.teams} teams, "
           f"{summary.events:,} events ({time.perf_counter() - start:.1f} s)")  # fmt: skip
     settings = Settings(home=home)

@@ -21,7 +21,7 @@ END = date(2025, 6, 30)
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demo organisation shared by the read-only tests of this module."""
     home = tmp_path_factory.mktemp("demo-home")
-    generate_demo(home, reps=12, events=120_000, seed=11, end=END)
+    generate_demo(Settings(home=home), reps=12, events=120_000, seed=11, end=END)
     return home
 
 
@@ -50,8 +50,8 @@ def test_the_same_seed_gives_the_same_events_and_another_seed_others(tmp_path: P
 def test_generating_it_again_adds_nothing_and_the_roster_is_in_the_app_database(
     backplan_home: Path,
 ) -> None:
-    first = generate_demo(backplan_home, reps=8, events=10_000, seed=5, end=END)
-    again = generate_demo(backplan_home, reps=8, events=10_000, seed=5, end=END)
+    first = generate_demo(Settings(home=backplan_home), reps=8, events=10_000, seed=5, end=END)
+    again = generate_demo(Settings(home=backplan_home), reps=8, events=10_000, seed=5, end=END)
     assert (first.events, again.events) == (10_000, 0)
     assert (first.reps, first.teams) == (8, 2)
     frame = roster_frame(get_settings())

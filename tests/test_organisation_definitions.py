@@ -23,6 +23,8 @@ from backplan.services.planning import PlanRequest, build_plan, resolve_funnel
 from backplan.settings import Settings
 from okr_support import add_roster
 
+pytestmark = pytest.mark.dates  # reads today from the clock: CI runs it on edge days
+
 INBOUND = """\
 key = "inbound"
 label = "Inbound"

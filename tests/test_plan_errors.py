@@ -7,6 +7,8 @@ from typer.testing import CliRunner
 
 from backplan.cli import app
 
+pytestmark = pytest.mark.dates  # reads today from the clock: CI runs it on edge days
+
 runner = CliRunner()
 
 BASE = ["plan", "--period", "2026-12", "--as-of", "2026-11-23", "--working-days", "20"]

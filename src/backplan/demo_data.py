@@ -1,6 +1,6 @@
 """A realistic demo organisation: teams, reps with their own rates, and a year of events.
 
-``generate_demo(home)`` writes the roster (teams, reps, time off) into the app
+``generate_demo(settings)`` writes the roster (teams, reps, time off) into the app
 database and the events into the event store; ``make demo`` and the
 benchmarks use it. Everything is drawn with NumPy from one seed, so the same
 arguments give the same organisation.
@@ -31,8 +31,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -40,6 +41,9 @@ import pyarrow.compute as pc
 
 from backplan.events.schema import EVENT_SCHEMA
 from backplan.events.store import EventStore, write_parquet_batches
+
+if TYPE_CHECKING:
+    from backplan.settings import Settings
 
 BENCHMARK_RATES = {"connect": 0.07, "meeting": 1 / 7, "sql": 1 / 3, "won": 1 / 4}
 NO_SHOW = 0.2
@@ -192,7 +196,7 @@ class DemoSummary:
 
 
 def generate_demo(
-    home: Path,
+    settings: Settings,
     *,
     reps: int = 24,
     events: int = 200_000,
@@ -201,21 +205,21 @@ def generate_demo(
     days: int = 365,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
-    """Write a demo organisation into ``home``: roster and time off in the app DB, events in the store.
+    """Write a demo organisation: roster and time off in the app DB, events in the store.
 
-    ``end`` is the last day with events (default: yesterday), ``days`` the length of the window.
+    ``end`` is the last day with events (default: yesterday, by the organisation's clock),
+    ``days`` the length of the window.
     Running it again with the same arguments adds nothing (the event ids are the same).
     ``progress(done, total)`` is called as events are generated.
     """
     from backplan.services.demo import save_demo_roster
-    from backplan.settings import Settings
 
     started = time.perf_counter()
-    last = end or (datetime.now(UTC).date() - timedelta(days=1))
+    last = end or (settings.clock.today() - timedelta(days=1))
     first = last - timedelta(days=days - 1)
     roster = demo_roster(reps, seed=seed, first_day=first, last_day=last)
-    save_demo_roster(Settings(home=home), roster)
-    written, prospects = _write(home, roster, events, seed, first, last, progress)
+    save_demo_roster(settings, roster)
+    written, prospects = _write(settings.home, roster, events, seed, first, last, progress)
     return DemoSummary(
         reps=len(roster),
         teams=len({r.team for r in roster}),
@@ -234,7 +238,7 @@ def write_demo_events(
     reps: int = 24,
     events: int = 200_000,
     seed: int = 7,
-    end: date | None = None,
+    end: date,
     days: int = 365,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
@@ -243,10 +247,9 @@ def write_demo_events(
     The fast path for benchmarks: vectorised NumPy and Arrow, one Parquet file
     per chunk, committed to the store in one atomic batch.
     """
-    last = end or (datetime.now(UTC).date() - timedelta(days=1))
-    first = last - timedelta(days=days - 1)
-    roster = demo_roster(reps, seed=seed, first_day=first, last_day=last)
-    return _write(home, roster, events, seed, first, last, progress)[0]
+    first = end - timedelta(days=days - 1)
+    roster = demo_roster(reps, seed=seed, first_day=first, last_day=end)
+    return _write(home, roster, events, seed, first, end, progress)[0]
 
 
 def demo_event_batches(

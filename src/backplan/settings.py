@@ -7,16 +7,34 @@ The TOML file is ``$BACKPLAN_CONFIG`` if set, else ``backplan.toml`` in
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from backplan.clock import OFFICE_HOURS, Clock
+from backplan.core.errors import InvalidSetting
+
+
+def _zone(name: str | None) -> tzinfo:
+    if not name:
+        local = datetime.now().astimezone().tzinfo
+        return local if local is not None else UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidSetting(
+            f"BACKPLAN_TIMEZONE={name!r} is not a time zone; use an IANA name such as "
+            "Europe/Paris or America/New_York"
+        ) from None
 
 
 def _default_home() -> Path:
@@ -34,6 +52,21 @@ class Settings(BaseSettings):
         description="Country code for public holidays (e.g. US, GB, DE); none: Mon–Fri.",
     )
     subdivision: str | None = Field(default=None, description="State or region for holidays.")
+    today: str | None = Field(
+        default=None,
+        description="Pin the clock, for demos and reproducible reports: 2026-12-01 (that whole "
+        "day) or 2026-12-01T07:40 (that moment); none: the real date and time.",
+    )
+    timezone: str | None = Field(
+        default=None,
+        description="The organisation's time zone (IANA name, e.g. Europe/Paris); none: the "
+        "machine's.",
+    )
+    office_hours: str = Field(
+        default=OFFICE_HOURS,
+        description="The hours of a working day, e.g. 09:00-17:00: how much of today counts "
+        "as worked when pace is measured.",
+    )
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
     events_url: str | None = Field(
         default=None,
@@ -86,6 +119,19 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(
         default=64 * 1024, ge=8, description="Argon2id memory per hash, in KiB."
     )
+
+    _clock: Clock = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _read_clock(self) -> Settings:
+        # Read once, here: a bad BACKPLAN_TODAY stops every command at once, in one line.
+        self._clock = Clock(_zone(self.timezone), pinned=self.today, office_hours=self.office_hours)
+        return self
+
+    @property
+    def clock(self) -> Clock:
+        """The organisation's clock: the only source of "today" and "now"."""
+        return self._clock
 
     @property
     def app_database_url(self) -> str:

@@ -44,9 +44,19 @@ BEN = Person("ben@example.com", "rep", rep="Ben")
 PEOPLE = (ADMIN, MANAGER, ANA, BEN)
 
 
+TODAY = "2026-11-16T10:00"
+"""The moment the web tests are seen at (a Monday, mid-month), unless a test says otherwise."""
+
+
 def fast_settings(home: Path, **overrides: object) -> Settings:
-    """Settings with a cheap Argon2 cost, so sign-ins in tests take milliseconds."""
-    values: dict[str, object] = {"argon2_time_cost": 1, "argon2_memory_kib": 8, **overrides}
+    """Settings with a cheap Argon2 cost, so sign-ins in tests take milliseconds, and a
+    pinned clock, so a page's figures do not depend on the day the tests run."""
+    values: dict[str, object] = {
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8,
+        "today": TODAY,
+        **overrides,
+    }
     return Settings(home=home, **values)
 
 

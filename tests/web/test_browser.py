@@ -22,11 +22,12 @@ from sqlalchemy import select
 from backplan import appdb
 from backplan.appdb.models import Rep
 from backplan.demo_data import generate_demo
+from backplan.services.demo_site import DemoSite, set_up_demo
 from backplan.web import create_app
 
 from .conftest import ADMIN, ANA, PASSWORD, Person, add_people, fast_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dates]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -78,7 +79,7 @@ DEMO_MANAGER = Person("demo-manager@example.com", "manager")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo organisation, with an account for its first rep."""
     home = tmp_path_factory.mktemp("browser-demo")
-    generate_demo(home, reps=8, events=30_000)
+    generate_demo(fast_settings(home), reps=8, events=30_000)
     app = create_app(fast_settings(home))
     with appdb.session(app.state.web.settings) as s:
         rep = s.scalars(select(Rep.key).order_by(Rep.key)).first()
@@ -86,6 +87,19 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     team = app.state.web.team_of(rep)
     app.state.web.accounts.add_user(DEMO_MANAGER.email, PASSWORD, "manager", teams=[team])
     yield from serve(app)
+
+
+FIRST_MORNING = "2027-02-01T07:40"
+"""Monday 1 February 2027, before office hours: the first working day of a month."""
+
+
+@pytest.fixture(scope="session")
+def first_morning_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoSite]]:
+    """``make demo`` as it is set up on the first working day of a month, at 07:40."""
+    settings = fast_settings(tmp_path_factory.mktemp("first-morning"), today=FIRST_MORNING)
+    site = set_up_demo(settings, events=30_000)
+    for url in serve(create_app(settings)):
+        yield url, site
 
 
 @pytest.fixture(scope="session")
@@ -120,10 +134,12 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def sign_in_as(page, person: Person, screenshot: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def sign_in_as(
+    page, person: Person, screenshot: str | None = None, password: str = PASSWORD
+) -> None:  # type: ignore[no-untyped-def]
     page.goto(page.base + "/login")
     page.fill("input[name=email]", person.email)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     if screenshot:
         shot(page, screenshot)
     page.click("#login-form button[type=submit]")
@@ -386,4 +402,34 @@ def test_an_admin_adds_a_rep_and_moves_ben_to_west(page, roster_server) -> None:
     assert page.inner_text("#team-reps") == "Reps: Ben, Cy."
     page.goto(page.base + "/teams/East")
     assert page.inner_text("#team-reps") == "Reps: Ana, Dee Park."
+    assert page.errors == []
+
+
+def test_on_the_first_morning_of_a_month_the_pages_read_sensibly(  # type: ignore[no-untyped-def]
+    page, first_morning_demo
+) -> None:
+    page.base, site = first_morning_demo
+    rep, manager = (next(a for a in site.accounts if a.role == r) for r in ("rep", "manager"))
+    sign_in_as(page, Person(rep.email, "rep"), password=rep.password)
+    page.click("nav >> text=OKRs")
+    okrs = page.inner_text("main")
+    assert "2027-02" in okrs and "behind" not in okrs
+    page.click("a[href^='/okrs/'] >> nth=0")
+    detail = page.inner_text("main")
+    assert "not started" in detail and "nothing is expected so far" in detail
+    shot(page, "first-morning-okr")
+    page.click("nav >> text=My funnel")
+    page.wait_for_selector("#cadence-chart[data-drawn=true] .main-svg")
+    assert "2027-02 has just begun" in page.inner_text("#cadence-window")
+    assert "2027-01" in page.inner_text("#cadence-window")
+    shot(page, "first-morning-my-funnel")
+    page.click("#sign-out")
+    sign_in_as(page, Person(manager.email, "manager"), password=manager.password)
+    page.click("nav >> text=Forecast")
+    page.wait_for_selector("#rollups")
+    lead = page.inner_text(".lead")
+    assert "no working time gone yet" in lead and "2027-02-01" in lead
+    rows = page.inner_text("#rollups")
+    assert "behind" not in rows and "%" in rows  # a P(hit) from the reps' own pace
+    shot(page, "first-morning-forecast")
     assert page.errors == []

@@ -12,7 +12,13 @@ from backplan.services import okr
 from .conftest import ADMIN, ANA, ANA_SILVA, BEN, MANAGER, S1_RATES, form_token
 
 JSON = {"Accept": "application/json"}
-TODAY = date.today()
+TODAY = date(2026, 11, 16)
+"""The day these tests are seen on: the organisations' events run up to mid-October 2026."""
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(backplan_home: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKPLAN_TODAY", TODAY.isoformat())
 
 
 @pytest.fixture

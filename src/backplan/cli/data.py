@@ -210,9 +210,7 @@ def demo_data(
     settings = get_settings()
     last = datetime.strptime(end, "%Y-%m-%d").date() if end else None
     if as_json:
-        summary = generate_demo(
-            settings.home, reps=reps, events=events, seed=seed, end=last, days=days
-        )
+        summary = generate_demo(settings, reps=reps, events=events, seed=seed, end=last, days=days)
         print_json(summary.to_dict())
         return
     with Progress(
@@ -225,7 +223,7 @@ def demo_data(
     ) as bar:
         task = bar.add_task("Generating events", total=max(events, 1))
         summary = generate_demo(
-            settings.home,
+            settings,
             reps=reps,
             events=events,
             seed=seed,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
-from backplan.cli.plan import _date, _request
+from backplan.cli.plan import _date, _request, both_or_neither
 from backplan.core.cadence import DEFAULT_THRESHOLD
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.settings import get_settings
@@ -37,6 +36,7 @@ def _options(
 ) -> DiagnosisRequest:
     from backplan.services.diagnosis import DiagnosisRequest
 
+    both_or_neither(since, until, "the current month to date")
     # Parsed exactly as `backplan plan` parses them (objective, rates, plan file).
     planned = _request(file, objective, rate, funnel, None, None, None, None, deal_value, [], None)
     settings = get_settings()
@@ -46,7 +46,7 @@ def _options(
         funnel=planned.funnel or settings.funnel,
         since=_date(since) if since else planned.since,
         until=_date(until) if until else planned.until,
-        as_of=_date(as_of) if as_of else date.today(),
+        as_of=_date(as_of) if as_of else None,
         deal_value=planned.deal_value,
         improvement=planned.improvement or DEFAULT_IMPROVEMENT,
         coverage_bar=coverage_bar,
@@ -161,12 +161,13 @@ def cadence(
     """
     from backplan.services.diagnosis import CadenceRequest, cadence_report
 
+    both_or_neither(since, until, "the current month to date")
     request = CadenceRequest(
         rep=rep,
         team=team,
         since=_date(since) if since else None,
         until=_date(until) if until else None,
-        as_of=_date(as_of) if as_of else date.today(),
+        as_of=_date(as_of) if as_of else None,
         threshold=threshold,
     )
     with error_console.status("Counting attempts per prospect…"):

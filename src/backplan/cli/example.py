@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 
 from backplan.cli.output import console
@@ -20,7 +18,8 @@ SEED_RATES = {
 
 def example() -> None:
     """Walk through the seed case: 4 SQLs a month, worked backwards for two reps."""
-    settings, today = get_settings(), date.today()
+    settings = get_settings()
+    today = settings.clock.today()
     console.rule("Rep B: 1 SQL in 3 meetings (the team's usual rates)")
     render_plan(
         build_plan(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from backplan.cli.okr import PACE_STYLE, _today
+from backplan.cli.okr import PACE_STYLE, _as_of
 from backplan.cli.output import console, error_console, number, print_json
 from backplan.services.leadership import LeadershipRequest, leadership_to_dict, leadership_view
 from backplan.settings import get_settings
@@ -32,13 +32,13 @@ def leadership(
         period=period, funnel=funnel, trend_months=months, forecast=not no_forecast
     )
     with error_console.status("Rolling up the teams…"):
-        view = leadership_view(get_settings(), request, _today(as_of))
+        view = leadership_view(get_settings(), request, _as_of(as_of))
     if as_json:
         print_json(leadership_to_dict(view))
         return
     stage = view.stage
     table = Table(
-        title=f"{view.period.label} as at {view.as_of}: {view.elapsed_days} of "
+        title=f"{view.period.label} as at {view.as_of}: {number(view.elapsed_days)} of "
         f"{view.working_days} working days ({stage})",
         title_justify="left",
     )
@@ -81,7 +81,8 @@ def leadership(
         verdict = t.trend.explanation if t.trend else (t.note or "–")
         trends.add_row(t.team or "organisation", t.conversion, spark, verdict)
     console.print(trends)
-    sources = Table(title="By lead source or campaign", title_justify="left")
+    window = view.sources_window.label if view.sources_window else view.period.label
+    sources = Table(title=f"By lead source or campaign, {window}", title_justify="left")
     sources.add_column("source")
     for st in view.funnel.stages:
         sources.add_column(st.key, justify="right")
@@ -93,6 +94,8 @@ def leadership(
             f"{s.yield_rate:.2%}" if s.yield_rate is not None else "–",
         )
     console.print(sources)
+    for note in view.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,12 +25,24 @@ okr_app = typer.Typer(
     no_args_is_help=True,
 )
 
-PACE_STYLE = {"ahead": "green", "on_pace": "green", "met": "bold green", "behind": "red"}
+PACE_STYLE = {
+    "ahead": "green",
+    "on_pace": "green",
+    "met": "bold green",
+    "behind": "red",
+    "not_started": "dim",
+}
 BAR = "█"
 
 
 def _today(as_of: str | None) -> date:
-    return _date(as_of) if as_of else date.today()
+    """The day given, or today by the organisation's clock (``BACKPLAN_TODAY`` pins it)."""
+    return _date(as_of) if as_of else get_settings().clock.today()
+
+
+def _as_of(as_of: str | None) -> date | None:
+    """The day given, counted whole; none: now, part of today included."""
+    return _date(as_of) if as_of else None
 
 
 @okr_app.command("create")
@@ -128,13 +140,13 @@ def show(
 ) -> None:
     """An objective with its plan and its progress to date from events."""
     settings = get_settings()
-    progress = okr.progress(settings, objective_id, _today(as_of))
+    progress = okr.progress(settings, objective_id, _as_of(as_of))
     if as_json:
         print_json(okr.progress_to_dict(progress))
         return
     render_objective(progress.objective)
     table = Table(
-        title=f"Progress to {progress.as_of} — {progress.elapsed_days} of "
+        title=f"Progress to {progress.as_of} — {number(progress.elapsed_days)} of "
         f"{progress.working_days} working days",
         title_justify="left",
     )
@@ -231,7 +243,7 @@ def forecast(
         seed=seed,
     )
     with error_console.status("Forecasting…"):
-        result = forecast_period(get_settings(), request, _today(as_of))
+        result = forecast_period(get_settings(), request, _as_of(as_of))
     if as_json:
         print_json(forecast_to_dict(result))
     else:
@@ -279,7 +291,7 @@ def render_forecast(p: PeriodForecast) -> None:
     o = p.objective
     console.print(
         f"[bold]{p.owner_name}[/]: {p.objective_text} in {o.period.label}, as at {p.as_of} "
-        f"({p.elapsed_days} working days gone, {f.remaining_days} left)",
+        f"({number(p.elapsed_days)} working days gone, {number(f.remaining_days)} left)",
         highlight=False,
     )
     hit = "green" if f.p_hit >= 0.7 else "yellow" if f.p_hit >= 0.4 else "red"

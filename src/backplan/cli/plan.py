@@ -32,6 +32,12 @@ def _date(text: str) -> date:
         ) from None
 
 
+def both_or_neither(since: str | None, until: str | None, default: str) -> None:
+    """The command's own words for a window with one end: --since and --until go together."""
+    if (since is None) != (until is None):
+        raise InvalidPeriod(f"give both --since and --until, or neither for {default}")
+
+
 def plan(
     objective: str = typer.Option(
         None,
@@ -125,7 +131,7 @@ def plan(
     settings = get_settings()
     if not request.funnel:
         request.funnel = settings.funnel
-    today = _date(as_of) if as_of else date.today()
+    today = _date(as_of) if as_of else settings.clock.today()
     if rep:
         with error_console.status(f"Estimating {rep}'s rates…"):
             planned = build_plan(request, settings, today)

@@ -12,6 +12,7 @@ from rich import box
 from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
+from backplan.cli.plan import both_or_neither
 from backplan.settings import get_settings
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def rates(
 
     if count not in COUNTINGS:
         raise typer.BadParameter(f"use one of {', '.join(COUNTINGS)}", param_hint="--count")
+    both_or_neither(since, until, "the last full quarter")
     settings = get_settings()
     request = RatesRequest(
         funnel=funnel or settings.funnel,
@@ -77,7 +79,7 @@ def rates(
         counting="cohort" if count == "cohort" else "period",
         level=level,
     )
-    today = _date(as_of, "--as-of") or date.today()
+    today = _date(as_of, "--as-of") or settings.clock.today()
     with error_console.status("Counting events and fitting rates…"):
         report = rates_report(settings, request, today)
     if as_json:

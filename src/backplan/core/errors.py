@@ -59,6 +59,10 @@ class NoWorkingDays(BackplanError):
     """The period has no working day left to spread the plan over."""
 
 
+class InvalidSetting(BackplanError):
+    """A setting (environment variable or settings file) that cannot be read as it is."""
+
+
 class NoData(BackplanError):
     """There is not enough data to estimate what was asked."""
 

@@ -58,7 +58,7 @@ class Forecast:
     p_hit: float
     coverage: float | None
     coverage_bar: float
-    remaining_days: int
+    remaining_days: float
     draws: NDArray[np.int64] = field(repr=False, compare=False)
     pipeline: int = 0
     """Units open at the stage feeding the objective's (what coverage counts)."""
@@ -75,8 +75,8 @@ def forecast(
     rates: Rates,
     actual: Mapping[str, int],
     *,
-    elapsed_days: int,
-    remaining_days: int,
+    elapsed_days: float,
+    remaining_days: float,
     planned_pace: float | None = None,
     open_pipeline: Mapping[str, int] | None = None,
     prior_days: float = 5.0,
@@ -213,7 +213,7 @@ def histogram(draws: NDArray[np.int64], bins: int = 12) -> list[tuple[int, int, 
 
 def _pace_draws(
     done: int,
-    elapsed: int,
+    elapsed: float,
     planned: float | None,
     prior_days: float,
     draws: int,

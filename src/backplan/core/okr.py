@@ -26,6 +26,8 @@ class Pace(StrEnum):
     ON_PACE = "on_pace"
     BEHIND = "behind"
     MET = "met"
+    NOT_STARTED = "not_started"
+    """No working time of the period has passed yet (e.g. 07:40 on its first day)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class KeyResultProgress:
     actual: int
     expected_to_date: float
     leading: bool
+    share_elapsed: float = 1.0
+    """The share of the period's working time passed when progress was measured."""
 
     @property
     def share_done(self) -> float:
@@ -46,6 +50,8 @@ class KeyResultProgress:
     def pace(self) -> Pace:
         if self.actual >= self.target:
             return Pace.MET
+        if self.share_elapsed <= 0:
+            return Pace.AHEAD if self.actual > 0 else Pace.NOT_STARTED
         if self.expected_to_date <= 0 or self.actual >= self.expected_to_date:
             return Pace.AHEAD if self.actual > self.expected_to_date else Pace.ON_PACE
         if self.actual >= ON_PACE_TOLERANCE * self.expected_to_date:
@@ -59,18 +65,22 @@ def progress(
     funnel: Funnel,
     *,
     objective_stage: str,
-    elapsed_days: int,
+    elapsed_days: float,
     working_days: int,
 ) -> list[KeyResultProgress]:
     """Progress of each key result (stage → target) against the planned pace.
 
     Stages above the objective's stage are leading; the objective's own
-    stage (and any below it) are lagging.
+    stage (and any below it) are lagging. ``elapsed_days`` counts working time,
+    so part of today counts as part of a day.
 
     >>> from backplan.defaults import funnel
     >>> [p.pace.value for p in progress({"dials": 1200, "sqls": 4}, {"dials": 700, "sqls": 1},
     ...     funnel("outbound"), objective_stage="sqls", elapsed_days=10, working_days=20)]
     ['ahead', 'behind']
+    >>> [p.pace.value for p in progress({"sqls": 4}, {}, funnel("outbound"),
+    ...     objective_stage="sqls", elapsed_days=0, working_days=20)]
+    ['not_started']
     """
     if working_days <= 0:
         raise InvalidObjective("a period needs at least one working day to measure progress in")
@@ -83,6 +93,7 @@ def progress(
             actual=int(actual.get(stage, 0)),
             expected_to_date=round(target * share, 1),
             leading=funnel.index(stage) < boundary,
+            share_elapsed=share,
         )
         for stage, target in sorted(targets.items(), key=lambda kv: funnel.index(kv[0]))
     ]
@@ -109,6 +120,18 @@ def split_target(target: int, weights: Mapping[str, float]) -> dict[str, int]:
     for rep in by_remainder[:left]:
         parts[rep] += 1
     return parts
+
+
+def least_target_for_all(weights: Mapping[str, float]) -> int:
+    """The smallest whole target whose split (:func:`split_target`) gives every rep at least 1.
+
+    >>> least_target_for_all({"ana": 1, "ben": 1, "cy": 4})
+    4
+    """
+    target = len(weights)
+    while min(split_target(target, weights).values()) < 1:
+        target += 1  # ends by total / smallest weight, where every exact share is at least 1
+    return target
 
 
 def roll_up(targets: Mapping[str, Mapping[str, int]]) -> dict[str, int]:

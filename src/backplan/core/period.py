@@ -67,6 +67,20 @@ class Period:
             "or --since and --until"
         )
 
+    def previous(self) -> Period:
+        """The period of the same kind just before this one: the month, the quarter, or as
+        many days.
+
+        >>> Period.month(2027, 1).previous().label, Period.quarter(2026, 1).previous().label
+        ('2026-12', '2025-Q4')
+        """
+        before = self.start - timedelta(days=1)
+        if re.fullmatch(r"\d{4}-\d{2}", self.label):
+            return Period.month(before.year, before.month)
+        if re.fullmatch(r"\d{4}-Q[1-4]", self.label):
+            return Period.quarter(before.year, (before.month - 1) // 3 + 1)
+        return Period(self.start - (self.end - self.start) - timedelta(days=1), before)
+
     def days(self) -> Iterable[date]:
         d = self.start
         while d <= self.end:
@@ -105,6 +119,26 @@ class WorkingCalendar:
 
     def working_days_in(self, period: Period) -> int:
         return _at_least_one(len(self.working_days(period)), period)
+
+    def elapsed(self, period: Period, as_of: date, day_done: float = 1.0) -> float:
+        """Working days of ``period`` passed by ``as_of``, of which ``day_done`` of ``as_of`` itself.
+
+        At 07:40 on the first working day of a month nothing has passed yet; at the end of
+        the day one day has.
+
+        >>> cal, december = WorkingCalendar(), Period.month(2026, 12)
+        >>> cal.elapsed(december, date(2026, 12, 1), 0.0), cal.elapsed(december, date(2026, 12, 1))
+        (0.0, 1.0)
+        >>> cal.elapsed(december, date(2026, 12, 6), 0.5)  # a Sunday: Tuesday to Friday
+        4.0
+        """
+        if as_of < period.start:
+            return 0.0
+        before = Period(period.start, min(as_of, period.end))
+        whole = len(self.working_days(before))
+        if as_of <= period.end and self.is_working_day(as_of):
+            return whole - 1 + min(max(day_done, 0.0), 1.0)
+        return float(whole)
 
     def with_time_off(self, days: Iterable[date]) -> WorkingCalendar:
         return WorkingCalendar(self.weekdays, self.holidays, self.time_off | frozenset(days))

@@ -16,6 +16,7 @@ from backplan import appdb
 from backplan.accounts.access import Role
 from backplan.appdb.models import Rep, Team
 from backplan.core.errors import BackplanError
+from backplan.core.okr import least_target_for_all
 from backplan.core.period import Period
 from backplan.demo_data import DemoSummary, generate_demo
 from backplan.organisation import Organisation
@@ -68,7 +69,7 @@ def set_up_demo(
 ) -> DemoSite:
     """Generate the demo organisation in ``settings.home`` (again: nothing added twice) and
     create, or give new passwords to, an admin, the first team's manager and two of its reps."""
-    organisation = generate_demo(settings.home, events=events, progress=progress)
+    organisation = generate_demo(settings, events=events, progress=progress)
     with appdb.session(settings) as s:
         team = s.scalars(select(Team).order_by(Team.name)).first()
         assert team is not None, "the demo organisation has teams"
@@ -111,11 +112,11 @@ def add_demo_objectives(settings: Settings, today: date, reps: Sequence[str]) ->
     last_month = Period.parse("month", month.start - timedelta(days=1))
     organisation = Organisation(settings=settings)
     sqls = organisation.counts(last_month.start, last_month.end, level="team")
-    headcount = organisation.roster["team"].value_counts()
     added = 0
     for team, done in zip(sqls["team"], sqls["sqls"], strict=True):
-        # at least one for each rep, so every share can be planned
-        target = max(math.ceil(int(done) * 1.2), int(headcount.get(team, 1)))
+        # at least one for each rep, so every share can be planned, whatever the month's time off
+        weights = okr.share_weights(settings, str(team), month, "sqls")
+        target = max(math.ceil(int(done) * 1.2), least_target_for_all(weights))
         request = okr.ObjectiveRequest(
             str(team), "team", month.label, [f"{target} sqls"], split=True, created_by="demo"
         )

@@ -113,29 +113,48 @@ class Window:
 
 
 def diagnosis_window(
-    since: date | None, until: date | None, as_of: date, calendar: WorkingCalendar
+    since: date | None,
+    until: date | None,
+    as_of: date,
+    calendar: WorkingCalendar,
+    day_done: float = 1.0,
+    *,
+    fall_back: bool = False,
 ) -> Window:
-    """``since``..``until`` counted up to ``as_of``; by default the current month to date."""
+    """``since``..``until`` counted up to ``as_of``; by default the current month to date.
+
+    The default falls back to the last full month while less than one working day of the
+    current month has passed (or, with ``fall_back``, when the month to date held no data):
+    a diagnosis of nothing helps nobody, and the window says which month it is.
+    """
     chosen = None
     if since is None and until is None:
         period = Period.month(as_of.year, as_of.month)
+        if fall_back or calendar.elapsed(period, as_of, day_done) < 1:
+            last = period.previous()
+            why = "had no data yet" if fall_back else "has just begun"
+            chosen = f"{period.label} {why}: the last full month, {last.label} ({last.start}..{last.end})"
+            return Window(last, last, as_of, 1.0, chosen)
         chosen = f"the current month to date: {period.start}..{as_of} of {period.label}"
     elif since is None or until is None:
-        raise InvalidPeriod("give both --since and --until, or neither for the current month")
+        raise InvalidPeriod(
+            "give both a start and an end of the window, or neither for the current month"
+        )
     else:
         period = Period(since, until)
     if as_of < period.start:
         raise InvalidPeriod(
-            f"the window starts on {period.start}, after --as-of {as_of}; choose an earlier "
-            "--since or a later --as-of"
+            f"the window starts on {period.start}, after the day it is seen at ({as_of}); "
+            "choose an earlier start or a later day"
         )
     counted = Period(period.start, min(period.end, as_of))
-    if counted.end == period.end:
-        share = 1.0
-    else:
-        total = len(calendar.working_days(period))
-        share = len(calendar.working_days(counted)) / total if total else 1.0
-    return Window(period, counted, as_of, share, chosen)
+    total = len(calendar.working_days(period))
+    share = calendar.elapsed(period, as_of, day_done) / total if total else 1.0
+    return Window(period, counted, as_of, min(share, 1.0), chosen)
+
+
+def _any(counts: pd.DataFrame) -> bool:
+    return bool(counts["trials"].any() or counts["successes"].any())
 
 
 @dataclass
@@ -166,13 +185,13 @@ def build_context(
 ) -> Context:
     """Read the events once: counts, rates, channel touches and meetings, monthly history."""
     funnel = resolve_funnel(settings, request.funnel or settings.funnel)
-    as_of = request.as_of or date.today()
+    as_of, day_done = settings.clock.as_of(request.as_of)
     since, until = request.since, request.until
     years = {as_of.year, *(d.year for d in (since, until) if d)}
     calendar = working_calendar(
         settings.country, settings.subdivision, range(min(years) - 1, max(years) + 1)
     )
-    window = diagnosis_window(since, until, as_of, calendar)
+    window = diagnosis_window(since, until, as_of, calendar, day_done)
     if not request.objective:
         raise InvalidObjective(
             "give the objective the plan is for, as for `backplan plan`: --objective '4 sqls'"
@@ -182,10 +201,13 @@ def build_context(
     table = open_events(settings) if events is None else events
     people = load_roster(settings) if roster is None else roster
     counts = conversion_counts(table, funnel, window.counted, roster=people)
-    if not (counts["trials"].any() or counts["successes"].any()):
+    if not _any(counts) and window.chosen and window.period.end >= as_of:
+        window = diagnosis_window(since, until, as_of, calendar, day_done, fall_back=True)
+        counts = conversion_counts(table, funnel, window.counted, roster=people)
+    if not _any(counts):
         raise NoData(
             f"no events of funnel {funnel.key!r} from {window.counted.start} to "
-            f"{window.counted.end}; choose the window with --since and --until"
+            f"{window.counted.end}; choose another window"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)  # reported as the report's caveats
@@ -752,13 +774,18 @@ def cadence_report(
     roster: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Response by attempt number for a rep, a team or everyone, and when to move on (case S6)."""
-    as_of = request.as_of or date.today()
-    calendar = working_calendar(settings.country, settings.subdivision, [as_of.year])
-    window = diagnosis_window(request.since, request.until, as_of, calendar)
+    as_of, day_done = settings.clock.as_of(request.as_of)
+    calendar = working_calendar(
+        settings.country, settings.subdivision, [as_of.year - 1, as_of.year]
+    )
+    window = diagnosis_window(request.since, request.until, as_of, calendar, day_done)
     table = open_events(settings) if events is None else events
     people = load_roster(settings) if roster is None else roster
     level: Level = "rep" if request.rep else "team" if request.team else "organisation"
     rows = attempt_counts(table, window.counted, level=level, roster=people).to_pandas()
+    if rows.empty and window.chosen and window.period.end >= as_of:
+        window = diagnosis_window(None, None, as_of, calendar, day_done, fall_back=True)
+        rows = attempt_counts(table, window.counted, level=level, roster=people).to_pandas()
     who: dict[str, Any] = {"level": level}
     if request.rep:
         known = (
@@ -780,8 +807,7 @@ def cadence_report(
     if rows.empty or not rows["prospects"].sum():
         raise NoData(
             f"no prospects with attempts from {window.counted.start} to {window.counted.end}; "
-            "cadence needs dial, email or social events with prospect ids "
-            "(choose the window with --since and --until)"
+            "cadence needs dial, email or social events with prospect ids; choose another window"
         )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StatisticalWarning)

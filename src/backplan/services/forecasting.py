@@ -72,7 +72,7 @@ class PeriodForecast:
     objective_text: str
     objective_id: int | None
     as_of: date
-    elapsed_days: int
+    elapsed_days: float
     funnel: Funnel
     forecast: Forecast
     reps: list[RepForecast] = field(default_factory=list)
@@ -86,13 +86,15 @@ class PeriodForecast:
 def forecast_period(
     settings: Settings,
     request: ForecastRequest,
-    as_of: date,
+    as_of: date | None = None,
     *,
     events: ir.Table | None = None,
 ) -> PeriodForecast:
-    """Forecast the period of a rep's or team's objective as seen at the end of ``as_of``."""
+    """Forecast the period of a rep's or team's objective as seen at the end of ``as_of``
+    (none: now, by the organisation's clock, with the part of today's office hours passed)."""
     from backplan.metrics import open_events
 
+    as_of, day_done = settings.clock.as_of(as_of)
     kind, owner = _owner(request)
     stored = _stored_objective(settings, request, kind, owner, as_of)
     funnel = resolve_funnel(
@@ -117,7 +119,7 @@ def forecast_period(
     if stored is None:
         stored = _ad_hoc_view(settings, kind, owner, objective, funnel)
     reps = _members(settings, stored)
-    context = _Context(settings, funnel, objective, as_of, table, request)
+    context = _Context(settings, funnel, objective, (as_of, day_done), table, request)
     parts = [context.rep_forecast(member, seed=request.seed + i) for i, member in enumerate(reps)]
     if kind == "rep":
         result = parts[0].forecast
@@ -127,7 +129,7 @@ def forecast_period(
             [p.forecast for p in parts], objective.target, coverage_bar=request.coverage_bar
         )
     calendar = okr.owner_calendar(settings, stored)
-    elapsed = okr.elapsed_working_days(calendar, objective.period, as_of)
+    elapsed = calendar.elapsed(objective.period, as_of, day_done)
     return PeriodForecast(
         owner_kind=kind,
         owner=stored.owner,
@@ -151,7 +153,7 @@ class _Context:
         settings: Settings,
         funnel: Funnel,
         objective: Objective,
-        as_of: date,
+        seen: tuple[date, float],
         events: ir.Table,
         request: ForecastRequest,
     ) -> None:
@@ -159,7 +161,8 @@ class _Context:
         from backplan.services.rates import load_roster
 
         self.settings, self.funnel, self.objective = settings, funnel, objective
-        self.as_of, self.events, self.request = as_of, events, request
+        (as_of, self.day_done), self.events, self.request = seen, events, request
+        self.as_of = as_of
         period = objective.period
         self.roster = load_roster(settings)
         self.counts: dict[str, dict[str, int]] = {}
@@ -177,6 +180,7 @@ class _Context:
             ).to_pandas()
             self.open = {str(r): int(n) for r, n in zip(frame["rep"], frame["open"], strict=True)}
         self._report: Any = None
+        self._paces: dict[str, float] | None = None
 
     def data_rates(self, rep: str) -> tuple[dict[str, Rate], str]:
         from backplan.services.rates import (
@@ -194,6 +198,27 @@ class _Context:
             )
         return planning_rates(self._report, rep), f"data {window.label}"
 
+    def history_pace(self, rep: str) -> float | None:
+        """The rep's units a working day at the top of the funnel over the last full quarter:
+        the pace a forecast starts from when no plan sets one (on day 1 nothing else does)."""
+        if self._paces is None:
+            from backplan.calendars import working_calendar
+            from backplan.metrics import stage_counts
+            from backplan.services.rates import last_full_quarter
+
+            window = last_full_quarter(self.as_of)
+            years = range(window.start.year, window.end.year + 1)
+            days = working_calendar(
+                self.settings.country, self.settings.subdivision, years
+            ).working_days_in(window)
+            frame = stage_counts(self.events, self.funnel, window, roster=self.roster).to_pandas()
+            top = self.funnel.stages[0].key
+            self._paces = {
+                str(r): int(n) / days for r, n in zip(frame["rep"], frame[top], strict=True)
+            }
+        pace = self._paces.get(rep)
+        return pace if pace else None
+
     def rep_forecast(self, member: ObjectiveView, *, seed: int) -> RepForecast:
         plan = member.current_plan if member.id > 0 else None
         if plan is not None:
@@ -202,8 +227,8 @@ class _Context:
             rates, source = self.data_rates(member.owner)
         calendar = okr.owner_calendar(self.settings, member)
         period = self.objective.period
-        elapsed = okr.elapsed_working_days(calendar, period, self.as_of)
-        remaining = calendar.working_days_in(period) - elapsed if self.as_of < period.end else 0
+        elapsed = calendar.elapsed(period, self.as_of, self.day_done)
+        remaining = calendar.working_days_in(period) - elapsed
         feeder = self.funnel.conversions(down_to=self.objective.stage)
         pipeline = {feeder[-1].source.key: self.open.get(member.owner, 0)} if feeder else {}
         target = member.main.target if member.id > 0 else None
@@ -215,7 +240,7 @@ class _Context:
             self.counts.get(member.owner, {}),
             elapsed_days=elapsed,
             remaining_days=max(remaining, 0),
-            planned_pace=plan.planned_pace if plan else None,
+            planned_pace=plan.planned_pace if plan else self.history_pace(member.owner),
             open_pipeline=pipeline,
             coverage_bar=self.request.coverage_bar,
             level=self.request.level,
@@ -338,8 +363,8 @@ def forecast_to_dict(p: PeriodForecast) -> dict[str, Any]:
         "owner": {"kind": p.owner_kind, "key": p.owner, "name": p.owner_name},
         "period": okr.period_to_dict(o.period),
         "as_of": p.as_of.isoformat(),
-        "elapsed_days": p.elapsed_days,
-        "remaining_days": f.remaining_days,
+        "elapsed_days": round(p.elapsed_days, 2),
+        "remaining_days": round(f.remaining_days, 2),
         "actual_to_date": f.actual_to_date,
         "expected": f.expected,
         "mean": round(f.mean, 3),

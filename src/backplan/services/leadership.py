@@ -86,20 +86,27 @@ class LeadershipView:
     as_of: date
     funnel: Funnel
     stage: str
-    elapsed_days: int
+    elapsed_days: float
     working_days: int
     teams: list[Rollup]
     organisation: Rollup
     trends: list[ConversionTrend] = field(default_factory=list)
     sources: list[SourceResult] = field(default_factory=list)
+    sources_window: Period | None = None
+    notes: list[str] = field(default_factory=list)
 
 
-def leadership_view(settings: Settings, request: LeadershipRequest, as_of: date) -> LeadershipView:
-    """Roll-ups, forecasts, trends and results by source for the period, seen at ``as_of``."""
+def leadership_view(
+    settings: Settings, request: LeadershipRequest, as_of: date | None = None
+) -> LeadershipView:
+    """Roll-ups, forecasts, trends and results by source for the period, seen at ``as_of``
+    (none: now, by the organisation's clock)."""
     from backplan.calendars import working_calendar
     from backplan.metrics import open_events, stage_counts
     from backplan.services.rates import load_roster
 
+    given = as_of
+    as_of, day_done = settings.clock.as_of(given)
     period = Period.parse(request.period or "month", as_of)
     funnel = resolve_funnel(settings, request.funnel or settings.funnel)
     objectives = okr.list_objectives(settings, period=period)
@@ -111,7 +118,7 @@ def leadership_view(settings: Settings, request: LeadershipRequest, as_of: date)
         settings.country, settings.subdivision, range(period.start.year, period.end.year + 1)
     )
     working_days = calendar.working_days_in(period)
-    elapsed = okr.elapsed_working_days(calendar, period, as_of)
+    elapsed = calendar.elapsed(period, as_of, day_done)
     counts = pd.DataFrame()
     if as_of >= period.start:
         window = Period(period.start, min(as_of, period.end))
@@ -126,10 +133,17 @@ def leadership_view(settings: Settings, request: LeadershipRequest, as_of: date)
         forecast = None
         if request.forecast and target:
             forecast = _team_forecast(
-                settings, team, stage, target, period, as_of, request.seed + i
+                settings, team, stage, target, period, given, request.seed + i
             )
         rows.append(_rollup(team, members, funnel, stage, target, share, forecast, roster))
     organisation = _organisation(rows, counts, funnel, stage, share, len(roster))
+    sources_window, notes = Period(period.start, min(as_of, period.end)), []
+    if elapsed <= 0:
+        sources_window = period.previous()
+        notes.append(
+            f"{period.label} has just begun, with no working time yet: results by source "
+            f"are for {sources_window.label}, the last full period"
+        )
     return LeadershipView(
         period=period,
         as_of=as_of,
@@ -140,7 +154,9 @@ def leadership_view(settings: Settings, request: LeadershipRequest, as_of: date)
         teams=rows,
         organisation=organisation,
         trends=conversion_trends(settings, funnel, stage, period, as_of, request.trend_months),
-        sources=source_results(settings, funnel, stage, period, as_of),
+        sources=source_results(settings, funnel, stage, sources_window, sources_window.end),
+        sources_window=sources_window,
+        notes=notes,
     )
 
 
@@ -166,7 +182,13 @@ def _team_targets(objectives: list[okr.ObjectiveView], stage: str) -> dict[str, 
 
 
 def _team_forecast(
-    settings: Settings, team: str, stage: str, target: int, period: Period, as_of: date, seed: int
+    settings: Settings,
+    team: str,
+    stage: str,
+    target: int,
+    period: Period,
+    as_of: date | None,
+    seed: int,
 ) -> Forecast | None:
     request = ForecastRequest(
         team=team, objective=f"{target} {stage}", period=period.label, seed=seed
@@ -191,7 +213,9 @@ def _rollup(
     expected = round(target * share, 1) if target else None
     pace = None
     if target:
-        status = okr_core.KeyResultProgress(stage, target, actual[stage], expected or 0.0, False)
+        status = okr_core.KeyResultProgress(
+            stage, target, actual[stage], expected or 0.0, False, share_elapsed=share
+        )
         pace = status.pace.value
     reps = int((roster["team"] == team).sum()) if team else len(roster)
     return Rollup(team, reps, target, actual, expected, pace, forecast)
@@ -211,7 +235,7 @@ def _organisation(
     pace = None
     if target:
         pace = okr_core.KeyResultProgress(
-            stage, target, actual[stage], expected or 0.0, False
+            stage, target, actual[stage], expected or 0.0, False, share_elapsed=share
         ).pace.value
     return Rollup(None, reps, target, actual, expected, pace, combined)
 
@@ -349,8 +373,12 @@ def leadership_to_dict(view: LeadershipView) -> dict[str, Any]:
         "as_of": view.as_of.isoformat(),
         "funnel": view.funnel.key,
         "stage": view.stage,
-        "elapsed_days": view.elapsed_days,
+        "elapsed_days": round(view.elapsed_days, 2),
         "working_days": view.working_days,
+        "notes": view.notes,
+        "sources_window": None
+        if view.sources_window is None
+        else okr.period_to_dict(view.sources_window),
         "organisation": rollup_to_dict(view.organisation),
         "teams": [rollup_to_dict(r) for r in view.teams],
         "trends": [trend_to_dict(t) for t in view.trends],

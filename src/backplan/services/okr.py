@@ -192,7 +192,8 @@ class KeyResultStatus:
 class ObjectiveProgress:
     objective: ObjectiveView
     as_of: date
-    elapsed_days: int
+    elapsed_days: float
+    """Working days passed, part of today included (0 before office hours on day 1)."""
     working_days: int
     key_results: list[KeyResultStatus]
     notes: list[str] = field(default_factory=list)
@@ -588,11 +589,14 @@ def rates_from_evidence(evidence: Sequence[dict[str, Any]]) -> dict[str, Rate]:
 def progress(
     settings: Settings,
     objective_id: int,
-    as_of: date,
+    as_of: date | None = None,
     *,
     events: ir.Table | None = None,
 ) -> ObjectiveProgress:
     """Actual to date (from events, up to the end of ``as_of``) against the planned pace.
+
+    Without ``as_of`` it is now, by the organisation's clock: the part of today's office
+    hours that has passed counts as part of a working day.
 
     Leading key results are the stages above the main result's; besides the
     stated key results, the current plan's volume at each stage above counts
@@ -603,7 +607,8 @@ def progress(
     period = objective.period
     calendar = owner_calendar(settings, objective)
     working_days = calendar.working_days_in(period)
-    elapsed = elapsed_working_days(calendar, period, as_of)
+    as_of, day_done = settings.clock.as_of(as_of)
+    elapsed = calendar.elapsed(period, as_of, day_done)
     notes: list[str] = []
     counts = owner_counts(settings, objective, funnel, as_of, events=events, notes=notes)
     targets = {kr.stage: kr.target for kr in objective.key_results}
@@ -705,13 +710,6 @@ def owner_calendar(settings: Settings, objective: ObjectiveView) -> WorkingCalen
     return working_calendar(settings.country, settings.subdivision, years, days_off)
 
 
-def elapsed_working_days(calendar: WorkingCalendar, period: Period, as_of: date) -> int:
-    """Working days of ``period`` up to and including ``as_of``."""
-    if as_of < period.start:
-        return 0
-    return len(calendar.working_days(Period(period.start, min(as_of, period.end))))
-
-
 # -- internals -----------------------------------------------------------------------------------
 
 
@@ -791,31 +789,9 @@ def _split(
     A rep whose share of the main result rounds to nothing (a small target over a big
     team) is listed with 0 but gets no objective: there is nothing to work back from.
     """
-    from backplan.services.rates import last_full_quarter
-
-    members = db.scalars(
-        select(Rep).where(Rep.team_id == team.id).options(selectinload(Rep.time_off))
-    ).all()
-    if not members:
-        raise InvalidObjective(f"team {team.name} has no reps to split its objective across")
-    years = range(period.start.year, period.end.year + 1)
-    reference = last_full_quarter(period.start)
-    stage = results[0].stage
-    history = _stage_history(settings, funnel, stage, reference, [m.key for m in members])
-    days_in_reference = working_calendar(
-        settings.country, settings.subdivision, range(reference.start.year, reference.end.year + 1)
-    ).working_days_in(reference)
-    paces = {m.key: history.get(m.key, 0) / days_in_reference for m in members}
-    known = [p for p in paces.values() if p > 0]
-    # A rep with no history (new, or no events yet) is weighed at the team's typical pace.
-    typical = statistics.median(known) if known else 1.0
-    days = {
-        m.key: working_calendar(
-            settings.country, settings.subdivision, years, _days_of(m.time_off)
-        ).working_days_in(period)
-        for m in members
-    }
-    weights = {m.key: days[m.key] * (paces[m.key] or typical) for m in members}
+    members, days, paces, weights = _split_weights(
+        db, settings, team, funnel, period, results[0].stage
+    )
     splits = [okr.split_target(r.target, weights) for r in results]
     shares = []
     for member in members:
@@ -849,6 +825,48 @@ def _split(
         ]
         parent.children.append(child)
     return shares
+
+
+def share_weights(settings: Settings, team: str, period: Period, stage: str) -> dict[str, float]:
+    """Each rep's weight in a split of ``team``'s target at ``stage`` over ``period``
+    (working days × their own pace), as :func:`create_objective` would split it."""
+    funnel = resolve_funnel(settings, settings.funnel)
+    with appdb.session(settings) as db:
+        _, found = _owner(db, "team", team)
+        assert found is not None
+        return _split_weights(db, settings, found, funnel, period, stage)[3]
+
+
+def _split_weights(
+    db: Session, settings: Settings, team: Team, funnel: Funnel, period: Period, stage: str
+) -> tuple[Sequence[Rep], dict[str, int], dict[str, float], dict[str, float]]:
+    """The team's reps, their working days in ``period``, their pace at ``stage`` over the
+    last full quarter, and their weights (days × pace) in a split."""
+    from backplan.services.rates import last_full_quarter
+
+    members = db.scalars(
+        select(Rep).where(Rep.team_id == team.id).options(selectinload(Rep.time_off))
+    ).all()
+    if not members:
+        raise InvalidObjective(f"team {team.name} has no reps to split its objective across")
+    years = range(period.start.year, period.end.year + 1)
+    reference = last_full_quarter(period.start)
+    history = _stage_history(settings, funnel, stage, reference, [m.key for m in members])
+    days_in_reference = working_calendar(
+        settings.country, settings.subdivision, range(reference.start.year, reference.end.year + 1)
+    ).working_days_in(reference)
+    paces = {m.key: history.get(m.key, 0) / days_in_reference for m in members}
+    known = [p for p in paces.values() if p > 0]
+    # A rep with no history (new, or no events yet) is weighed at the team's typical pace.
+    typical = statistics.median(known) if known else 1.0
+    days = {
+        m.key: working_calendar(
+            settings.country, settings.subdivision, years, _days_of(m.time_off)
+        ).working_days_in(period)
+        for m in members
+    }
+    weights = {m.key: days[m.key] * (paces[m.key] or typical) for m in members}
+    return members, days, paces, weights
 
 
 def _stage_history(
@@ -1076,7 +1094,7 @@ def progress_to_dict(p: ObjectiveProgress) -> dict[str, Any]:
     return {
         "objective": objective_to_dict(p.objective),
         "as_of": p.as_of.isoformat(),
-        "elapsed_days": p.elapsed_days,
+        "elapsed_days": round(p.elapsed_days, 2),
         "working_days": p.working_days,
         "key_results": [
             {

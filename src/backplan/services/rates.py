@@ -56,7 +56,9 @@ def rates_window(since: date | None, until: date | None, today: date) -> Period:
     if since is None and until is None:
         return last_full_quarter(today)
     if since is None or until is None:
-        raise InvalidPeriod("give both --since and --until, or neither for the last full quarter")
+        raise InvalidPeriod(
+            "give both the start and the end of the window, or neither for the last full quarter"
+        )
     return Period(since, until)
 
 
@@ -280,7 +282,7 @@ def rates_report(
     if not (counts["trials"].any() or counts["successes"].any()):
         raise NoData(
             f"no events of funnel {funnel.key!r} in {window.label}; {_span(table)} "
-            "(choose the window with --since and --until)"
+            "(choose a window that has them)"
         )
     report = estimate_rates(counts, funnel, window, counting=request.counting, level=request.level)
     if request.rep:

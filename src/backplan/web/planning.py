@@ -146,7 +146,7 @@ def plan_for(plan_input: PlanInput, settings: Settings, rep: str | None = None) 
     since, until = plan_input.since, plan_input.until
     if since and until and (until - since).days > MAX_PERIOD_DAYS:
         raise InvalidPeriod("plan at most two years at a time; shorten since/until")
-    today = plan_input.as_of or date.today()
+    today = plan_input.as_of or settings.clock.today()
     try:
         return build_plan(plan_input.to_request(rep), settings, today)
     except (OverflowError, ZeroDivisionError):

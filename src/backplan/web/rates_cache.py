@@ -131,7 +131,7 @@ class RatesCache:
         """
         if self.settings.events_url:
             return compute()
-        key = (self._fingerprint()[0], date.today(), *parts)
+        key = (self._fingerprint()[0], self.settings.clock.today(), *parts)
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)

@@ -44,8 +44,30 @@ def number(x: float | int | None) -> str:
     return f"{x:,.1f}"
 
 
+PACE_WORDS = {
+    "ahead": "ahead",
+    "on_pace": "on pace",
+    "met": "met",
+    "behind": "behind",
+    "not_started": "not started",
+}
+
+
+def pace(code: str | None) -> str:
+    """A pace code in words ("not started", not ``not_started``)."""
+    return "–" if code is None else PACE_WORDS.get(code, code.replace("_", " "))
+
+
+def working_time(elapsed: float, total: int) -> str:
+    """How much of a period's working time has passed, in words."""
+    if elapsed <= 0:
+        return f"no working time gone yet of {total} working days: nothing is expected so far"
+    return f"{number(elapsed)} of {total} working days gone"
+
+
 templates.env.globals.update(static_url=static_url, plotly_url=PLOTLY_URL, links_for=links_for)
-templates.env.filters.update(json_script=json_script, number=number)
+templates.env.filters.update(json_script=json_script, number=number, pace=pace)
+templates.env.globals.update(working_time=working_time)
 
 
 def wants_json(request: Request) -> bool:

@@ -27,7 +27,11 @@ MAX_PERIOD = 20
 
 
 def forecast_data(
-    web: WebContext, principal: Principal, period: str | None, funnel: str | None, as_of: date
+    web: WebContext,
+    principal: Principal,
+    period: str | None,
+    funnel: str | None,
+    as_of: date | None,
 ) -> dict[str, Any]:
     """The leadership view, cut down to what ``principal`` may see."""
     names = funnel_names(web.settings)
@@ -67,7 +71,5 @@ async def forecast_page(
     ``?period=2026-10`` or ``2026-Q4`` (default: this month), ``as_of=YYYY-MM-DD``; JSON with
     ``Accept: application/json``."""
     web: WebContext = request.app.state.web
-    data = await run_in_threadpool(
-        forecast_data, web, principal, period, funnel, as_of or date.today()
-    )
+    data = await run_in_threadpool(forecast_data, web, principal, period, funnel, as_of)
     return page(request, "forecast.html", data)

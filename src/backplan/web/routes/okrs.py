@@ -58,7 +58,9 @@ def visible_objective(
     return objective
 
 
-def progress_of(web: WebContext, objective: okr.ObjectiveView, as_of: date) -> dict[str, Any]:
+def progress_of(
+    web: WebContext, objective: okr.ObjectiveView, as_of: date | None
+) -> dict[str, Any]:
     """Actual against expected at the planned pace, or why it cannot be measured yet."""
     if not web.has_events():
         return {"error": "No events yet: progress shows once an admin imports them."}
@@ -69,7 +71,7 @@ def progress_of(web: WebContext, objective: okr.ObjectiveView, as_of: date) -> d
 
 
 def summary(
-    web: WebContext, principal: Principal, o: okr.ObjectiveView, as_of: date
+    web: WebContext, principal: Principal, o: okr.ObjectiveView, as_of: date | None
 ) -> dict[str, Any]:
     data = okr.objective_to_dict(o)
     data["progress"] = progress_of(web, o, as_of)
@@ -80,11 +82,11 @@ def summary(
     return data
 
 
-def okrs_data(web: WebContext, principal: Principal, as_of: date) -> dict[str, Any]:
+def okrs_data(web: WebContext, principal: Principal, as_of: date | None) -> dict[str, Any]:
     objectives = visible_objectives(web, principal)
     teams = sorted(web.teams() if principal.role is Role.ADMIN else principal.teams)
     return {
-        "as_of": as_of.isoformat(),
+        "as_of": (as_of or web.settings.clock.today()).isoformat(),
         "objectives": [summary(web, principal, o, as_of) for o in objectives],
         "can_create": principal.role in (Role.ADMIN, Role.MANAGER),
         "teams": teams if principal.role is not Role.REP else [],
@@ -98,7 +100,7 @@ def okrs_page(
     as_of: date | None = None,
 ) -> Response:
     """The objectives you can see, each with its progress (JSON with ``Accept: application/json``)."""
-    data = okrs_data(request.app.state.web, principal, as_of or date.today())
+    data = okrs_data(request.app.state.web, principal, as_of)
     return page(request, "okrs.html", data)
 
 
@@ -112,7 +114,7 @@ def okr_page(
     """One objective: key results, progress, plans and agreement; its reps' shares for a team."""
     web: WebContext = request.app.state.web
     objective = visible_objective(web, principal, objective_id)
-    data = summary(web, principal, objective, as_of or date.today())
+    data = summary(web, principal, objective, as_of)
     own = web.team_of(principal.rep) if principal.rep else None
     data["children"] = [
         okr.objective_to_dict(c) for c in objective.children if can_see(principal, c, own)
@@ -151,7 +153,9 @@ async def create_okr(
         split=True,
         created_by=principal.email,
     )
-    created = await run_in_threadpool(okr.create_objective, web.settings, req, date.today())
+    created = await run_in_threadpool(
+        okr.create_objective, web.settings, req, web.settings.clock.today()
+    )
     if wants_json(request):
         body = okr.objective_to_dict(created.objective)
         body["shares"] = [okr.share_to_dict(s) for s in created.shares]
@@ -180,7 +184,11 @@ async def propose(
     }
     plan = await run_in_threadpool(
         lambda: okr.propose_plan(
-            web.settings, objective_id, date.today(), by=_actor(principal), rates=rates
+            web.settings,
+            objective_id,
+            web.settings.clock.today(),
+            by=_actor(principal),
+            rates=rates,
         )
     )
     if wants_json(request):

@@ -33,7 +33,7 @@ def rep_funnel(
         return {"error": "No events yet: an admin imports them on the Imports page."}
     named_funnel(web.settings, funnel)
     try:
-        return web.rates.view("rep", rep, funnel, since, until, date.today())
+        return web.rates.view("rep", rep, funnel, since, until, web.settings.clock.today())
     except BackplanError as e:
         return {"error": str(e)}
 
@@ -81,13 +81,14 @@ def rep_details(
     if not principal.can_see_rep(rep, team) or rep not in web.known_reps():
         raise HTTPException(404, f"No rep named {rep!r} among the reps you can see.")
     chosen = funnel or web.settings.funnel
+    today = web.settings.clock.today()
     return {
         "rep": rep,
         "team": team,
         "roster": web.roster_entry(rep),
         "funnels": funnel_names(web.settings),
         "funnel": rep_funnel(web, rep, chosen, since, until),
-        "trend": rep_trends(web, rep, chosen, min(until or date.today(), date.today())),
+        "trend": rep_trends(web, rep, chosen, min(until or today, today)),
         "cadence": rep_cadence(web, rep, since, until),
         "agreements": [
             agreed_plan_to_dict(objective, plan)

@@ -82,7 +82,7 @@ def team_details(
     if not web.has_events():
         return {**data, "error": "No events yet: an admin imports them on the Imports page."}
     try:
-        rates = dict(web.rates.view("team", team, chosen, since, until, date.today()))
+        rates = dict(web.rates.view("team", team, chosen, since, until, web.settings.clock.today()))
     except BackplanError as e:
         return {**data, "error": str(e)}
     book = organisation_playbook(web.settings)
