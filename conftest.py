@@ -44,7 +44,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 def clock_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that reads today from the real clock pins its date (``BACKPLAN_TODAY``, or the
     settings' ``today``) or is marked ``dates``, so CI runs it on the edge days as well."""
-    from backplan.clock import Clock
+    from backplan.config.clock import Clock
 
     if request.config.getoption("--pinned-now") or request.node.get_closest_marker("dates"):
         yield

@@ -1,6 +1,6 @@
 """Importing a large CSV of events into the store, against DuckDB's own CSV-to-Parquet copy.
 
-Generates N demo events (``backplan.demo_data.write_demo_events``), writes
+Generates N demo events (``backplan.services.demo.generator.write_demo_events``), writes
 them as one CSV, then times, each in a fresh process so peak memory is its
 own:
 
@@ -44,7 +44,7 @@ IMPORT = """
 import json, resource, sys, time
 from pathlib import Path
 from backplan.services.importing import ImportRequest, import_file
-from backplan.settings import Settings
+from backplan.config import Settings
 settings = Settings(home=Path(sys.argv[2]))
 start = time.perf_counter()
 summary = import_file(settings, ImportRequest(Path(sys.argv[1]), "events", add_reps=True))
@@ -74,8 +74,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="Work folder (default: a temp dir).")
     args = parser.parse_args()
 
-    from backplan.demo_data import write_demo_events
     from backplan.events.schema import events_glob
+    from backplan.services.demo.generator import write_demo_events
 
     work = Path(args.dir or tempfile.mkdtemp(prefix="backplan-bench-import-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Per-rep monthly funnel counts and rates on a large event store: backplan vs SQL vs pandas.
 
-Generates the demo organisation's year of events (backplan.demo_data) as the embedded
+Generates the demo organisation's year of events (backplan.services.demo.generator) as the embedded
 Parquet store, then, each in a fresh
 process (so peak memory is each method's own), counts every rep's stages per month:
 
@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backplan.demo_data import demo_roster, write_demo_events
 from backplan.events.schema import events_dir, events_glob
+from backplan.services.demo.generator import demo_roster, write_demo_events
 
 KINDS = [
     "dial",

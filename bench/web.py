@@ -33,9 +33,9 @@ from sqlalchemy import select
 
 from backplan import appdb
 from backplan.appdb.models import Rep, Team
-from backplan.demo_data import generate_demo
+from backplan.config import Settings
 from backplan.services.accounts import Accounts
-from backplan.settings import Settings
+from backplan.services.demo.generator import generate_demo
 
 RATES = {"conversations/dials": "0.07", "meetings/conversations": "1/7", "sqls/meetings": "1/3"}
 

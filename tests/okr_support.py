@@ -10,9 +10,9 @@ import pyarrow as pa
 
 from backplan import appdb
 from backplan.appdb.models import Rep, Team, TimeOff
+from backplan.config import Settings
 from backplan.events.schema import EVENT_SCHEMA
 from backplan.events.store import EventStore
-from backplan.settings import Settings
 
 NORTH = {"ana": "Ana Silva", "ben": "Ben Novak"}
 SOUTH = {"cy": "Cy Okafor"}

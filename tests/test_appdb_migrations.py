@@ -9,8 +9,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from backplan import appdb
+from backplan.config import Settings
 from backplan.services import okr
-from backplan.settings import Settings
 
 OKR_TABLES = {"objectives", "key_results", "plans", "agreements"}
 

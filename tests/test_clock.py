@@ -12,14 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from backplan.cli import app as cli
-from backplan.clock import Clock
+from backplan.config import Settings
+from backplan.config.clock import Clock
 from backplan.core.errors import InvalidSetting
 from backplan.core.period import Period, WorkingCalendar
 from backplan.services import okr
 from backplan.services.diagnosis import diagnosis_window
 from backplan.services.forecasting import ForecastRequest, forecast_period
 from backplan.services.leadership import LeadershipRequest, leadership_view
-from backplan.settings import Settings
 from okr_support import add_roster, simulate, store_events
 
 UTC = ZoneInfo("UTC")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from backplan.cli import app
 from backplan.core.errors import DefinitionError
 from backplan.defaults import funnel, funnel_names
-from backplan.definitions import load_funnel
+from backplan.defaults.definitions import load_funnel
 
 runner = CliRunner()
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from backplan.demo_data import demo_roster, generate_demo, write_demo_events
+from backplan.config import Settings, get_settings
 from backplan.events.store import EventStore
+from backplan.services.demo.generator import demo_roster, generate_demo, write_demo_events
 from backplan.services.roster import roster_frame, time_off_frame
-from backplan.settings import Settings, get_settings
 
 END = date(2025, 6, 30)
 

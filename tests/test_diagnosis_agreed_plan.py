@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from backplan.config import Settings
 from backplan.core.period import Period
 from backplan.services import okr
 from backplan.services.diagnosis import (
@@ -16,7 +17,6 @@ from backplan.services.diagnosis import (
     planned_for,
     result_to_dict,
 )
-from backplan.settings import Settings
 from okr_support import add_roster, simulate, store_events
 
 OCTOBER = Period.parse("2026-10", date(2026, 10, 1))

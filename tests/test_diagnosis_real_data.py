@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from backplan.config import get_settings
 from backplan.services.importing import ImportRequest, import_file
 from backplan.services.roster import import_roster
-from backplan.settings import get_settings
 from diagnosis_support import run
 
 TEAM = "Dustin Brinkmann's team"

@@ -161,9 +161,9 @@ def test_a_second_writer_waits_for_the_lock_and_gives_up_with_a_named_error(
 def test_an_import_that_leaves_many_small_files_compacts_the_store(
     backplan_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from backplan.config import get_settings
     from backplan.services import importing
     from backplan.services.importing import ImportRequest, import_file
-    from backplan.settings import get_settings
 
     monkeypatch.setattr(importing, "AUTO_COMPACT_FILES", 4)
     store = EventStore(backplan_home)

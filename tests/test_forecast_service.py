@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from backplan import Rate, funnel
 from backplan.cli import app
+from backplan.config import Settings
 from backplan.core.errors import InvalidObjective, UnknownObjective
 from backplan.core.forecast import combine, forecast
 from backplan.core.posterior import Posterior
 from backplan.services import okr
 from backplan.services.forecasting import ForecastRequest, forecast_period, forecast_to_dict
-from backplan.settings import Settings
 from okr_support import add_roster, simulate, store_events
 
 pytestmark = pytest.mark.dates  # reads today from the clock: CI runs it on edge days

@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
+from backplan.config import Settings, get_settings
 from backplan.core.errors import EmptyFile, MissingColumns, UnreadableFile, UnsupportedFormat
 from backplan.events.store import EventStore
 from backplan.services.importing import ImportRequest, ImportSummary, import_file
-from backplan.settings import Settings, get_settings
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 csv.field_size_limit(1 << 26)  # rejects keep huge fields whole

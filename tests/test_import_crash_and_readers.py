@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from backplan.demo_data import write_demo_events
+from backplan.config import Settings
 from backplan.events.schema import events_glob
 from backplan.events.store import EventStore
+from backplan.services.demo.generator import write_demo_events
 from backplan.services.importing import recent_imports
-from backplan.settings import Settings
 
 BIG = 2_000_000
 OLD = 20_000

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from backplan.config import Settings, get_settings
 from backplan.events.readers import open_source
 from backplan.events.store import EventStore
 from backplan.services.importing import ImportRequest, import_file
 from backplan.services.roster import import_roster, roster_frame
-from backplan.settings import Settings, get_settings
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 

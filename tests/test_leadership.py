@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from backplan.cli import app
+from backplan.config import Settings
 from backplan.events.schema import events_glob
 from backplan.services import okr
 from backplan.services.leadership import LeadershipRequest, leadership_to_dict, leadership_view
-from backplan.settings import Settings
 from okr_support import add_roster, simulate, store_events
 
 MID_OCTOBER = date(2026, 10, 15)

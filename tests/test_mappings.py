@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from backplan.config import Settings, get_settings
 from backplan.core.errors import DefinitionError, UnknownMapping
 from backplan.events.mapping import load_mapping, mapping_names
 from backplan.events.store import EventStore
 from backplan.services.importing import ImportRequest, ImportSummary, import_file
-from backplan.settings import Settings, get_settings
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from backplan.config import Settings
 from backplan.core.errors import InvalidObjective, NotAllowed, UnknownObjective, UnknownRep
 from backplan.events.schema import events_glob
 from backplan.services import okr
-from backplan.settings import Settings
 from okr_support import add_roster, simulate, store_events
 
 OCTOBER = "2026-10"

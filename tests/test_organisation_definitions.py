@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from backplan import defaults
 from backplan.cli import app as cli
+from backplan.config import Settings
 from backplan.core.errors import (
     DefinitionError,
     FunnelInUse,
@@ -20,7 +21,6 @@ from backplan.core.errors import (
 )
 from backplan.services import definitions, okr
 from backplan.services.planning import PlanRequest, build_plan, resolve_funnel
-from backplan.settings import Settings
 from okr_support import add_roster
 
 pytestmark = pytest.mark.dates  # reads today from the clock: CI runs it on edge days

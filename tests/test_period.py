@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from backplan.calendars import working_calendar
 from backplan.core.errors import BackplanError, InvalidPeriod
 from backplan.core.period import Period, WorkingCalendar
+from backplan.services.calendars import working_calendar
 
 TODAY = date(2026, 11, 23)
 

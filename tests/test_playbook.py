@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from backplan.config import get_settings
 from backplan.core.errors import DefinitionError, UnknownCoaching
 from backplan.defaults import default_playbook, funnel, playbook
-from backplan.settings import get_settings
 
 
 def write(tmp_path: Path, text: str, name: str = "playbook.toml") -> Path:

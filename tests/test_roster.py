@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import inspect, text
 
 from backplan import appdb
+from backplan.config import Settings, get_settings
 from backplan.core.errors import InvalidRow, MissingColumns
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.services.roster import (
@@ -21,7 +22,6 @@ from backplan.services.roster import (
     roster_frame,
     time_off_frame,
 )
-from backplan.settings import Settings, get_settings
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from backplan import appdb
 from backplan.appdb.models import Rep, Team, TimeOff, UserTeam
+from backplan.config import Settings, get_settings
 from backplan.core.errors import InvalidRosterEntry, RosterConflict, UnknownRep, UnknownTeam
 from backplan.events.store import EventStore
 from backplan.metrics.sample import event_rows
 from backplan.services import roster as service
 from backplan.services.accounts import Accounts
 from backplan.services.roster import RepFields, TeamFields
-from backplan.settings import Settings, get_settings
 
 PASSWORD = "a long pass phrase for tests"
 

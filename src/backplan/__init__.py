@@ -16,7 +16,7 @@ from backplan.defaults import funnel
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from backplan.organisation import Organisation
+    from backplan.api.organisation import Organisation
 
 
 def open(
@@ -30,7 +30,7 @@ def open(
     ``org = backplan.open()`` reads BACKPLAN_HOME (or BACKPLAN_EVENTS_URL);
     then ``org.counts(...)`` and ``org.rates(...)``. See docs/rates.md.
     """
-    from backplan.organisation import open as open_organisation
+    from backplan.api.organisation import open as open_organisation
 
     return open_organisation(home, events_url=events_url, events_table=events_table)
 
@@ -38,7 +38,7 @@ def open(
 def __getattr__(name: str) -> Any:
     # The analysts' API loads Ibis and pandas; import it only when asked for.
     if name == "Organisation":
-        from backplan.organisation import Organisation
+        from backplan.api.organisation import Organisation
 
         return Organisation
     raise AttributeError(f"module 'backplan' has no attribute {name!r}")

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from backplan import appdb
 from backplan.appdb.models import Rep, Team
-from backplan.settings import Settings
+from backplan.config import Settings
 from backplan.web import create_app
 
 PASSWORD = "a long pass phrase for tests"

@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from backplan import appdb
 from backplan.appdb.models import Rep
-from backplan.demo_data import generate_demo
-from backplan.services.demo_site import DemoSite, set_up_demo
+from backplan.services.demo.generator import generate_demo
+from backplan.services.demo.site import DemoSite, set_up_demo
 from backplan.web import create_app
 
 from .conftest import ADMIN, ANA, PASSWORD, Person, add_people, fast_settings

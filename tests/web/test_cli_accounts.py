@@ -166,7 +166,7 @@ def test_the_demo_has_this_months_objectives_with_a_plan_agreed_and_one_proposed
 
     from backplan.core.period import Period
     from backplan.services import okr
-    from backplan.services.demo_site import set_up_demo
+    from backplan.services.demo.site import set_up_demo
 
     settings = fast_settings(backplan_home)
     site = set_up_demo(settings, events=40_000)

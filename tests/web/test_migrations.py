@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from backplan import appdb
 from backplan.appdb.models import Base
-from backplan.settings import Settings
+from backplan.config import Settings
 
 ACCOUNT_TABLES = {"users", "user_teams", "web_sessions", "sign_in_failures"}
 PLAN_TABLES = {"objectives", "key_results", "plans", "agreements"}

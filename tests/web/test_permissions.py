@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from backplan import defaults
+from backplan.config import Settings
 from backplan.services.okr import agreed_plans_of
-from backplan.settings import Settings
 from backplan.web.permissions import ADMIN as ADMIN_RULE
 from backplan.web.permissions import PUBLIC, check_routes, route_rule
 from backplan.web.render import PLOTLY_VERSION

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from backplan import appdb
 from backplan.appdb.models import Rep, Team
 from backplan.cli import app as cli
-from backplan.demo_data import generate_demo
+from backplan.services.demo.generator import generate_demo
 from backplan.web import create_app
 
 from .conftest import PASSWORD, fast_settings

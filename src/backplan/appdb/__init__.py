@@ -25,7 +25,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from backplan.settings import Settings
+from backplan.config import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

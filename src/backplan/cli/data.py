@@ -11,12 +11,12 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
+from backplan.config import Settings, get_settings
 from backplan.core.errors import MissingColumns
 from backplan.events.mapping import load_mapping, mapping_names
 from backplan.events.store import EventStore
 from backplan.services.importing import ImportRequest, ImportSummary, import_file, recent_imports
 from backplan.services.roster import import_roster, import_time_off
-from backplan.settings import Settings, get_settings
 
 PHASES = {
     "reading": "Reading and checking rows",
@@ -205,7 +205,7 @@ def demo_data(
 
     backplan demo-data --reps 24 --events 200000 --seed 7
     """
-    from backplan.demo_data import generate_demo
+    from backplan.services.demo.generator import generate_demo
 
     settings = get_settings()
     last = datetime.strptime(end, "%Y-%m-%d").date() if end else None

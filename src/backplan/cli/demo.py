@@ -8,8 +8,8 @@ from rich.table import Table
 
 from backplan.cli.output import console, print_json
 from backplan.cli.serve import run_server
-from backplan.services.demo_site import DemoSite, set_up_demo
-from backplan.settings import Settings, get_settings
+from backplan.config import Settings, get_settings
+from backplan.services.demo.site import DemoSite, set_up_demo
 
 
 def demo(

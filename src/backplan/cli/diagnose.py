@@ -13,9 +13,9 @@ from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
 from backplan.cli.plan import _date, _request, both_or_neither
+from backplan.config import get_settings
 from backplan.core.cadence import DEFAULT_THRESHOLD
 from backplan.core.plan import DEFAULT_IMPROVEMENT
-from backplan.settings import get_settings
 
 if TYPE_CHECKING:
     from backplan.services.diagnosis import DiagnosisRequest, Result

@@ -6,8 +6,8 @@ import typer
 
 from backplan.cli.output import console
 from backplan.cli.plan import render_plan
+from backplan.config import get_settings
 from backplan.services.planning import PlanRequest, build_plan
-from backplan.settings import get_settings
 
 SEED_RATES = {
     "conversations/dials": "0.07",

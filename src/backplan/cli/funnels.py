@@ -9,10 +9,10 @@ import typer
 from rich.table import Table
 
 from backplan.cli.output import console, print_json
-from backplan.definitions import read_text
+from backplan.config import get_settings
+from backplan.defaults.definitions import read_text
 from backplan.services.definitions import funnel_names, save_funnel
 from backplan.services.planning import resolve_funnel
-from backplan.settings import get_settings
 
 
 def funnels(

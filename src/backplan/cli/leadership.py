@@ -7,8 +7,8 @@ from rich.table import Table
 
 from backplan.cli.okr import PACE_STYLE, _as_of
 from backplan.cli.output import console, error_console, number, print_json
+from backplan.config import get_settings
 from backplan.services.leadership import LeadershipRequest, leadership_to_dict, leadership_view
-from backplan.settings import get_settings
 
 SPARK = "▁▂▃▄▅▆▇█"
 

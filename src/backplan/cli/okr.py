@@ -9,6 +9,7 @@ from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
 from backplan.cli.plan import _date
+from backplan.config import get_settings
 from backplan.core.period import Period
 from backplan.services import okr
 from backplan.services.forecasting import (
@@ -18,7 +19,6 @@ from backplan.services.forecasting import (
     forecast_to_dict,
 )
 from backplan.services.planning import parse_rate_option
-from backplan.settings import get_settings
 
 okr_app = typer.Typer(
     help="Objectives and key results: owned by a rep or team, tracked from events, agreed by the rep.",

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
+from backplan.config import get_settings
 from backplan.core.errors import InvalidPeriod
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.services.planning import (
@@ -20,7 +21,6 @@ from backplan.services.planning import (
     plan_to_dict,
     read_plan_file,
 )
-from backplan.settings import get_settings
 
 
 def _date(text: str) -> date:

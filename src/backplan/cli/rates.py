@@ -13,7 +13,7 @@ from rich.table import Table
 
 from backplan.cli.output import console, error_console, number, print_json
 from backplan.cli.plan import both_or_neither
-from backplan.settings import get_settings
+from backplan.config import get_settings
 
 if TYPE_CHECKING:
     from backplan.services.rates import RatesReport

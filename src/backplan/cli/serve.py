@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from backplan.cli.output import console
-from backplan.settings import Settings, get_settings
+from backplan.config import Settings, get_settings
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:

@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 
 from backplan.cli.output import console, print_json
+from backplan.config import get_settings
 from backplan.core.errors import InvalidAccount
 from backplan.services.accounts import Accounts, UserView
-from backplan.settings import get_settings
 
 user_app = typer.Typer(help="Manage web accounts: admins, managers and reps.", no_args_is_help=True)
 

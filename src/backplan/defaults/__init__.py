@@ -9,7 +9,7 @@ from pathlib import Path
 from backplan.core.errors import UnknownFunnel
 from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
-from backplan.definitions import load_funnel, load_playbook
+from backplan.defaults.definitions import load_funnel, load_playbook
 
 DEFAULT_FUNNEL = "outbound"
 

@@ -16,10 +16,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from backplan.config import Settings
 from backplan.core.errors import BackplanError, NoData
 from backplan.events.schema import EVENT_COLUMNS
 from backplan.events.store import EventStore
-from backplan.settings import Settings
 
 
 class EventSourceError(BackplanError):

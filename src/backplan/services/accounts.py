@@ -21,8 +21,8 @@ from backplan import appdb
 from backplan.accounts.access import Principal, Role
 from backplan.accounts.passwords import PasswordHasher, check_new_password
 from backplan.appdb.models import Rep, SignInFailure, Team, User, UserTeam, WebSession
+from backplan.config import Settings
 from backplan.core.errors import BackplanError, InvalidAccount
-from backplan.settings import Settings
 
 Clock = Callable[[], datetime]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")

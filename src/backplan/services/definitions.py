@@ -36,12 +36,12 @@ from sqlalchemy.engine.url import make_url
 
 from backplan import appdb, defaults
 from backplan.appdb.models import DefinitionVersion, Objective
+from backplan.config import Settings
 from backplan.core.errors import FunnelInUse, InvalidFunnelName, NotShipped, UnknownFunnel
 from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
-from backplan.definitions import funnel_from_text, playbook_from_text, read_text
-from backplan.kept import Kept
-from backplan.settings import Settings
+from backplan.defaults.definitions import funnel_from_text, playbook_from_text, read_text
+from backplan.services.kept import Kept
 
 FRESH_SECONDS = 2.0
 """How long the definitions in force are trusted before the database is asked again."""

@@ -36,7 +36,7 @@ from typing import Any
 import ibis.expr.types as ir
 import pandas as pd
 
-from backplan.calendars import working_calendar
+from backplan.config import Settings
 from backplan.core.cadence import DEFAULT_THRESHOLD, Cadence
 from backplan.core.channels import channel_mix
 from backplan.core.control import WARNING_LEVEL, classify, trend
@@ -54,10 +54,10 @@ from backplan.core.warnings import StatisticalWarning
 from backplan.metrics import attempt_counts, open_events, stage_counts
 from backplan.metrics.channels import UNATTRIBUTED, meeting_stage, meetings_by_channel
 from backplan.metrics.counts import Level, channel_counts
+from backplan.services.calendars import working_calendar
 from backplan.services.definitions import organisation_playbook
 from backplan.services.planning import gain_to_dict, parse_rates, resolve_funnel
 from backplan.services.rates import RatesReport, conversion_counts, estimate_rates, load_roster
-from backplan.settings import Settings
 
 TREND_MONTHS = 6
 """Months of history behind each rate's trend."""

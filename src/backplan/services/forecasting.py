@@ -16,6 +16,7 @@ from typing import Any
 import ibis.expr.types as ir
 import pandas as pd
 
+from backplan.config import Settings
 from backplan.core.errors import InvalidObjective, UnknownObjective
 from backplan.core.forecast import DEFAULT_COVERAGE_BAR, Forecast, combine, forecast, histogram
 from backplan.core.funnel import Funnel
@@ -25,7 +26,6 @@ from backplan.core.rate import Rate
 from backplan.services import okr
 from backplan.services.okr import ObjectiveView, OwnerKind
 from backplan.services.planning import resolve_funnel
-from backplan.settings import Settings
 
 FORECAST_DRAWS = 20_000
 
@@ -202,8 +202,8 @@ class _Context:
         """The rep's units a working day at the top of the funnel over the last full quarter:
         the pace a forecast starts from when no plan sets one (on day 1 nothing else does)."""
         if self._paces is None:
-            from backplan.calendars import working_calendar
             from backplan.metrics import stage_counts
+            from backplan.services.calendars import working_calendar
             from backplan.services.rates import last_full_quarter
 
             window = last_full_quarter(self.as_of)

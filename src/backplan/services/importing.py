@@ -22,13 +22,13 @@ from sqlalchemy import select, update
 
 from backplan import appdb
 from backplan.appdb.models import ImportRun
+from backplan.config import Settings
 from backplan.core.errors import BackplanError, UnreadableFile
 from backplan.events.importer import ImportOutcome, ImportRules, Progress, import_source
 from backplan.events.mapping import load_mapping
 from backplan.events.readers import open_source
 from backplan.events.store import EventStore
 from backplan.services.roster import add_reps, rep_aliases, roster_size
-from backplan.settings import Settings
 
 IMPORTS_DIR = "imports"
 AUTO_COMPACT_FILES = 64

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from backplan.config import Settings
 from backplan.core import okr as okr_core
 from backplan.core.control import Trend, trend
 from backplan.core.errors import BackplanError, InvalidCounts, NoData
@@ -28,7 +29,6 @@ from backplan.core.warnings import StatisticalWarning
 from backplan.services import okr
 from backplan.services.forecasting import ForecastRequest, forecast_period
 from backplan.services.planning import resolve_funnel
-from backplan.settings import Settings
 
 DEFAULT_TREND_MONTHS = 6
 
@@ -101,8 +101,8 @@ def leadership_view(
 ) -> LeadershipView:
     """Roll-ups, forecasts, trends and results by source for the period, seen at ``as_of``
     (none: now, by the organisation's clock)."""
-    from backplan.calendars import working_calendar
     from backplan.metrics import open_events, stage_counts
+    from backplan.services.calendars import working_calendar
     from backplan.services.rates import load_roster
 
     given = as_of

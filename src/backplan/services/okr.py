@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from backplan import appdb
 from backplan.appdb.models import Agreement, KeyResult, ObjectivePlan, Rep, Team, TimeOff
 from backplan.appdb.models import Objective as ObjectiveRow
-from backplan.calendars import working_calendar
+from backplan.config import Settings
 from backplan.core import okr
 from backplan.core.errors import (
     InvalidObjective,
@@ -38,6 +38,7 @@ from backplan.core.objective import Objective
 from backplan.core.period import Period, WorkingCalendar
 from backplan.core.posterior import Posterior
 from backplan.core.rate import Rate
+from backplan.services.calendars import working_calendar
 from backplan.services.planning import (
     PlannedObjective,
     PlanRequest,
@@ -45,7 +46,6 @@ from backplan.services.planning import (
     plan_to_dict,
     resolve_funnel,
 )
-from backplan.settings import Settings
 
 OwnerKind = Literal["rep", "team"]
 

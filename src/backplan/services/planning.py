@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from backplan.calendars import working_calendar
+from backplan.config import Settings
 from backplan.core.errors import InvalidPeriod, InvalidRate, MissingRate, ObjectiveInPast
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
@@ -24,9 +24,9 @@ from backplan.core.plan import (
     plan_backwards,
 )
 from backplan.core.rate import Rate
-from backplan.definitions import StrictSpec, load_funnel, read_toml, validate
+from backplan.defaults.definitions import StrictSpec, load_funnel, read_toml, validate
+from backplan.services.calendars import working_calendar
 from backplan.services.definitions import organisation_funnel
-from backplan.settings import Settings
 
 
 @dataclass

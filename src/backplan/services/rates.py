@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from backplan.config import Settings
 from backplan.core.errors import InvalidPeriod, NoData, UnknownRep
 from backplan.core.funnel import Conversion, Funnel
 from backplan.core.period import Period
@@ -32,7 +33,6 @@ from backplan.core.shrinkage import (
 from backplan.core.warnings import StatisticalWarning
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.metrics import cohort_conversions, open_events, stage_counts
-from backplan.settings import Settings
 
 Counting = Literal["period", "cohort"]
 COUNTINGS: tuple[str, ...] = ("period", "cohort")

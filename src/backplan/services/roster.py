@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from backplan import appdb
 from backplan.appdb.models import Objective, Rep, Team, TimeOff, User, UserTeam
+from backplan.config import Settings
 from backplan.core.errors import (
     InvalidRosterEntry,
     InvalidRow,
@@ -38,12 +39,11 @@ from backplan.core.errors import (
     UnknownRep,
     UnknownTeam,
 )
-from backplan.definitions import StrictSpec, read_toml, validate
+from backplan.defaults.definitions import StrictSpec, read_toml, validate
 from backplan.events.mapping import mappings_dir
 from backplan.events.readers import REJECTS_TABLE, open_source, quote
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.events.store import duckdb_connection
-from backplan.settings import Settings
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 ROSTER_FIELDS = ("rep", "name", "email", "team", "manager", "region", "start_date")

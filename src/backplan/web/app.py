@@ -9,8 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import backplan
 from backplan.accounts.access import Principal
+from backplan.config import Settings
 from backplan.services.accounts import Accounts
-from backplan.settings import Settings
 from backplan.web import errors
 from backplan.web.assets import CachedStaticFiles
 from backplan.web.assets import router as static_router
@@ -76,7 +76,7 @@ class SecurityHeaders:
 
 def app_from_environment() -> FastAPI:
     """The app for the settings the environment gives (each server worker builds its own)."""
-    from backplan.settings import get_settings
+    from backplan.config import get_settings
 
     return create_app(get_settings())
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from backplan import appdb
 from backplan.appdb.models import Rep, Team, User
-from backplan.kept import Kept
+from backplan.config import Settings
 from backplan.services.accounts import Accounts
-from backplan.settings import Settings
+from backplan.services.kept import Kept
 from backplan.web.jobs import Jobs
 from backplan.web.rates_cache import RatesCache
 

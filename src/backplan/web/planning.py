@@ -9,12 +9,12 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from backplan.config import Settings
 from backplan.core.errors import InvalidPeriod, InvalidRate, MissingRate
 from backplan.core.funnel import Funnel
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.services.definitions import organisation_funnel
 from backplan.services.planning import PlannedObjective, PlanRequest, build_plan
-from backplan.settings import Settings
 
 MAX_PERIOD_DAYS = 2 * 366
 

@@ -23,10 +23,10 @@ from sqlalchemy import select
 
 from backplan import appdb
 from backplan.appdb.models import Rep, Team
+from backplan.config import Settings
 from backplan.events.store import EventStore
-from backplan.kept import Kept
 from backplan.services.definitions import organisation_funnel
-from backplan.settings import Settings
+from backplan.services.kept import Kept
 
 if TYPE_CHECKING:
     from backplan.services.rates import RatesReport

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from backplan.settings import Settings
+from backplan.config import Settings
 
 SESSION_COOKIE = "backplan_session"
 LOGIN_COOKIE = "backplan_login"

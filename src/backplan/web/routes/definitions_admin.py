@@ -16,11 +16,11 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal
+from backplan.config import Settings
 from backplan.core.errors import DefinitionError
 from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
 from backplan.services import definitions
-from backplan.settings import Settings
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
 from backplan.web.routes.funnels import entry_dict, funnel_dict

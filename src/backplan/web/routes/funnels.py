@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from backplan.accounts.access import Principal
+from backplan.config import Settings
 from backplan.core.funnel import Funnel
 from backplan.services import definitions
-from backplan.settings import Settings
 from backplan.web.permissions import SIGNED_IN
 from backplan.web.planning import named_funnel
 from backplan.web.render import page

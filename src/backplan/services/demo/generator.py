@@ -43,7 +43,7 @@ from backplan.events.schema import EVENT_SCHEMA
 from backplan.events.store import EventStore, write_parquet_batches
 
 if TYPE_CHECKING:
-    from backplan.settings import Settings
+    from backplan.config import Settings
 
 BENCHMARK_RATES = {"connect": 0.07, "meeting": 1 / 7, "sql": 1 / 3, "won": 1 / 4}
 NO_SHOW = 0.2
@@ -212,7 +212,7 @@ def generate_demo(
     Running it again with the same arguments adds nothing (the event ids are the same).
     ``progress(done, total)`` is called as events are generated.
     """
-    from backplan.services.demo import save_demo_roster
+    from backplan.services.demo.roster import save_demo_roster
 
     started = time.perf_counter()
     last = end or (settings.clock.today() - timedelta(days=1))

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from backplan.config import Settings
 from backplan.core.errors import InvalidPeriod
 from backplan.core.funnel import Funnel
 from backplan.core.period import Period
@@ -43,7 +44,6 @@ from backplan.services.rates import (
     estimate_rates,
     rates_window,
 )
-from backplan.settings import Settings
 
 Day = date | str | None
 """A day as a date or ``"YYYY-MM-DD"``; ``None`` on both ends means the last full quarter."""

@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from backplan.clock import OFFICE_HOURS, Clock
+from backplan.config.clock import OFFICE_HOURS, Clock
 from backplan.core.errors import InvalidSetting
 
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from backplan import appdb
 from backplan.appdb.models import Rep, Team, TimeOff
-from backplan.settings import Settings
+from backplan.config import Settings
 
 if TYPE_CHECKING:
-    from backplan.demo_data import DemoRep
+    from backplan.services.demo.generator import DemoRep
 
 
 def save_demo_roster(settings: Settings, roster: list[DemoRep]) -> None:

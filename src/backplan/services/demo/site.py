@@ -15,14 +15,16 @@ from sqlalchemy import select
 from backplan import appdb
 from backplan.accounts.access import Role
 from backplan.appdb.models import Rep, Team
+from backplan.config import Settings
 from backplan.core.errors import BackplanError
 from backplan.core.okr import least_target_for_all
 from backplan.core.period import Period
-from backplan.demo_data import DemoSummary, generate_demo
-from backplan.organisation import Organisation
+from backplan.metrics import open_events, stage_counts
 from backplan.services import okr
 from backplan.services.accounts import Accounts
-from backplan.settings import Settings
+from backplan.services.demo.generator import DemoSummary, generate_demo
+from backplan.services.planning import resolve_funnel
+from backplan.services.rates import load_roster
 
 DEMO_REPS_WITH_ACCOUNTS = 2
 
@@ -110,8 +112,10 @@ def add_demo_objectives(settings: Settings, today: date, reps: Sequence[str]) ->
     if okr.list_objectives(settings, period=month):
         return 0
     last_month = Period.parse("month", month.start - timedelta(days=1))
-    organisation = Organisation(settings=settings)
-    sqls = organisation.counts(last_month.start, last_month.end, level="team")
+    funnel = resolve_funnel(settings, settings.funnel)
+    sqls = stage_counts(
+        open_events(settings), funnel, last_month, level="team", roster=load_roster(settings)
+    ).to_pandas()
     added = 0
     for team, done in zip(sqls["team"], sqls["sqls"], strict=True):
         # at least one for each rep, so every share can be planned, whatever the month's time off
