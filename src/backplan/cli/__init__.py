@@ -37,6 +37,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from backplan.cli import (
+        config,
         data,
         demo,
         diagnose,
@@ -51,7 +52,7 @@ def _register() -> None:
     )
 
     modules = (plan, rates, diagnose, okr, leadership, funnels, example, demo, data)
-    for module in (*modules, serve, users):
+    for module in (*modules, serve, users, config):
         module.register(app)
 
 

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from backplan.cli.output import console, print_json
 from backplan.cli.serve import run_server
-from backplan.config import Settings, get_settings
+from backplan.config import get_settings
 from backplan.services.demo.site import DemoSite, set_up_demo
 
 
@@ -25,8 +25,7 @@ def demo(
     The demo lives in BACKPLAN_HOME/demo, apart from real data. Each run
     gives the demo accounts new random passwords.
     """
-    base = get_settings()
-    settings = Settings(home=base.home / "demo", country=base.country, https=base.https)
+    settings = get_settings().for_demo()
     with Progress(
         TextColumn("demo organisation"), BarColumn(), TaskProgressColumn(), console=console,
         transient=True, disable=as_json,

@@ -7,8 +7,12 @@ The TOML file is ``$BACKPLAN_CONFIG`` if set, else ``backplan.toml`` in
 from __future__ import annotations
 
 import os
+import re
+import tomllib
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
@@ -147,10 +151,64 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config = os.environ.get("BACKPLAN_CONFIG") or str(_default_home() / "backplan.toml")
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, Path(config)))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file()))
+
+    def for_demo(self) -> Settings:
+        """The same settings with every store in ``home/demo``: the demo never writes into
+        the organisation's own database, event store or warehouse."""
+        return self.model_copy(
+            update={"home": self.home / "demo", "database_url": None, "events_url": None}
+        )
+
+
+def config_file() -> Path:
+    """The settings file: ``$BACKPLAN_CONFIG``, else ``backplan.toml`` in the home folder."""
+    return Path(os.environ.get("BACKPLAN_CONFIG") or _default_home() / "backplan.toml")
 
 
 def get_settings() -> Settings:
-    """Settings as the environment says now (read afresh, so tests can change it)."""
+    """Settings as the environment says now: built once by each command or server process
+    at its edge and passed down from there."""
     return Settings()
+
+
+@dataclass(frozen=True)
+class Effective:
+    """One setting as in force: its value (secrets hidden) and where it came from."""
+
+    name: str
+    value: str
+    source: str
+    description: str
+
+
+def _without_password(text: str) -> str:
+    """A URL's password hidden: ``postgresql://ana:***@db/backplan``."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", text)
+
+
+def effective(settings: Settings) -> list[Effective]:
+    """Every setting's value and its source: the environment, the settings file, or the default."""
+    path = config_file()
+    in_file: dict[str, Any] = {}
+    if path.is_file():
+        with path.open("rb") as f:
+            in_file = tomllib.load(f)
+    found = []
+    for name, field in Settings.model_fields.items():
+        variable = f"BACKPLAN_{name.upper()}"
+        if variable in os.environ:
+            source = f"environment ({variable})"
+        elif name in in_file:
+            source = f"file {path}"
+        else:
+            source = "default"
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            shown = "(set, hidden)"
+        elif value is None or value == []:
+            shown = "–"
+        else:
+            shown = ", ".join(value) if isinstance(value, list) else _without_password(str(value))
+        found.append(Effective(name, shown, source, field.description or ""))
+    return found
