@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backplan import funnel
-from backplan.core.okr import Pace, progress, roll_up, split_target
+from backplan.core.okr import Pace, progress, roll_up, split_target, split_weights
 
 OUTBOUND = funnel("outbound")
 
@@ -34,6 +34,25 @@ def test_a_key_result_reached_is_met_whatever_the_date():
 def test_a_team_target_splits_exactly_by_capacity():
     assert split_target(12, {"ana": 20, "ben": 20, "cy": 10}) == {"ana": 5, "ben": 5, "cy": 2}
     assert split_target(7, {"ana": 1, "ben": 1}) == {"ana": 4, "ben": 3}
+
+
+def test_a_reps_weight_is_working_days_times_own_pace():
+    weights = split_weights({"ana": 20, "ben": 15}, {"ana": 0.5, "ben": 2.0})
+    assert weights == {"ana": 10.0, "ben": 30.0}
+
+
+def test_a_rep_with_no_history_is_weighed_at_the_teams_median_pace():
+    days = {"ana": 20, "ben": 20, "cy": 20, "dee": 10}
+    paces = {"ana": 1.0, "ben": 2.0, "cy": 6.0, "dee": 0.0}
+    assert split_weights(days, paces)["dee"] == 10 * 2.0  # median of 1, 2 and 6
+
+
+def test_with_no_history_at_all_the_split_goes_by_working_days():
+    assert split_weights({"ana": 20, "ben": 10}, {"ana": 0.0, "ben": 0.0}) == {
+        "ana": 20.0,
+        "ben": 10.0,
+    }
+    assert split_weights({"eve": 18}, {}) == {"eve": 18.0}  # a missing pace is no history
 
 
 @given(

@@ -10,6 +10,7 @@ activity is on pace points at a conversion, not at effort.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -97,6 +98,23 @@ def progress(
         )
         for stage, target in sorted(targets.items(), key=lambda kv: funnel.index(kv[0]))
     ]
+
+
+def split_weights(days: Mapping[str, int], paces: Mapping[str, float]) -> dict[str, float]:
+    """Each rep's weight in a split of a team target: their capacity, working days × own pace.
+
+    ``days`` are each rep's working days in the period (holidays and their time
+    off removed); ``paces`` their units per working day at the main result's
+    stage over a reference window. A rep with no history (pace 0 or missing: new,
+    or no events yet) is weighed at the median pace of the reps who have one, or
+    at 1.0 when nobody has, so a newcomer gets a typical share rather than none.
+
+    >>> split_weights({"ana": 20, "ben": 10, "cy": 20}, {"ana": 2.0, "ben": 4.0, "cy": 0.0})
+    {'ana': 40.0, 'ben': 40.0, 'cy': 60.0}
+    """
+    known = [paces[rep] for rep in days if paces.get(rep, 0.0) > 0]
+    typical = statistics.median(known) if known else 1.0
+    return {rep: n * (paces.get(rep, 0.0) or typical) for rep, n in days.items()}
 
 
 def split_target(target: int, weights: Mapping[str, float]) -> dict[str, int]:
