@@ -15,6 +15,12 @@ from pathlib import Path
 
 import pytest
 from _pytest.doctest import DoctestItem
+from hypothesis import settings as hypothesis_settings
+
+# Speed is measured by the benchmarks, never by a timed assertion: no Hypothesis deadlines
+# (on a busy 2-core machine a 200 ms deadline fails for reasons that are not the code's).
+hypothesis_settings.register_profile("backplan", deadline=None)
+hypothesis_settings.load_profile("backplan")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
