@@ -95,7 +95,7 @@ class Organisation:
 
     def funnel(self, name: str | None = None) -> Funnel:
         """A funnel by name or TOML path (default: the settings' funnel)."""
-        return resolve_funnel(self.settings, name or self.settings.funnel)
+        return resolve_funnel(self.settings, name)
 
     def window(self, since: Day = None, until: Day = None, *, today: date | None = None) -> Period:
         """The window ``since``..``until``, or the last full quarter before ``today``."""

@@ -97,9 +97,7 @@ def forecast_period(
     as_of, day_done = settings.clock.as_of(as_of)
     kind, owner = _owner(request)
     stored = _stored_objective(settings, request, kind, owner, as_of)
-    funnel = resolve_funnel(
-        settings, request.funnel or (stored.funnel if stored else settings.funnel)
-    )
+    funnel = resolve_funnel(settings, request.funnel or (stored.funnel if stored else None))
     if request.objective:
         period = (
             Period.parse(request.period, as_of)

@@ -108,7 +108,7 @@ def leadership_view(
     given = as_of
     as_of, day_done = settings.clock.as_of(given)
     period = Period.parse(request.period or "month", as_of)
-    funnel = resolve_funnel(settings, request.funnel or settings.funnel)
+    funnel = resolve_funnel(settings, request.funnel)
     objectives = okr.list_objectives(settings, period=period)
     objectives = [o for o in objectives if o.period == period and o.funnel == funnel.key]
     stage = _objective_stage(objectives, funnel)

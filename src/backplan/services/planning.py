@@ -93,11 +93,13 @@ def read_plan_file(path: Path) -> PlanFileSpec:
     return validate(PlanFileSpec, data, text, str(path))
 
 
-def resolve_funnel(settings: Settings, name: str) -> Funnel:
-    """A funnel by name (the organisation's version, else the shipped one), or from a TOML path.
+def resolve_funnel(settings: Settings, name: str | None = None) -> Funnel:
+    """A funnel by name (the organisation's version, else the shipped one), or from a TOML path;
+    none: the settings' funnel (``BACKPLAN_FUNNEL``), the one default for every use case.
 
     Only the command line and the Python API pass paths; the web passes names it checked.
     """
+    name = name or settings.funnel
     if name.endswith(".toml") or "/" in name:
         return load_funnel(Path(name))
     return organisation_funnel(settings, name)

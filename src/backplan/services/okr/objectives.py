@@ -37,7 +37,7 @@ from backplan.services.planning import resolve_funnel
 
 def create_objective(settings: Settings, request: ObjectiveRequest, today: date) -> Created:
     """Store a new objective (and, for a split team objective, each rep's share)."""
-    funnel = resolve_funnel(settings, request.funnel or settings.funnel)
+    funnel = resolve_funnel(settings, request.funnel)
     period = Period.parse(request.period, today)
     if not request.key_results:
         raise InvalidObjective("give at least one key result, e.g. '4 sqls'")
@@ -50,7 +50,7 @@ def create_objective(settings: Settings, request: ObjectiveRequest, today: date)
     now = datetime.now(UTC)
     with appdb.session(settings) as db:
         rep, team = find_owner(db, request.owner_kind, request.owner)
-        funnel_name = request.funnel or settings.funnel
+        funnel_name = request.funnel or settings.funnel  # as stored: a name or a path
         row = new_objective_row(
             text, period, funnel_name, now, request.created_by, rep=rep, team=team
         )
