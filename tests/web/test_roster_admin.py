@@ -261,8 +261,7 @@ def test_a_move_made_by_another_process_shows_once_the_roster_view_is_stale(  # 
     app: FastAPI, signed_in, monkeypatch
 ) -> None:
     import backplan.web.context as context
-    from backplan import kept
-    from backplan.services import roster
+    from backplan.services import kept, roster
 
     manager, _ = signed_in(MANAGER)
     assert manager.get("/api/reps/Ben").status_code == 200  # the view is read and kept

@@ -13,9 +13,14 @@ from rich.table import Table
 from backplan.cli.output import console, error_console, number, print_json
 from backplan.config import Settings, get_settings
 from backplan.core.errors import MissingColumns
-from backplan.events.mapping import load_mapping, mapping_names
-from backplan.events.store import EventStore
-from backplan.services.importing import ImportRequest, ImportSummary, import_file, recent_imports
+from backplan.services.importing import (
+    ImportRequest,
+    ImportSummary,
+    compact_store,
+    import_file,
+    recent_imports,
+    shipped_mappings,
+)
 from backplan.services.roster import import_roster, import_time_off
 
 PHASES = {
@@ -284,28 +289,17 @@ def mappings(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """The shipped mappings and the columns each one reads."""
-    shipped = [load_mapping(n) for n in mapping_names()]
+    shipped = shipped_mappings()
     if as_json:
-        print_json(
-            [
-                {
-                    "name": m.name,
-                    "label": m.label,
-                    "columns": {k: list(v) for k, v in m.columns.items()},
-                    "dates": {k: list(v) for k, v in m.dates.items()},
-                    "optional": sorted(m.optional),
-                }
-                for m in shipped
-            ]
-        )
+        print_json(shipped)
         return
     table = Table(title="Mappings (backplan import FILE --mapping NAME)", title_justify="left")
     table.add_column("name")
     table.add_column("for")
     table.add_column("reads columns (first found of each)")
     for m in shipped:
-        cols = "; ".join(f"{k}: {v[0]}" for k, v in [*m.columns.items(), *m.dates.items()])
-        table.add_row(m.name, m.label, cols)
+        fields = [*m["columns"].items(), *m["dates"].items()]
+        table.add_row(m["name"], m["label"], "; ".join(f"{k}: {v[0]}" for k, v in fields))
     console.print(table)
 
 
@@ -313,7 +307,7 @@ def compact(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Merge the event store's many small import files into a few large ones (atomic)."""
-    result = EventStore(get_settings().home).compact(min_files=2)
+    result = compact_store(get_settings())
     data = {
         "files_before": result.files_before,
         "files_after": result.files_after,

@@ -16,7 +16,9 @@ parallel, never row by row in Python. There are two paths:
   ``<id>:opp`` and ``<id>:won``), bad rows go to the rejects CSV.
 
 Either way the events land in a staging folder; ``StoreWriter.commit``
-drops those already stored and renames the batch into the store.
+drops those already stored and renames the batch into the store. This module
+runs the import (the statements in order, progress, rejects, the commit);
+``events.import_sql`` builds the SQL it runs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from backplan.events.mapping import OUTCOME_SEPARATOR, EventSpec, Mapping, ResolvedMapping
+from backplan.events import import_sql
+from backplan.events.import_sql import EVENT_COLUMNS, Expressions
+from backplan.events.mapping import Mapping, ResolvedMapping
 from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
 from backplan.events.store import StoreWriter, duckdb_connection
 
@@ -48,27 +52,6 @@ REASONS: tuple[str, ...] = (
     "duplicate_id",
     "malformed_row",
 )
-MAX_VALUE_CHARS = 1000
-FUTURE_TOLERANCE = timedelta(days=1)
-"""Dates up to a day ahead are accepted: exports are written in the user's time zone."""
-DEFAULT_DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d %H:%M",
-    "%Y/%m/%d",
-    "%Y/%m/%d %H:%M",
-    "%Y/%m/%d %H:%M:%S",
-    "%m/%d/%Y",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y, %I:%M %p",
-    "%d.%m.%Y",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y %H:%M:%S",
-    "%d %b %Y",
-    "%b %d, %Y",
-)
-TEXT_FIELDS = ("id", "rep", "prospect", "source")
-EMPTY = "''"
 
 Progress = Callable[[str, float | None], None]
 
@@ -157,7 +140,6 @@ class _Run:
         self.con.register("roster_alias", aliases)
         source.register(self.con)
         self.numbered = source.numbers_rows
-        self.now_sql = f"TIMESTAMPTZ {literal((rules.now + FUTURE_TOLERANCE).isoformat())}"
 
     def close(self) -> None:
         self.con.close()
@@ -179,7 +161,7 @@ class _Run:
         types = {c: "TIMESTAMPTZ" for cols in self.resolved.dates.values() for c in cols}
         types.update({c: "DOUBLE" for c in self.resolved.columns.get("amount", ())})
         relation = self.source.typed_sql(types)
-        exprs = _Expressions(self, typed=True)
+        exprs = Expressions(self.resolved, self.rules.now, typed=True)
         sql = (
             f"COPY ({exprs.fast_select(relation)}) "
             f"TO {literal(staged / 'part-0.parquet')} (FORMAT parquet)"
@@ -188,10 +170,7 @@ class _Run:
         files = f"read_parquet({literal(staged / '*.parquet')})"
         # Repeated ids send the file down the checked path. Equal hashes are only candidates
         # (a 64-bit hash may collide); the exact check runs only when there are some.
-        repeated = self._scalar(
-            f"SELECT count(*) FROM (SELECT hash(event_id) AS h FROM {files} "
-            "GROUP BY h HAVING count(*) > 1)"
-        )
+        repeated = self._scalar(import_sql.repeated_hashes(files))
         if repeated and self._scalar(f"SELECT count(*) - count(DISTINCT event_id) FROM {files}"):
             _clear(staged)
             return None  # repeated ids: the checked path says which rows
@@ -219,13 +198,7 @@ class _Run:
             "rep_keys", pa.table({"raw": list(renamed), "rep": list(renamed.values())})
         )
         target = self.writer.new_staging("events")
-        self._run(
-            f'COPY (SELECT s.event_id, coalesce(k.rep, s.rep) AS rep, s."at", s.kind, s.prospect, '
-            f"s.amount, s.source FROM read_parquet({literal(staged / '*.parquet')}) s "
-            f"LEFT JOIN rep_keys k ON s.rep = k.raw) TO {literal(target / 'part-0.parquet')} "
-            "(FORMAT parquet)",
-            "writing",
-        )
+        self._run(import_sql.rename_reps(staged, target), "writing")
         return target
 
     # -- the checked path ----------------------------------------------------------------
@@ -233,7 +206,7 @@ class _Run:
     def _checked(self) -> ImportOutcome:
         outcome = ImportOutcome(checked=True)
         work = self.writer.new_staging("checked")
-        exprs = _Expressions(self, typed=False)
+        exprs = Expressions(self.resolved, self.rules.now, typed=False)
         checked = work / "rows.parquet"
         malformed = self._read_rows(exprs, checked, long_lines=False)
         if any(e.startswith("Maximum line size") for e in malformed.column("error").to_pylist()):
@@ -254,9 +227,7 @@ class _Run:
         )
         self.con.execute(f"CREATE TEMP VIEW evf AS SELECT * FROM read_parquet({literal(events)})")
         # Ids used more than once: equal hashes first (cheap), the exact work only if any.
-        repeated = self._scalar(
-            "SELECT count(*) FROM (SELECT hash(event_id) AS h FROM evf GROUP BY h HAVING count(*) > 1)"
-        )
+        repeated = self._scalar(import_sql.repeated_hashes("evf"))
         conflicts = bool(repeated) and self._conflicts()
         kept = "SELECT * FROM evf" + (
             " WHERE __row NOT IN (SELECT __row FROM conflicts)" if conflicts else ""
@@ -268,11 +239,11 @@ class _Run:
             produced, unique = (int(counts[0]), int(counts[1])) if counts else (0, 0)
         else:
             unique = produced
-        columns = 'event_id, rep, "at", kind, prospect, amount, source'
         chosen = (
-            f"SELECT {columns} FROM ({kept})"
+            f"SELECT {EVENT_COLUMNS} FROM ({kept})"
             if produced == unique
-            else f"SELECT DISTINCT ON (event_id) {columns} FROM ({kept}) ORDER BY event_id, __row"
+            else f"SELECT DISTINCT ON (event_id) {EVENT_COLUMNS} FROM ({kept}) "
+            "ORDER BY event_id, __row"
         )
         staged = self.writer.new_staging("events")
         self._run(
@@ -280,7 +251,7 @@ class _Run:
         )
         outcome.events = produced
         outcome.duplicates = produced - unique
-        outcome.rejected = self._write_rejects(exprs, malformed, conflicts, outcome)
+        outcome.rejected = self._write_rejects(malformed, conflicts, outcome)
         outcome.new_reps = self._new_reps(
             f"SELECT DISTINCT __rep AS rep FROM ({good}) WHERE NOT __rep_known"
         )
@@ -301,11 +272,7 @@ class _Run:
         if self.source.format != "csv":
             return empty
         try:
-            rows = self.con.execute(
-                f"SELECT line, first(error_message ORDER BY column_idx), "
-                f"first(line_byte_position ORDER BY column_idx), first(csv_line ORDER BY column_idx) "
-                f"FROM {REJECTS_TABLE} GROUP BY line ORDER BY line"
-            ).fetchall()
+            rows = self.con.execute(import_sql.MALFORMED_LINES).fetchall()
         except duckdb.CatalogException:
             return empty
         lines, errors, texts = [], [], []
@@ -321,7 +288,7 @@ class _Run:
                 texts.append(text.strip("\r\n"))
         return pa.table({"line": pa.array(lines, pa.int64()), "error": errors, "text": texts})
 
-    def _read_rows(self, exprs: _Expressions, target: Path, *, long_lines: bool) -> pa.Table:
+    def _read_rows(self, exprs: Expressions, target: Path, *, long_lines: bool) -> pa.Table:
         """Every row, parsed, with its first problem, in file order; returns the malformed lines.
 
         Plain COPY keeps the file's order, so a row's position in ``target`` is its
@@ -355,7 +322,7 @@ class _Run:
         plan = self.con.execute(f"EXPLAIN {copy_sql}").fetchall()
         return any("Batch Copy To File" in str(row[1]) for row in plan)
 
-    def _rows_view(self, exprs: _Expressions, checked: Path, malformed: pa.Table) -> None:
+    def _rows_view(self, exprs: Expressions, checked: Path, malformed: pa.Table) -> None:
         """A view ``rows``: each row with ``__row`` (the row a person sees), its rep and problem."""
         seq = "r.__seq" if self.numbered else "(r.file_row_number + 1)"
         joins = ""
@@ -394,55 +361,15 @@ class _Run:
 
     def _conflicts(self) -> bool:
         """Rows whose event id an earlier row already used for different values."""
-        content = ("rep", '"at"', "kind", "prospect", "amount", "source")
-        left = ", ".join(f"e.{c}" for c in content)
-        right = ", ".join(f"f.{c}" for c in content)
-        self.con.execute(
-            "CREATE TEMP TABLE conflicts AS "
-            "WITH dups AS (SELECT event_id, min(__row) AS first_row FROM evf "
-            "GROUP BY event_id HAVING count(*) > 1), "
-            "firsts AS (SELECT e.* FROM evf e JOIN dups d ON e.event_id = d.event_id "
-            "AND e.__row = d.first_row) "
-            "SELECT e.__row, first(e.event_id ORDER BY e.event_id) AS event_id, "
-            "first(f.__row ORDER BY e.event_id) AS first_row "
-            "FROM evf e JOIN firsts f ON e.event_id = f.event_id AND e.__row > f.__row "
-            f"WHERE row({left}) IS DISTINCT FROM row({right}) GROUP BY e.__row"
-        )
+        self.con.execute(import_sql.create_conflicts())
         return self._scalar("SELECT count(*) FROM conflicts") > 0
 
-    def _write_rejects(
-        self, exprs: _Expressions, malformed: pa.Table, conflicts: bool, outcome: ImportOutcome
-    ) -> int:
-        originals = []
-        reserved = {"file", "row", "column", "value", "reason", "expected", "line"}
-        for name in self.source.header:
-            alias = f"{name} (original)" if name.lower() in reserved else name
-            originals.append((quote(name), quote(alias)))
-        raw_cols = ", ".join(f"{src} AS {dst}" for src, dst in originals)
-        null_cols = ", ".join(f"NULL::VARCHAR AS {dst}" for _, dst in originals)
-        file = literal(str(self.source.path))
-        parts = [
-            f"SELECT {file} AS file, __row AS row, struct_extract(__problem, 'column') AS \"column\", "
-            "struct_extract(__problem, 'value') AS value, struct_extract(__problem, 'reason') AS reason, "
-            f"struct_extract(__problem, 'expected') AS expected, NULL::VARCHAR AS line, {raw_cols} "
-            "FROM rows WHERE __problem IS NOT NULL"
-        ]
-        if conflicts:
-            id_cols = " / ".join(self.resolved.columns.get("id", ("event id",)))
-            parts.append(
-                f"SELECT {file}, r.__row, {literal(id_cols)}, c.event_id, 'duplicate_id', "
-                "'a unique id: row ' || c.first_row || ' has the same id with different values', "
-                f"NULL::VARCHAR, {', '.join(f'r.{src}' for src, _ in originals)} "
-                "FROM rows r JOIN conflicts c ON r.__row = c.__row"
-            )
+    def _write_rejects(self, malformed: pa.Table, conflicts: bool, outcome: ImportOutcome) -> int:
         if malformed.num_rows:
             self.con.register("malformed", malformed)
-            parts.append(
-                f"SELECT {file}, line + {self.source.header_row - 1}, NULL, NULL, 'malformed_row', "
-                "'a line with one field per column of the header: ' || error, text, "
-                f"{null_cols} FROM malformed"
-            )
-        union = " UNION ALL ".join(parts)
+        union = import_sql.rejects(
+            self.source, self.resolved, conflicts=conflicts, malformed=bool(malformed.num_rows)
+        )
         counted = self.con.execute(
             f"SELECT reason, count(*) FROM ({union}) GROUP BY reason ORDER BY reason"
         ).fetchall()
@@ -506,375 +433,6 @@ class _Run:
             raise result["error"]
         self._report(phase, 1.0)
         return int(result["rows"])
-
-
-@dataclass(frozen=True)
-class _Check:
-    reason: str
-    column: str
-    condition: str
-    value: str
-    expected: str
-
-
-class _Expressions:
-    """The SQL of one mapping over one file: parsing, kinds, checks, and event columns."""
-
-    def __init__(self, run: _Run, *, typed: bool) -> None:
-        self.run = run
-        self.mapping = run.mapping
-        self.resolved = run.resolved
-        self.typed = typed
-
-    def text(self, name: str) -> str:
-        """A field (or named date) as trimmed text: the first of its columns with a value."""
-        cols = self.resolved.columns.get(name) or self.resolved.dates.get(name) or ()
-        parts = [f"nullif(trim(CAST({quote(c)} AS VARCHAR)), '')" for c in cols]
-        if not parts:
-            return "NULL::VARCHAR"
-        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-
-    def date_value(self, name: str) -> str:
-        cols = self.resolved.dates.get(name, ())
-        if not cols:
-            return "NULL::TIMESTAMPTZ"
-        if self.typed:
-            parts = [quote(c) for c in cols]
-            return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-        formats = ", ".join(literal(f) for f in (*self.mapping.date_formats, *DEFAULT_DATE_FORMATS))
-        text = f"__dt_{name}"
-        return (
-            f"coalesce(try_cast({text} AS TIMESTAMPTZ), "
-            f"CAST(try_strptime({text}, [{formats}]) AS TIMESTAMPTZ))"
-        )
-
-    def amount_value(self) -> str:
-        if "amount" not in self.resolved.columns:
-            return "NULL::DOUBLE"
-        if self.typed:
-            cols = [quote(c) for c in self.resolved.columns["amount"]]
-            return cols[0] if len(cols) == 1 else f"coalesce({', '.join(cols)})"
-        stripped = r"regexp_replace(__amount_text, '[A-Za-z$€£¥₹\s'']', '', 'g')"
-        cleaned = (
-            f"CASE WHEN regexp_full_match({stripped}, '[+-]?[0-9][0-9.,]*') "
-            "THEN try_cast({} AS DOUBLE) END"
-        )
-        if self.mapping.decimal == ",":
-            # 1.234,50: dots group thousands, the comma is the decimal point.
-            return cleaned.format(f"replace(replace({stripped}, '.', ''), ',', '.')")
-        # Plain numbers first (1234.5, 1.5e6), then 1,234.50 and currency signs.
-        number = cleaned.format(f"replace({stripped}, ',', '')")
-        return f"coalesce(try_cast(__amount_text AS DOUBLE), {number})"
-
-    def parsed(self, relation: str) -> str:
-        """Each row of the text relation with its parsed fields beside the raw ones.
-
-        ``__rep_text``, ``__d_<date>``, ``__amount``, and ``__kinds``: the events the row
-        records as text, 'kind@date,kind@date' ('' for none, NULL when its kind is unknown).
-        Text, not a list: a CASE yielding lists makes DuckDB lose the file's row order.
-        """
-        m = self.mapping
-        fields = [
-            f"{self.text('id')} AS __id",
-            f"{self.text('rep')} AS __rep_text",
-            f"{self.text('kind')} AS __kind_text",
-            f"{self.text('outcome')} AS __outcome_text",
-            f"{self.text('prospect')} AS __prospect",
-            f"{self.text('source')} AS __source",
-            f"{self.text('amount')} AS __amount_text",
-            *(f"{self.text(d)} AS __dt_{d}" for d in m.used_dates()),
-        ]
-        step1 = f"SELECT *, {', '.join(fields)} FROM ({relation})"
-        key, outcome = "lower(__kind_text)", "lower(__outcome_text)"
-        step2 = [
-            f"{self.amount_value()} AS __amount",
-            *(f"{self.date_value(d)} AS __d_{d}" for d in m.used_dates()),
-            f"{self._kinds_case(key, outcome)} AS __kinds",
-        ]
-        # No join here: a join would lose the file's order, which gives rows their numbers.
-        return f"SELECT *, {', '.join(step2)} FROM ({step1})"
-
-    def _kinds_case(self, key: str, outcome: str, part: str = "") -> str:
-        """The events a row records: 'kind@date,...' (or, with ``part``, the one kind or date)."""
-        m = self.mapping
-
-        def value(events: tuple[EventSpec, ...] | None) -> str:
-            if events is None:
-                return "NULL::VARCHAR"
-            if part == "kind":
-                return literal(events[0].kind)
-            if part == "date":
-                return literal(events[0].date)
-            return _spec_list(events)
-
-        if m.direct:
-            kinds = ", ".join(literal(k) for k in m.kinds)
-            kind = f"replace({key}, ' ', '_')"
-            result = {
-                "kind": kind,
-                "date": literal(m.direct_date),
-                "": f"{kind} || '@{m.direct_date}'",
-            }[part]
-            # list_contains, not IN: DuckDB turns a long IN list into a join, which loses the
-            # file's row order that the checked path numbers rows by.
-            return (
-                f"CASE WHEN list_contains([{kinds}], {kind}) THEN {result} ELSE {value(None)} END"
-            )
-        branches = []
-        for rule in sorted(m.rules, key=lambda r: not r.has_outcome):
-            if rule.has_outcome:
-                kind_value, _, result_value = rule.key.partition(OUTCOME_SEPARATOR)
-                test = f"{key} = {literal(kind_value)} AND {outcome} = {literal(result_value)}"
-            else:
-                test = f"{key} = {literal(rule.key)}"
-            branches.append(f"WHEN {test} THEN {value(rule.events)}")
-        if not branches:
-            return value(m.default)  # every row records the same events
-        return f"CASE {' '.join(branches)} ELSE {value(m.default)} END"
-
-    def fast_select(self, relation: str) -> str:
-        """The events of a file whose rows each record one event; any doubtful row raises an error.
-
-        Lean on purpose (it runs over every row of the largest files): typed columns as
-        read, no lists, byte lengths. A row it refuses is judged again by the checked path.
-        """
-        m, r = self.mapping, self.resolved
-        dates = m.used_dates()
-
-        def raw(name: str) -> str:
-            # As read: values needing a trim, or empty strings, send the file to the checked path.
-            cols = [f"CAST({quote(c)} AS VARCHAR)" for c in r.columns.get(name, ())]
-            if not cols:
-                return "NULL::VARCHAR"
-            return (
-                cols[0]
-                if len(cols) == 1
-                else f"coalesce({', '.join(f'nullif({c}, {EMPTY})' for c in cols)})"
-            )
-
-        key = raw("kind") if m.direct else f"lower({raw('kind')})"
-        inner = [
-            f"{raw('id')} AS __id",
-            f"{raw('rep')} AS __rep_text",
-            f"{key} AS __key",
-            f"lower({raw('outcome')}) AS __outcome",
-            f"{raw('prospect')} AS __prospect",
-            f"{raw('source')} AS __source",
-            f"{self.amount_value()} AS __amount",
-            *(f"{self.date_value(d)} AS __d_{d}" for d in dates),
-        ]
-        if m.direct:
-            kind, date = "__key", literal(m.direct_date)
-            unknown = f"__key NOT IN ({', '.join(literal(k) for k in m.kinds)})"
-        else:
-            kind = self._kinds_case("__key", "__outcome", part="kind")
-            date = self._kinds_case("__key", "__outcome", part="date")
-            unknown = "__kind IS NULL"
-        middle = [f"{kind} AS __kind", f"{date} AS __date", "p.__rep_text AS __rep"]
-        at = (
-            f"__d_{dates[0]}"
-            if len(dates) == 1
-            else (
-                "CASE "
-                + " ".join(f"WHEN __date = {literal(d)} THEN __d_{d}" for d in dates)
-                + " END"
-            )
-        )
-        bad = [
-            "__rep_text IS NULL",
-            "__key IS NULL" if m.default is None else "false",
-            unknown,
-            f"{at} IS NULL",
-            f"{at} > {self.run.now_sql}",
-            "__amount < 0",
-        ]
-        if "id" in r.columns:
-            bad.append("__id IS NULL")
-        for v in ("__id", "__rep_text", "__prospect", "__source", "__key"):
-            bad += [
-                f"strlen({v}) > {MAX_VALUE_CHARS}",
-                f"{v} = {EMPTY}",
-                f"starts_with({v}, ' ')",
-                f"ends_with({v}, ' ')",
-            ]
-        return (
-            f"SELECT {self.event_columns(at=at)} FROM ("
-            f"SELECT p.*, {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM ({relation})) p) "
-            f"WHERE CASE WHEN {' OR '.join(bad)} THEN error('a row needs checking') ELSE true END"
-        )
-
-    def checks(self) -> list[_Check]:
-        m, r = self.mapping, self.resolved
-        checks: list[_Check] = []
-
-        def columns(name: str) -> str:
-            return " / ".join(r.columns.get(name) or r.dates.get(name) or (name,))
-
-        if "id" in r.columns:
-            checks.append(
-                _Check("missing_value", columns("id"), "__id IS NULL", "NULL", "an id in every row")
-            )
-        checks.append(
-            _Check(
-                "missing_value",
-                columns("rep"),
-                "__rep_text IS NULL",
-                "NULL",
-                "the rep's name, email or key",
-            )
-        )
-        for name in TEXT_FIELDS:
-            if name in r.columns:
-                value = "__rep_text" if name == "rep" else f"__{name}"
-                checks.append(
-                    _Check(
-                        "value_too_long",
-                        columns(name),
-                        f"length({value}) > {MAX_VALUE_CHARS}",
-                        f"left({value}, 100) || '…'",
-                        f"at most {MAX_VALUE_CHARS} characters",
-                    )
-                )
-        if m.needs_kind_column() and m.default is None:
-            checks.append(
-                _Check(
-                    "missing_value",
-                    columns("kind"),
-                    "__kind_text IS NULL",
-                    "NULL",
-                    "a value in every row",
-                )
-            )
-        if m.direct:
-            expected = "an event kind: " + ", ".join(m.kinds)
-        else:
-            keys = [rule.key for rule in m.rules]
-            expected = "one of: " + ", ".join(keys) + " (the mapping's [kinds])"
-        value = (
-            "__kind_text"
-            if "outcome" not in r.columns
-            else (f"__kind_text || coalesce('{OUTCOME_SEPARATOR}' || __outcome_text, '')")
-        )
-        checks.append(_Check("unknown_kind", columns("kind"), "__kinds IS NULL", value, expected))
-        formats = f" (or {', '.join(m.date_formats)})" if m.date_formats else ""
-        for date in m.used_dates():
-            needed = self._needs(date)
-            col = columns(date)
-            checks.append(
-                _Check(
-                    "missing_value",
-                    col,
-                    f"{needed} AND __dt_{date} IS NULL",
-                    "NULL",
-                    f"a date ({date}) for this row's events",
-                )
-            )
-            checks.append(
-                _Check(
-                    "bad_date",
-                    col,
-                    f"{needed} AND __dt_{date} IS NOT NULL AND __d_{date} IS NULL",
-                    f"__dt_{date}",
-                    f"a date like 2024-03-15 or 2024-03-15 14:30{formats}",
-                )
-            )
-            checks.append(
-                _Check(
-                    "future_date",
-                    col,
-                    f"{needed} AND __d_{date} > {self.run.now_sql}",
-                    f"CAST(__d_{date} AS VARCHAR)",
-                    f"a date not after {self.run.rules.now:%Y-%m-%d} (the data has not happened yet)",
-                )
-            )
-        if "amount" in r.columns:
-            checks.append(
-                _Check(
-                    "bad_number",
-                    columns("amount"),
-                    "__amount_text IS NOT NULL AND __amount IS NULL",
-                    "__amount_text",
-                    "a number like 1234.50",
-                )
-            )
-            checks.append(
-                _Check(
-                    "negative_amount",
-                    columns("amount"),
-                    "__amount < 0",
-                    "CAST(__amount AS VARCHAR)",
-                    "an amount of 0 or more",
-                )
-            )
-        return checks
-
-    def unknown_rep(self) -> str:
-        """The problem struct of a row whose rep the roster does not know."""
-        column = " / ".join(self.resolved.columns["rep"])
-        return _problem(
-            _Check(
-                "unknown_rep",
-                column,
-                "true",
-                "r.__rep_text",
-                "a rep of the roster (load it with: backplan roster FILE), or import with --add-reps",
-            )
-        )
-
-    def _needs(self, date: str) -> str:
-        m = self.mapping
-        if m.direct:
-            return "__kinds IS NOT NULL"
-        # Date names are lower-case words and kinds hold neither '@' nor ',': unambiguous.
-        return f"contains(__kinds || ',', {literal('@' + date + ',')})"
-
-    def problem(self) -> str:
-        """The row's first problem as a struct (reason, column, value, expected), or NULL."""
-        whens = [f"WHEN {c.condition} THEN {_problem(c)}" for c in self.checks()]
-        return f"CASE {' '.join(whens)} ELSE NULL END"
-
-    def event_columns(self, spec: str = "", at: str = "") -> str:
-        """The canonical event columns for the event named by ``spec`` ('kind@date').
-
-        Without ``spec`` (the fast path): the row's ``__kind``, happening at ``at``.
-        """
-        m = self.mapping
-        kind = f"split_part({spec}, '@', 1)" if spec else "__kind"
-        date = f"split_part({spec}, '@', 2)"
-        dates = m.used_dates()
-        if not at and len(dates) == 1:
-            at = f"__d_{dates[0]}"
-        elif not at:
-            whens = " ".join(f"WHEN {date} = {literal(d)} THEN __d_{d}" for d in dates)
-            at = f"CASE {whens} END"
-        if "id" in self.resolved.columns:
-            event_id = "__id" if m.direct else f"__id || ':' || {kind}"
-        else:
-            content = (
-                f"concat_ws('|', __rep_text, epoch_us({at}), {kind}, coalesce(__prospect, ''), "
-                "coalesce(CAST(__amount AS VARCHAR), ''), coalesce(__source, ''))"
-            )
-            event_id = f"'h' || md5({content})"
-        if m.amount_kinds is None:
-            amount = "__amount"
-        else:
-            kinds = ", ".join(literal(k) for k in sorted(m.amount_kinds))
-            amount = f"CASE WHEN {kind} IN ({kinds}) THEN __amount END"
-        return (
-            f'{event_id} AS event_id, __rep AS rep, {at} AS "at", {kind} AS kind, '
-            f"__prospect AS prospect, CAST({amount} AS DOUBLE) AS amount, __source AS source"
-        )
-
-
-def _problem(check: _Check) -> str:
-    return (
-        f"{{'reason': {literal(check.reason)}, 'column': {literal(check.column)}, "
-        f"'value': CAST({check.value} AS VARCHAR), 'expected': {literal(check.expected)}}}"
-    )
-
-
-def _spec_list(events: tuple[EventSpec, ...]) -> str:
-    return literal(",".join(str(e) for e in events))
 
 
 def _clear(folder: Path) -> None:

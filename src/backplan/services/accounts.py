@@ -52,6 +52,12 @@ class TooManySignIns(BackplanError):
         )
 
 
+def open_app_database(settings: Settings) -> None:
+    """Open the app database and migrate it to the newest schema (a server does this at start,
+    so no request waits for it)."""
+    appdb.engine(settings)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

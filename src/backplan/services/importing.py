@@ -24,10 +24,11 @@ from backplan import appdb
 from backplan.appdb.models import ImportRun
 from backplan.config import Settings
 from backplan.core.errors import BackplanError, UnreadableFile
+from backplan.events import mapping as mappings
 from backplan.events.importer import ImportOutcome, ImportRules, Progress, import_source
 from backplan.events.mapping import load_mapping
 from backplan.events.readers import open_source
-from backplan.events.store import EventStore
+from backplan.events.store import CompactResult, EventStore
 from backplan.services.roster import add_reps, rep_aliases, roster_size
 
 IMPORTS_DIR = "imports"
@@ -185,6 +186,37 @@ def recent_imports(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
         }
         for r in runs
     ]
+
+
+def mapping_names() -> list[str]:
+    """The mappings shipped with backplan, by name (what ``--mapping`` and the upload form offer)."""
+    return mappings.mapping_names()
+
+
+def shipped_mappings() -> list[dict[str, Any]]:
+    """Each shipped mapping: name, label, the columns it reads for each field and date, and
+    which of them are optional (the first column found of each is used)."""
+    return [
+        {
+            "name": m.name,
+            "label": m.label,
+            "columns": {k: list(v) for k, v in m.columns.items()},
+            "dates": {k: list(v) for k, v in m.dates.items()},
+            "optional": sorted(m.optional),
+        }
+        for m in (load_mapping(n) for n in mappings.mapping_names())
+    ]
+
+
+def compact_store(settings: Settings) -> CompactResult:
+    """Merge the event store's small import files into a few large ones (atomic)."""
+    return EventStore(settings.home).compact(min_files=2)
+
+
+def event_files(settings: Settings) -> list[str]:
+    """The event store's files, as paths: they change exactly when an import or compaction
+    changes the events (empty: no events)."""
+    return sorted(str(p) for p in EventStore(settings.home).files())
 
 
 def _summary(

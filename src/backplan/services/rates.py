@@ -8,7 +8,6 @@ data, and the Python API.
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from backplan.core.shrinkage import (
 from backplan.core.warnings import StatisticalWarning
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.metrics import cohort_conversions, open_events, stage_counts
+from backplan.services.roster import roster_frame
 
 Counting = Literal["period", "cohort"]
 COUNTINGS: tuple[str, ...] = ("period", "cohort")
@@ -68,12 +68,7 @@ def empty_roster() -> pd.DataFrame:
 
 def load_roster(settings: Settings) -> pd.DataFrame:
     """The roster from the app database (rep, name, team, manager); empty when there is none."""
-    try:
-        roster = importlib.import_module("backplan.services.roster")
-    except ModuleNotFoundError:
-        return empty_roster()
-    frame: pd.DataFrame = roster.roster_frame(settings)
-    return frame
+    return roster_frame(settings)
 
 
 @dataclass

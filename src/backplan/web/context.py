@@ -5,18 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import select
-
-from backplan import appdb
-from backplan.appdb.models import Rep, Team, User
 from backplan.config import Settings
-from backplan.services.accounts import Accounts
+from backplan.services import roster
+from backplan.services.accounts import Accounts, open_app_database
 from backplan.services.kept import Kept
+from backplan.services.roster import Memberships
 from backplan.web.jobs import Jobs
 from backplan.web.rates_cache import RatesCache
 
@@ -26,17 +23,6 @@ ROSTER_FRESH_SECONDS = 2.0
 """How long the roster's teams and memberships are trusted before they are read again: an
 edit made here shows at once, one by another process (a second worker, ``backplan roster``)
 at most this late."""
-
-
-@dataclass(frozen=True)
-class RosterView:
-    """Who is in which team, as access checks and team pages read it on every request."""
-
-    teams: frozenset[str]
-    team_of: Mapping[str, str | None]
-    """Each rep's team (None: a rep without one)."""
-    members: Mapping[str, tuple[tuple[str, str], ...]]
-    """Each team's reps as (key, name), by name."""
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -65,14 +51,14 @@ class WebContext:
     secret: bytes
     jobs: Jobs
     rates: RatesCache
-    _roster: Kept[RosterView] = field(init=False, repr=False)
+    _roster: Kept[Memberships] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._roster = Kept(self._read_roster, ROSTER_FRESH_SECONDS)
 
     @classmethod
     def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
-        appdb.engine(settings)  # opens the database and migrates it to the newest schema
+        open_app_database(settings)  # migrated to the newest schema before the first request
         return cls(
             settings=settings,
             accounts=accounts or Accounts(settings),
@@ -87,37 +73,19 @@ class WebContext:
 
     def known_reps(self) -> set[str]:
         """Reps the app knows of: the roster's (agreed plans add theirs), and those with an account."""
-        with appdb.session(self.settings) as s:
-            in_roster = s.scalars(select(Rep.key))
-            with_accounts = s.scalars(select(User.rep).where(User.rep.is_not(None)))
-            return set(in_roster) | {r for r in with_accounts if r}
+        return roster.known_reps(self.settings)
 
     def roster_changed(self) -> None:
         """Call after editing the roster: the next request sees the edit, not a cached view."""
         self._roster.forget()
         self.rates.invalidate()
 
-    def roster_view(self) -> RosterView:
+    def roster_view(self) -> Memberships:
         """The roster's teams and memberships, read again every ROSTER_FRESH_SECONDS."""
         return self._roster.get()
 
-    def _read_roster(self) -> RosterView:
-        with appdb.session(self.settings) as s:
-            teams = frozenset(s.scalars(select(Team.name)))
-            rows = s.execute(
-                select(Rep.key, Rep.name, Team.name)
-                .outerjoin(Team, Rep.team_id == Team.id)
-                .order_by(Team.name, Rep.name)
-            ).all()
-        members: dict[str, list[tuple[str, str]]] = {}
-        for key, name, team in rows:
-            if team is not None:
-                members.setdefault(team, []).append((key, name))
-        return RosterView(
-            teams=teams,
-            team_of={key: team for key, _, team in rows},
-            members={team: tuple(reps) for team, reps in members.items()},
-        )
+    def _read_roster(self) -> Memberships:
+        return roster.memberships(self.settings)
 
     def team_of(self, rep: str) -> str | None:
         """The rep's team in the roster (None for a rep without one)."""
@@ -138,20 +106,4 @@ class WebContext:
 
     def roster_entry(self, rep: str) -> dict[str, object] | None:
         """The roster's record of a rep: name, email, team, manager, region, start date."""
-        with appdb.session(self.settings) as s:
-            row = s.execute(
-                select(Rep.name, Rep.email, Team.name, Team.manager, Rep.region, Rep.start_date)
-                .outerjoin(Team, Rep.team_id == Team.id)
-                .where(Rep.key == rep)
-            ).one_or_none()
-        if row is None:
-            return None
-        name, email, team, manager, region, start = row
-        return {
-            "name": name,
-            "email": email,
-            "team": team,
-            "manager": manager,
-            "region": region,
-            "start_date": start.isoformat() if start else None,
-        }
+        return roster.roster_entry(self.settings, rep)

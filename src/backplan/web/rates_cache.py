@@ -19,14 +19,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import select
-
-from backplan import appdb
-from backplan.appdb.models import Rep, Team
 from backplan.config import Settings
-from backplan.events.store import EventStore
 from backplan.services.definitions import organisation_funnel
+from backplan.services.importing import event_files
 from backplan.services.kept import Kept
+from backplan.services.roster import roster_rows
 
 if TYPE_CHECKING:
     from backplan.services.rates import RatesReport
@@ -174,12 +171,7 @@ class RatesCache:
         return self._state.get()
 
     def _read_fingerprint(self) -> tuple[str, bool]:
-        paths = sorted(str(p) for p in EventStore(self.settings.home).files())
-        with appdb.session(self.settings) as s:
-            roster = s.execute(
-                select(Rep.key, Rep.name, Team.name, Team.manager)
-                .outerjoin(Team, Rep.team_id == Team.id)
-                .order_by(Rep.key)
-            ).all()
+        paths = event_files(self.settings)
+        roster = roster_rows(self.settings)
         text = "\n".join(paths) + "\n--\n" + "\n".join("\t".join(map(str, r)) for r in roster)
         return hashlib.sha256(text.encode()).hexdigest(), bool(paths)

@@ -15,8 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from backplan.accounts.access import Principal
-from backplan.events.mapping import mapping_names
-from backplan.services.importing import ImportRequest, import_file, recent_imports
+from backplan.services.importing import ImportRequest, import_file, mapping_names, recent_imports
 from backplan.web.context import WebContext
 from backplan.web.jobs import Report
 from backplan.web.permissions import ADMIN
