@@ -286,7 +286,8 @@ def _ad_hoc_view(
     settings: Settings, kind: OwnerKind, owner: str, objective: Objective, funnel: Funnel
 ) -> ObjectiveView:
     """An unsaved objective for an owner (id 0), so typed-in objectives forecast the same way."""
-    from backplan.services.rates import find_rep, find_team, load_roster
+    from backplan.services.lookup import find_rep, find_team
+    from backplan.services.rates import load_roster
 
     roster = load_roster(settings)
     if roster.empty:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from backplan.config import Settings
-from backplan.core.errors import InvalidPeriod, NoData, UnknownRep
+from backplan.core.errors import InvalidPeriod, NoData
 from backplan.core.funnel import Conversion, Funnel
 from backplan.core.period import Period
 from backplan.core.rate import Rate
@@ -32,6 +32,7 @@ from backplan.core.shrinkage import (
 from backplan.core.warnings import StatisticalWarning
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.metrics import cohort_conversions, open_events, stage_counts
+from backplan.services.lookup import find_rep, find_team
 from backplan.services.roster import roster_frame
 
 Counting = Literal["period", "cohort"]
@@ -301,31 +302,6 @@ def _span(events: ir.Table) -> str:
     if pd.isna(first):
         return "the event table is empty"
     return f"events run from {first.date()} to {last.date()}"
-
-
-def find_rep(wanted: str, table: pd.DataFrame) -> str:
-    """The rep key for ``wanted``, given as a rep key or a name (any case)."""
-    key = wanted.strip().casefold()
-    for column in ("rep", "name"):
-        hits = table.loc[table[column].astype("string").str.casefold() == key, "rep"].unique()
-        if len(hits) == 1:
-            return str(hits[0])
-    known = sorted(table["rep"].astype(str).unique())
-    listing = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
-    raise UnknownRep(
-        f"no rep {wanted!r} in the roster or the events of this window; reps are {listing}"
-    )
-
-
-def find_team(wanted: str, table: pd.DataFrame) -> str:
-    """The team called ``wanted`` (any case)."""
-    teams = table["team"].dropna().astype(str).unique()
-    for team in teams:
-        if team.casefold() == wanted.strip().casefold():
-            return str(team)
-    raise UnknownRep(
-        f"no team {wanted!r} in the roster; teams are {', '.join(sorted(teams)) or 'none yet'}"
-    )
 
 
 @dataclass(frozen=True)

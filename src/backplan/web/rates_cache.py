@@ -96,7 +96,7 @@ class RatesCache:
         self, rep: str, funnel: str, since: date | None, until: date | None, today: date
     ) -> RatesReport:
         """One rep's rows of the organisation's report, and their team's."""
-        from backplan.services.rates import find_rep
+        from backplan.services.lookup import find_rep
 
         report = self.organisation(funnel, since, until, today)
         key = find_rep(rep, report.table)
@@ -112,7 +112,7 @@ class RatesCache:
         self, team: str, funnel: str, since: date | None, until: date | None, today: date
     ) -> RatesReport:
         """A team's rows of the organisation's report."""
-        from backplan.services.rates import find_team
+        from backplan.services.lookup import find_team
 
         report = self.organisation(funnel, since, until, today)
         name = find_team(team, report.table)
