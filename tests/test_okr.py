@@ -9,7 +9,13 @@ import duckdb
 import pytest
 
 from backplan.config import Settings
-from backplan.core.errors import InvalidObjective, NotAllowed, UnknownObjective, UnknownRep
+from backplan.core.errors import (
+    InvalidObjective,
+    NotAllowed,
+    UnknownObjective,
+    UnknownRep,
+    UnknownTeam,
+)
 from backplan.events.schema import events_glob
 from backplan.services import okr
 from okr_support import add_roster, simulate, store_events
@@ -52,9 +58,11 @@ def test_a_reps_objective_is_stored_with_its_key_results(org: Settings):
 
 
 def test_an_unknown_owner_is_named_with_the_known_ones(org: Settings):
-    with pytest.raises(UnknownRep, match="no rep 'zed' in the roster; reps are ana, ben, cy"):
+    with pytest.raises(
+        UnknownRep, match="no rep 'zed' in the roster; reps are Ana Silva, Ben Novak, Cy Okafor"
+    ):
         _rep_objective(org, "zed")
-    with pytest.raises(UnknownRep, match="teams are North, South"):
+    with pytest.raises(UnknownTeam, match="teams are North, South"):
         okr.create_objective(org, okr.ObjectiveRequest("West", "team", OCTOBER, ["4 sqls"]), TODAY)
 
 

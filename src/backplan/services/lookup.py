@@ -21,7 +21,9 @@ SUGGESTED = 3
 """How many close matches an error suggests."""
 
 
-def find_rep(wanted: str, table: pd.DataFrame) -> str:
+def find_rep(
+    wanted: str, table: pd.DataFrame, *, where: str = "the roster or the window's events"
+) -> str:
     """The rep key for ``wanted``, given as a rep key or a name (any case).
 
     >>> roster = pd.DataFrame({"rep": ["ann"], "name": ["Ann Lee"], "team": ["East"]})
@@ -44,7 +46,7 @@ def find_rep(wanted: str, table: pd.DataFrame) -> str:
         if pd.notna(name):
             spellings[str(name)] = rep
     raise UnknownRep(
-        f"no rep {wanted!r} in the roster or the window's events; "
+        f"no rep {wanted!r} in {where}; "
         + _hint(wanted, spellings, sorted(shown, key=str.casefold), "reps")
     )
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+import pandas as pd
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from backplan import appdb
@@ -19,11 +20,12 @@ from backplan.appdb.models import KeyResult, ObjectivePlan, Rep, Team, TimeOff
 from backplan.appdb.models import Objective as ObjectiveRow
 from backplan.config import Settings
 from backplan.core import okr
-from backplan.core.errors import InvalidObjective, NoData, UnknownObjective, UnknownRep
+from backplan.core.errors import InvalidObjective, NoData, UnknownObjective
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
 from backplan.core.period import Period
 from backplan.services.calendars import working_calendar
+from backplan.services.lookup import find_rep, find_team
 from backplan.services.okr.views import (
     Created,
     ObjectiveRequest,
@@ -126,29 +128,19 @@ def find_objective(
 def find_owner(db: Session, kind: OwnerKind, wanted: str) -> tuple[Rep | None, Team | None]:
     """The rep (by key, else by a unique name) or the team (by name) ``wanted``, case aside;
     :class:`UnknownRep` lists who there is when there is no such owner."""
-    key = wanted.strip().casefold()
-    if kind == "rep":
-        found = db.scalars(select(Rep).where(func.lower(Rep.key) == key)).first()
-        if found is None:
-            hits = db.scalars(select(Rep).where(func.lower(Rep.name) == key)).all()
-            found = hits[0] if len(hits) == 1 else None
-        if found is None:
-            known = sorted(db.scalars(select(Rep.key)))
-            listing = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
-            raise UnknownRep(
-                f"no rep {wanted!r} in the roster; reps are {listing or 'none yet'} "
-                "(load a roster with backplan roster FILE)"
-            )
-        return found, None
-    if kind != "team":
+    if kind not in ("rep", "team"):
         raise InvalidObjective(f"an objective belongs to a rep or a team, not a {kind!r}")
-    team = db.scalars(select(Team).where(func.lower(Team.name) == key)).first()
-    if team is None:
-        teams = sorted(db.scalars(select(Team.name)))
-        raise UnknownRep(
-            f"no team {wanted!r} in the roster; teams are {', '.join(teams) or 'none yet'}"
-        )
-    return None, team
+    rows = db.execute(select(Rep.key, Rep.name, Team.name).outerjoin(Rep.team)).all()
+    teams = db.scalars(select(Team.name)).all()
+    table = pd.DataFrame(
+        [(key, name, team) for key, name, team in rows] + [(None, None, t) for t in teams],
+        columns=["rep", "name", "team"],
+    )
+    if kind == "rep":
+        key = find_rep(wanted, table.dropna(subset=["rep"]), where="the roster")
+        return db.scalars(select(Rep).where(Rep.key == key)).one(), None
+    name = find_team(wanted, table)
+    return None, db.scalars(select(Team).where(Team.name == name)).one()
 
 
 def new_objective_row(
