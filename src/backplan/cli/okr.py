@@ -7,10 +7,11 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from backplan.cli.output import console, error_console, number, print_json
+from backplan.cli.output import console, error_console, print_json
 from backplan.cli.plan import _date
 from backplan.config import get_settings
 from backplan.core.period import Period
+from backplan.formatting import number
 from backplan.services import okr
 from backplan.services.forecasting import (
     ForecastRequest,

@@ -30,16 +30,9 @@ from sqlalchemy.orm import Session, selectinload
 from backplan import appdb
 from backplan.appdb.models import Objective, Rep, Team, TimeOff, User, UserTeam
 from backplan.config import Settings
-from backplan.core.errors import (
-    InvalidRosterEntry,
-    InvalidRow,
-    MissingColumns,
-    NoData,
-    RosterConflict,
-    UnknownRep,
-    UnknownTeam,
-)
+from backplan.core.errors import InvalidRosterEntry, NoData, RosterConflict, UnknownRep, UnknownTeam
 from backplan.defaults.definitions import StrictSpec, read_toml, validate
+from backplan.events.errors import InvalidRow, MissingColumns
 from backplan.events.mapping import mappings_dir
 from backplan.events.readers import REJECTS_TABLE, open_source, quote
 from backplan.events.schema import ROSTER_COLUMNS
