@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from backplan.cli import app as cli
 from backplan.config import Settings
 from backplan.config.clock import Clock
-from backplan.core.errors import InvalidSetting
+from backplan.config.errors import InvalidSetting
 from backplan.core.period import Period, WorkingCalendar
 from backplan.services import okr
 from backplan.services.diagnosis import diagnosis_window

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from backplan.core.errors import StoreBusy
+from backplan.events.errors import StoreBusy
 from backplan.events.schema import EVENT_SCHEMA, events_dir, events_glob
 from backplan.events.store import EventStore
 

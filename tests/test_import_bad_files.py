@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 
 from backplan.config import Settings, get_settings
-from backplan.core.errors import EmptyFile, MissingColumns, UnreadableFile, UnsupportedFormat
+from backplan.events.errors import EmptyFile, MissingColumns, UnreadableFile, UnsupportedFormat
 from backplan.events.store import EventStore
 from backplan.services.importing import ImportRequest, ImportSummary, import_file
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from backplan.config import Settings, get_settings
-from backplan.core.errors import DefinitionError, UnknownMapping
+from backplan.core.errors import DefinitionError
+from backplan.events.errors import UnknownMapping
 from backplan.events.mapping import load_mapping, mapping_names
 from backplan.events.store import EventStore
 from backplan.services.importing import ImportRequest, ImportSummary, import_file

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from backplan import appdb
 from backplan.config import Settings, get_settings
-from backplan.core.errors import InvalidRow, MissingColumns
+from backplan.events.errors import InvalidRow, MissingColumns
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.services.roster import (
     add_time_off,

@@ -165,7 +165,7 @@ def test_a_funnel_objectives_use_is_not_deleted_and_the_page_says_which(signed_i
     request = okr.ObjectiveRequest("East", "team", "2026-10", ["4 sqls"], funnel="inbound")
     created = okr.create_objective(app_settings, request, date(2026, 10, 1))
     refused = admin.delete("/api/funnels/inbound", headers={"X-CSRF-Token": csrf})
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.json()["error"] == (
         f"funnel 'inbound' is used by 1 objective(s): #{created.objective.id} "
         f"{created.objective.text!r}; delete them or move them to another funnel first"

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backplan.accounts.errors import WeakPassword
 from backplan.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -13,7 +14,6 @@ from backplan.accounts.passwords import (
     check_new_password,
     common_passwords,
 )
-from backplan.core.errors import WeakPassword
 
 
 def test_eleven_characters_are_too_few_and_twelve_enough() -> None:

@@ -97,7 +97,7 @@ def test_the_json_api_adds_renames_and_refuses_to_remove_a_team_with_reps(admin)
     patched = client.patch("/api/roster/teams/North", json={"region": "EMEA"}, headers=headers)
     assert patched.json() == {"name": "North", "manager": None, "region": "EMEA", "reps": 0}
     refused = client.delete("/api/roster/teams/West", headers=headers)
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.json()["error"] == (
         "team 'West' has 1 rep (Cy); move its reps first (to another team or to no team)"
     )
@@ -114,12 +114,12 @@ def test_the_json_api_edits_moves_and_removes_reps(admin) -> None:  # type: igno
     created = client.post("/api/roster/reps", json=body, headers=headers)
     assert created.status_code == 201 and created.json()["origin"] == "admin"
     rekeyed = client.patch("/api/roster/reps/dee", json={"key": "dee2"}, headers=headers)
-    assert rekeyed.status_code == 422
+    assert rekeyed.status_code == 409
     assert "a rep's key cannot change once created" in rekeyed.json()["error"]
     moved = client.patch("/api/roster/reps/dee", json={"team": None}, headers=headers).json()
     assert (moved["team"], moved["email"], moved["name"]) == (None, "dee@example.com", "Dee")
     refused = client.delete("/api/roster/reps/Ana", headers=headers)
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.json()["error"].startswith("rep 'Ana' has an account (ana@example.com)")
     assert client.delete("/api/roster/reps/dee", headers=headers).status_code == 204
     assert client.patch("/api/roster/reps/dee", json={}, headers=headers).status_code == 404

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from backplan.core.errors import InvalidAccount
+from backplan.accounts.errors import InvalidAccount
 
 
 class Role(StrEnum):

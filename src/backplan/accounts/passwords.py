@@ -14,7 +14,7 @@ from functools import cache
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from backplan.core.errors import WeakPassword
+from backplan.accounts.errors import WeakPassword
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128

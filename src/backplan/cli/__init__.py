@@ -13,7 +13,11 @@ from backplan.core.errors import BackplanError
 
 
 class BackplanGroup(TyperGroup):
-    """Turns a user's mistake into one line on stderr and exit status 2, never a traceback."""
+    """Turns a user's mistake into one line on stderr and the error's exit code, never a traceback.
+
+    The exit code is the error's category's (``core/errors.py``): 2 for what the user can
+    fix now, 75 (EX_TEMPFAIL) for ``Busy``: the same command run again later should succeed.
+    """
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
@@ -22,7 +26,7 @@ class BackplanGroup(TyperGroup):
             error_console.print(
                 f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True
             )
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=e.exit_code) from None
 
 
 app = typer.Typer(

@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from backplan.cli.output import console, error_console, number, print_json
+from backplan.cli.output import console, error_console, print_json
 from backplan.config import Settings, get_settings
-from backplan.core.errors import MissingColumns
+from backplan.events.errors import MissingColumns
+from backplan.services.formatting import number
 from backplan.services.importing import (
     ImportRequest,
     ImportSummary,
@@ -79,7 +80,7 @@ def import_(
                 "\nA mapping to start from (save it as my-mapping.toml and edit it):\n"
             )
             error_console.print(e.hint, markup=False, highlight=False)
-        raise typer.Exit(code=2) from None
+        raise typer.Exit(code=e.exit_code) from None
     if as_json:
         print_json(summary.to_dict())
     else:

@@ -11,11 +11,12 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from backplan.cli.output import console, error_console, number, print_json
+from backplan.cli.output import console, error_console, print_json
 from backplan.cli.plan import _date, _request, both_or_neither
 from backplan.config import get_settings
 from backplan.core.cadence import DEFAULT_THRESHOLD
 from backplan.core.plan import DEFAULT_IMPROVEMENT
+from backplan.services.formatting import number
 
 if TYPE_CHECKING:
     from backplan.services.diagnosis import DiagnosisRequest, Result

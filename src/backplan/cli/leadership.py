@@ -6,8 +6,9 @@ import typer
 from rich.table import Table
 
 from backplan.cli.okr import PACE_STYLE, _as_of
-from backplan.cli.output import console, error_console, number, print_json
+from backplan.cli.output import console, error_console, print_json
 from backplan.config import get_settings
+from backplan.services.formatting import number
 from backplan.services.leadership import LeadershipRequest, leadership_to_dict, leadership_view
 
 SPARK = "▁▂▃▄▅▆▇█"

@@ -7,7 +7,7 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from backplan.cli.output import console, error_console, number, print_json
+from backplan.cli.output import console, error_console, print_json
 from backplan.cli.plan import _date
 from backplan.config import get_settings
 from backplan.core.period import Period
@@ -18,6 +18,7 @@ from backplan.services.forecasting import (
     forecast_period,
     forecast_to_dict,
 )
+from backplan.services.formatting import number
 from backplan.services.planning import parse_rate_option
 
 okr_app = typer.Typer(

@@ -14,11 +14,3 @@ error_console = Console(stderr=True)
 def print_json(data: Any) -> None:
     """JSON on stdout, unstyled, so scripts can pipe it."""
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def number(x: float | int | None) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, int) or float(x).is_integer():
-        return f"{int(x):,}"
-    return f"{x:,.1f}"

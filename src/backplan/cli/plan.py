@@ -9,10 +9,11 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from backplan.cli.output import console, error_console, number, print_json
+from backplan.cli.output import console, error_console, print_json
 from backplan.config import get_settings
 from backplan.core.errors import InvalidPeriod
 from backplan.core.plan import DEFAULT_IMPROVEMENT
+from backplan.services.formatting import number
 from backplan.services.planning import (
     PlannedObjective,
     PlanRequest,

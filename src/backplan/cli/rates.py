@@ -11,9 +11,10 @@ import typer
 from rich import box
 from rich.table import Table
 
-from backplan.cli.output import console, error_console, number, print_json
+from backplan.cli.output import console, error_console, print_json
 from backplan.cli.plan import both_or_neither
 from backplan.config import get_settings
+from backplan.services.formatting import number
 
 if TYPE_CHECKING:
     from backplan.services.rates import RatesReport

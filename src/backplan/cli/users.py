@@ -7,10 +7,10 @@ import sys
 import typer
 from rich.table import Table
 
+from backplan.accounts.errors import InvalidAccount
 from backplan.cli.output import console, print_json
 from backplan.config import get_settings
-from backplan.core.errors import InvalidAccount
-from backplan.services.accounts import Accounts, UserView
+from backplan.services.accounts import Accounts, user_to_dict
 
 user_app = typer.Typer(help="Manage web accounts: admins, managers and reps.", no_args_is_help=True)
 
@@ -30,17 +30,6 @@ def read_password() -> str:
     return line
 
 
-def user_json(user: UserView) -> dict[str, object]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "role": user.role.value,
-        "rep": user.rep,
-        "teams": list(user.teams),
-        "created_at": user.created_at.isoformat(),
-    }
-
-
 @user_app.command("add")
 def add(
     email: str = typer.Argument(..., help="The address the user signs in with."),
@@ -57,7 +46,7 @@ def add(
     """
     user = accounts().add_user(email, read_password(), role, rep=rep, teams=team)
     if as_json:
-        print_json(user_json(user))
+        print_json(user_to_dict(user))
     else:
         console.print(f"Created {user.role.value} account [bold]{user.email}[/].")
 
@@ -81,7 +70,7 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="Print as JSON
     """List the accounts (never their passwords)."""
     users = accounts().users()
     if as_json:
-        print_json([user_json(u) for u in users])
+        print_json([user_to_dict(u) for u in users])
         return
     table = Table(title="Accounts", title_justify="left")
     for column in ("email", "role", "rep / teams", "created"):

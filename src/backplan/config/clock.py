@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, tzinfo
 
-from backplan.core.errors import InvalidSetting
+from backplan.config.errors import InvalidSetting
 
 OFFICE_HOURS = "09:00-17:00"
 _HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")

@@ -25,7 +25,7 @@ from pydantic_settings import (
 )
 
 from backplan.config.clock import OFFICE_HOURS, Clock
-from backplan.core.errors import InvalidSetting
+from backplan.config.errors import InvalidSetting
 
 
 def _zone(name: str | None) -> tzinfo:

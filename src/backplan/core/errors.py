@@ -1,49 +1,145 @@
-"""Named errors for problems a user can fix.
+"""Named errors for problems a user can fix, in a small tree of categories.
 
-Every message says what to change. The CLI prints it on one line and exits
-with status 2; the web app turns it into a 4xx response.
+Every message says what to change. Each category carries its answer, as
+Datasette's ``NotFound`` and ``Forbidden`` carry theirs: ``status`` is the
+HTTP status the web app answers with, ``exit_code`` the status the CLI exits
+with. One handler at each edge reads them (``web/errors.py``,
+``cli/__init__.py``); nothing else picks a status.
+
+===================  ======  =========  ==================================================
+category             status  exit code  the user ...
+===================  ======  =========  ==================================================
+``InvalidInput``     422     2          gave a value that cannot be used as it is
+``NotFound``         404     2          named a rep, team or objective that is not there
+``Conflict``         409     2          asked for a change that clashes with what is stored
+``Forbidden``        403     2          asked for what only someone else may do
+``Unauthenticated``  401     2          did not prove who they are
+``TooManyTries``     429     2          failed too often and must wait
+``Busy``             503     75         must wait for other work to finish (EX_TEMPFAIL)
+===================  ======  =========  ==================================================
+
+Errors of the shells' own concerns live with them and subclass these
+categories: ``accounts/errors.py`` (passwords, accounts),
+``events/errors.py`` (data files, mappings, the store's lock) and
+``config/errors.py`` (settings).
 """
 
 from __future__ import annotations
 
 
 class BackplanError(Exception):
-    """Base class: something in the input needs changing, and the message says what."""
+    """Base class: something in the input needs changing, and the message says what.
+
+    Raise a category or one of its named classes, not this; a bare
+    ``BackplanError`` answers as ``InvalidInput``.
+    """
+
+    status: int = 422
+    """The HTTP status the web app answers with."""
+    exit_code: int = 2
+    """The status the ``backplan`` command exits with."""
 
 
-class FunnelError(BackplanError):
+# -- categories ---------------------------------------------------------------
+
+
+class InvalidInput(BackplanError):
+    """A value that cannot be used as it is: an objective, a rate, a period, a file ..."""
+
+    status = 422
+    exit_code = 2
+
+
+class NotFound(BackplanError):
+    """A rep, team, objective or plan that the roster or the app database does not hold."""
+
+    status = 404
+    exit_code = 2
+
+
+class Conflict(BackplanError):
+    """A change that clashes with what is stored (a duplicate, a team that still has reps ...)."""
+
+    status = 409
+    exit_code = 2
+
+
+class Forbidden(BackplanError):
+    """Something only another person may do (e.g. agree another rep's plan)."""
+
+    status = 403
+    exit_code = 2
+
+
+class Unauthenticated(BackplanError):
+    """Who is asking could not be established (a failed sign-in)."""
+
+    status = 401
+    exit_code = 2
+
+
+class TooManyTries(BackplanError):
+    """Too many failed attempts in a short time; the message says how long to wait."""
+
+    status = 429
+    exit_code = 2
+
+
+class Busy(BackplanError):
+    """Other work holds what is needed; the same request later will succeed."""
+
+    status = 503
+    exit_code = 75  # sysexits.h EX_TEMPFAIL: "try again later", unlike 2 "fix the input"
+
+
+CATEGORIES: tuple[type[BackplanError], ...] = (
+    InvalidInput,
+    NotFound,
+    Conflict,
+    Forbidden,
+    Unauthenticated,
+    TooManyTries,
+    Busy,
+)
+"""Every category, for the edges' documentation and the tests."""
+
+
+# -- invalid input (422) ---------------------------------------------------------
+
+
+class FunnelError(InvalidInput):
     """A funnel definition is inconsistent (duplicate stages, no focus, ...)."""
 
 
-class UnknownFunnel(BackplanError):
-    """A funnel name that is neither shipped nor a TOML file."""
+class UnknownFunnel(InvalidInput):
+    """A funnel name that is neither shipped nor a TOML file.
+
+    Input rather than ``NotFound``: the name comes from an option, a form or a
+    body; a route that looks a funnel up by its URL raises ``NotFound`` itself.
+    """
 
 
-class InvalidFunnelName(BackplanError):
+class InvalidFunnelName(InvalidInput):
     """A name for an organisation's funnel that is not a safe slug."""
 
 
-class FunnelInUse(BackplanError):
-    """A funnel that objectives still use cannot be removed."""
-
-
-class NotShipped(BackplanError):
+class NotShipped(InvalidInput):
     """Reverting a funnel backplan does not ship, or removing one it does."""
 
 
-class UnknownStage(BackplanError):
-    """A stage key that the funnel does not have."""
+class UnknownStage(InvalidInput):
+    """A stage key that the funnel does not have (typed in a rate such as ``sqls/meetings``)."""
 
 
-class InvalidRate(BackplanError):
+class InvalidRate(InvalidInput):
     """A conversion rate that no plan can be built on (0, negative, above 1 ...)."""
 
 
-class MissingRate(BackplanError):
+class MissingRate(InvalidInput):
     """A conversion the plan must pass through has no rate."""
 
 
-class InvalidObjective(BackplanError):
+class InvalidObjective(InvalidInput):
     """An objective that cannot be planned (not a whole positive count, unknown unit ...)."""
 
 
@@ -51,23 +147,19 @@ class ObjectiveInPast(InvalidObjective):
     """The objective's period ended before today."""
 
 
-class InvalidPeriod(BackplanError):
+class InvalidPeriod(InvalidInput):
     """A period that cannot be read or that ends before it starts."""
 
 
-class NoWorkingDays(BackplanError):
+class NoWorkingDays(InvalidInput):
     """The period has no working day left to spread the plan over."""
 
 
-class InvalidSetting(BackplanError):
-    """A setting (environment variable or settings file) that cannot be read as it is."""
-
-
-class NoData(BackplanError):
+class NoData(InvalidInput):
     """There is not enough data to estimate what was asked."""
 
 
-class DefinitionError(BackplanError):
+class DefinitionError(InvalidInput):
     """A TOML definition (funnel, playbook, rates) is invalid.
 
     Carries the file, the line (when known) and the field, so the message can
@@ -84,7 +176,26 @@ class DefinitionError(BackplanError):
         self.field = field
 
 
-class UnknownRep(BackplanError):
+class InvalidRosterEntry(InvalidInput):
+    """A team, rep or time off typed in that cannot be stored as it is (blank name, bad date ...)."""
+
+
+class InvalidLevel(InvalidInput):
+    """A credibility level outside what an interval can be given at."""
+
+
+class InvalidCounts(InvalidInput):
+    """Counts that cannot be right: negative, fractional, more successes than trials ..."""
+
+
+class UnknownCoaching(InvalidInput):
+    """The playbook has no coaching for a conversion, channel or stage named in the request."""
+
+
+# -- not found (404) --------------------------------------------------------------
+
+
+class UnknownRep(NotFound):
     """A rep (or team) that neither the roster nor the events know."""
 
 
@@ -92,92 +203,24 @@ class UnknownTeam(UnknownRep):
     """A team name the roster does not have."""
 
 
-class InvalidRosterEntry(BackplanError):
-    """A team, rep or time off typed in that cannot be stored as it is (blank name, bad date ...)."""
+class UnknownObjective(NotFound):
+    """An objective (or plan) id that the app database does not hold."""
 
 
-class RosterConflict(BackplanError):
+# -- conflict (409) ------------------------------------------------------------------
+
+
+class RosterConflict(Conflict):
     """A roster change that clashes with what is stored: a duplicate name or key, a rep's key
     changed, a team with reps or a rep with events removed."""
 
 
-class InvalidLevel(BackplanError):
-    """A credibility level outside what an interval can be given at."""
+class FunnelInUse(Conflict):
+    """A funnel that objectives still use cannot be removed."""
 
 
-class WeakPassword(BackplanError):
-    """A new password that is too short, too long or too common."""
+# -- forbidden (403) -----------------------------------------------------------------
 
 
-class InvalidAccount(BackplanError):
-    """An account that cannot be created as asked (bad email, role, duplicate ...)."""
-
-
-class InvalidCounts(BackplanError):
-    """Counts that cannot be right: negative, fractional, more successes than trials ..."""
-
-
-class UnknownCoaching(BackplanError):
-    """The playbook has no coaching for a conversion, channel or stage."""
-
-
-class StoreBusy(BackplanError):
-    """Another process holds the event store's write lock for longer than we can wait."""
-
-
-class UnknownMapping(BackplanError):
-    """A mapping name that is neither shipped nor a TOML file."""
-
-
-class DataFileError(BackplanError):
-    """A data file (export, roster) that cannot be read as a whole; the message names the file."""
-
-    def __init__(self, message: str, *, file: str):
-        super().__init__(f"{file}: {message}")
-        self.file = file
-
-
-class EmptyFile(DataFileError):
-    """The file has no bytes, or no header row."""
-
-
-class UnreadableFile(DataFileError):
-    """The file is not text in a known encoding, or not the format its name says."""
-
-
-class UnsupportedFormat(DataFileError):
-    """A file type backplan does not read (it reads .csv/.tsv/.txt, .xlsx and .parquet)."""
-
-
-class MissingColumns(DataFileError):
-    """The file lacks columns the mapping needs."""
-
-    def __init__(
-        self, message: str, *, file: str, missing: list[str], found: list[str], hint: str = ""
-    ):
-        super().__init__(message, file=file)
-        self.missing = missing
-        self.found = found
-        self.hint = hint
-        """A mapping TOML to start from, with the file's own column names filled in."""
-
-
-class InvalidRow(DataFileError):
-    """One row of a small file (a roster) that must be fixed before anything is loaded."""
-
-    def __init__(self, *, file: str, row: int, column: str, value: object, expected: str):
-        super().__init__(
-            f"row {row}, column {column!r}: {value!r} is not valid; expected {expected}", file=file
-        )
-        self.row = row
-        self.column = column
-        self.value = value
-        self.expected = expected
-
-
-class UnknownObjective(BackplanError):
-    """An objective (or plan) id that the app database does not hold."""
-
-
-class NotAllowed(BackplanError):
+class NotAllowed(Forbidden):
     """Someone tried what only another person may do (e.g. agree another rep's plan)."""

@@ -37,8 +37,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from backplan.core.errors import DefinitionError, MissingColumns, UnknownMapping
+from backplan.core.errors import DefinitionError
 from backplan.defaults.definitions import StrictSpec, locate, read_toml, validate
+from backplan.events.errors import MissingColumns, UnknownMapping
 from backplan.events.kinds import known_kinds
 
 FIELDS: tuple[str, ...] = ("id", "rep", "kind", "outcome", "prospect", "amount", "source")

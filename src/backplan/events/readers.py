@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from backplan.core.errors import EmptyFile, UnreadableFile, UnsupportedFormat
+from backplan.events.errors import EmptyFile, UnreadableFile, UnsupportedFormat
 
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")

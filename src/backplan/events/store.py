@@ -43,7 +43,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from backplan.core.errors import StoreBusy
+from backplan.events.errors import StoreBusy
 from backplan.events.schema import EVENT_COLUMNS, EVENT_SCHEMA, events_dir, events_glob
 
 GENERATIONS = "event-store"

@@ -17,12 +17,12 @@ import ibis
 import ibis.expr.types as ir
 
 from backplan.config import Settings
-from backplan.core.errors import BackplanError, NoData
+from backplan.core.errors import InvalidInput, NoData
 from backplan.events.schema import EVENT_COLUMNS
 from backplan.events.store import EventStore
 
 
-class EventSourceError(BackplanError):
+class EventSourceError(InvalidInput):
     """The configured event table cannot be reached or lacks the event columns."""
 
 

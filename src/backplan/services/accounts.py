@@ -13,16 +13,18 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from backplan import appdb
 from backplan.accounts.access import Principal, Role
+from backplan.accounts.errors import InvalidAccount
 from backplan.accounts.passwords import PasswordHasher, check_new_password
 from backplan.appdb.models import Rep, SignInFailure, Team, User, UserTeam, WebSession
 from backplan.config import Settings
-from backplan.core.errors import BackplanError, InvalidAccount
+from backplan.core.errors import InvalidInput, TooManyTries, Unauthenticated
 
 Clock = Callable[[], datetime]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
@@ -31,18 +33,18 @@ SIGN_IN_WINDOW = timedelta(hours=1)
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-class SignInFailed(BackplanError):
+class SignInFailed(Unauthenticated):
     """Wrong email or password: one message for both, so accounts cannot be discovered."""
 
     def __init__(self) -> None:
         super().__init__("That email and password do not match an account. Check both and retry.")
 
 
-class WrongPassword(BackplanError):
+class WrongPassword(InvalidInput):
     """The current password, typed to change it, is not right."""
 
 
-class TooManySignIns(BackplanError):
+class TooManySignIns(TooManyTries):
     """The hourly limit of failed sign-ins for an address is reached."""
 
     def __init__(self, limit: int) -> None:
@@ -142,6 +144,18 @@ class UserView:
     @property
     def principal(self) -> Principal:
         return Principal(self.id, self.email, self.role, self.rep, frozenset(self.teams))
+
+
+def user_to_dict(user: UserView) -> dict[str, Any]:
+    """A user as ``backplan user list --json`` and ``GET /api/users`` show it (no password)."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "role": user.role.value,
+        "rep": user.rep,
+        "teams": list(user.teams),
+        "created_at": user.created_at.isoformat(),
+    }
 
 
 @dataclass(frozen=True)

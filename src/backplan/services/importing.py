@@ -23,8 +23,9 @@ from sqlalchemy import select, update
 from backplan import appdb
 from backplan.appdb.models import ImportRun
 from backplan.config import Settings
-from backplan.core.errors import BackplanError, UnreadableFile
+from backplan.core.errors import BackplanError
 from backplan.events import mapping as mappings
+from backplan.events.errors import UnreadableFile
 from backplan.events.importer import ImportOutcome, ImportRules, Progress, import_source
 from backplan.events.mapping import load_mapping
 from backplan.events.readers import open_source

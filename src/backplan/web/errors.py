@@ -1,4 +1,10 @@
-"""Every failure becomes a 4xx with a reason (JSON or a friendly page), never a traceback."""
+"""Every failure becomes a 4xx with a reason (JSON or a friendly page), never a traceback.
+
+A ``BackplanError`` knows its answer: one handler sends its class's ``status``
+(see ``core/errors.py``) with its message. Routes do not catch errors to pick
+a status; they only catch one to show it as part of a page (a form shown
+again with what was typed, a section of a page that could not be computed).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from backplan.core.errors import BackplanError
-from backplan.services.accounts import SignInFailed, TooManySignIns
-from backplan.web.permissions import BadCsrfToken, Forbidden, NotSignedIn
+from backplan.web.permissions import NotSignedIn
 from backplan.web.render import page, wants_json
 
 log = logging.getLogger("backplan.web")
@@ -23,10 +28,12 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    409: "That clashes with what is stored",
     413: "Too large",
     422: "Please check what you entered",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Busy, please try again shortly",
 }
 
 
@@ -45,39 +52,19 @@ def safe_next(path: str) -> str:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(BackplanError)
+    async def backplan_error(request: Request, exc: BackplanError) -> Response:
+        return error_page(request, exc.status, str(exc))
+
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        """A browser asking for a page is sent to sign in, and back here afterwards."""
         if wants_json(request) or request.method != "GET":
-            return error_page(request, 401, "Sign in first: POST /api/session or open /login.")
+            return error_page(request, exc.status, str(exc))
         target = safe_next(
             request.url.path + (f"?{request.url.query}" if request.url.query else "")
         )
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return error_page(request, 403, "Your role does not allow this page or action.")
-
-    @app.exception_handler(BadCsrfToken)
-    async def bad_csrf(request: Request, exc: BadCsrfToken) -> Response:
-        return error_page(
-            request,
-            403,
-            "This form has expired or did not come from backplan; reload the page and try again "
-            "(scripts: send the session's csrf_token from GET /api/me as X-CSRF-Token).",
-        )
-
-    @app.exception_handler(SignInFailed)
-    async def sign_in_failed(request: Request, exc: SignInFailed) -> Response:
-        return error_page(request, 401, str(exc))
-
-    @app.exception_handler(TooManySignIns)
-    async def too_many(request: Request, exc: TooManySignIns) -> Response:
-        return error_page(request, 429, str(exc))
-
-    @app.exception_handler(BackplanError)
-    async def backplan_error(request: Request, exc: BackplanError) -> Response:
-        return error_page(request, 422, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

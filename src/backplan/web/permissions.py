@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Mount
 
 from backplan.accounts.access import Principal, Role
+from backplan.core.errors import Forbidden, Unauthenticated
 from backplan.services.accounts import ActiveSession
 from backplan.web.sessions import SESSION_COOKIE, read_cookie
 
@@ -32,16 +33,28 @@ _UNSET = object()
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-class NotSignedIn(Exception):
+class NotSignedIn(Unauthenticated):
     """No valid session: a JSON client gets 401, a browser the sign-in page."""
 
+    def __init__(self) -> None:
+        super().__init__("Sign in first: POST /api/session or open /login.")
 
-class Forbidden(Exception):
+
+class WrongRole(Forbidden):
     """Signed in, but the role may not do this."""
 
+    def __init__(self) -> None:
+        super().__init__("Your role does not allow this page or action.")
 
-class BadCsrfToken(Exception):
+
+class BadCsrfToken(Forbidden):
     """A state-changing request without the session's CSRF token."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This form has expired or did not come from backplan; reload the page and try again "
+            "(scripts: send the session's csrf_token from GET /api/me as X-CSRF-Token)."
+        )
 
 
 async def current_session(request: Request) -> ActiveSession | None:
@@ -104,7 +117,7 @@ class Allow(Rule):
             if not hmac.compare_digest(token.encode(), session.csrf_token.encode()):
                 raise BadCsrfToken()
         if session.principal.role not in self.roles:
-            raise Forbidden()
+            raise WrongRole()
         return session.principal
 
 

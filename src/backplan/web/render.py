@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from backplan.services.formatting import number
 from backplan.web.context import HERE, static_version
 from backplan.web.navigation import links_for
 
@@ -34,14 +35,6 @@ def json_script(data: Any) -> Markup:
     text = json.dumps(jsonable_encoder(data))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
-
-
-def number(x: float | int | None) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, int) or float(x).is_integer():
-        return f"{int(x):,}"
-    return f"{x:,.1f}"
 
 
 PACE_WORDS = {

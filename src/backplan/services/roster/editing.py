@@ -17,13 +17,8 @@ from sqlalchemy.orm import Session
 from backplan import appdb
 from backplan.appdb.models import Objective, Rep, Team, TimeOff, User, UserTeam
 from backplan.config import Settings
-from backplan.core.errors import (
-    InvalidRosterEntry,
-    InvalidRow,
-    NoData,
-    RosterConflict,
-    UnknownRep,
-)
+from backplan.core.errors import InvalidRosterEntry, NoData, RosterConflict, UnknownRep
+from backplan.events.errors import InvalidRow
 from backplan.services.roster._records import has_control, rep_record, team_record
 from backplan.services.roster.views import (
     RepView,

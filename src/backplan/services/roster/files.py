@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from backplan import appdb
 from backplan.appdb.models import Rep, Team, TimeOff
 from backplan.config import Settings
-from backplan.core.errors import InvalidRow, MissingColumns
 from backplan.defaults.definitions import StrictSpec, read_toml, validate
+from backplan.events.errors import InvalidRow, MissingColumns
 from backplan.events.mapping import mappings_dir
 from backplan.events.readers import REJECTS_TABLE, open_source, quote
 from backplan.events.store import duckdb_connection

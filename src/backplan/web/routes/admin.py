@@ -4,30 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal, Role
-from backplan.core.errors import BackplanError, InvalidAccount
-from backplan.services.accounts import UserView
+from backplan.accounts.errors import InvalidAccount, UnknownUser
+from backplan.core.errors import BackplanError
+from backplan.services.accounts import UserView, user_to_dict
 from backplan.web.context import WebContext
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page
 
 router = APIRouter()
-
-
-def user_out(user: UserView) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "role": user.role.value,
-        "rep": user.rep,
-        "teams": list(user.teams),
-        "created_at": user.created_at.isoformat(),
-    }
 
 
 class NewUser(BaseModel):
@@ -40,7 +30,7 @@ class NewUser(BaseModel):
 
 def _users_page(request: Request, *, error: str = "", status: int = 200) -> Response:
     web: WebContext = request.app.state.web
-    data = {"users": [user_out(u) for u in web.accounts.users()], "error": error or None}
+    data = {"users": [user_to_dict(u) for u in web.accounts.users()], "error": error or None}
     return page(request, "admin_users.html", data, status=status, extra={"roles": list(Role)})
 
 
@@ -86,7 +76,7 @@ class NewPassword(BaseModel):
 def _user(web: WebContext, user_id: str) -> UserView:
     found = web.accounts.user(user_id[:64])
     if found is None:
-        raise HTTPException(404, "No user with that id.")
+        raise UnknownUser("No user with that id.")
     return found
 
 
@@ -95,7 +85,7 @@ def _user_page(
 ) -> Response:
     web: WebContext = request.app.state.web
     data = {
-        "user": user_out(_user(web, user_id)),
+        "user": user_to_dict(_user(web, user_id)),
         "error": error or None,
         "notice": notice or None,
         "teams": sorted(web.teams()),
@@ -108,7 +98,7 @@ def _update(web: WebContext, principal: Principal, user_id: str, links: UserLink
         user_id[:64], links.role, rep=links.rep, teams=links.teams, by=principal.user_id
     )
     if updated is None:
-        raise HTTPException(404, "No user with that id.")
+        raise UnknownUser("No user with that id.")
     return updated
 
 
@@ -157,7 +147,7 @@ def _remove(web: WebContext, principal: Principal, user_id: str) -> None:
     if user_id == principal.user_id:
         raise InvalidAccount("you cannot remove your own account; ask another admin")
     if not web.accounts.remove_user(user_id[:64]):
-        raise HTTPException(404, "No user with that id.")
+        raise UnknownUser("No user with that id.")
 
 
 @router.post("/admin/users/{user_id}/delete", include_in_schema=False)
@@ -171,7 +161,7 @@ def remove_user_form(
 @router.get("/api/users")
 def api_users(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> list[dict[str, Any]]:
     """Every user account (admins only)."""
-    return [user_out(u) for u in request.app.state.web.accounts.users()]
+    return [user_to_dict(u) for u in request.app.state.web.accounts.users()]
 
 
 @router.post("/api/users", status_code=201, responses={422: {"description": "Cannot create"}})
@@ -180,7 +170,7 @@ def api_create_user(
 ) -> dict[str, Any]:
     """Create a user (admins only); the password must meet the password rules."""
     web: WebContext = request.app.state.web
-    return user_out(
+    return user_to_dict(
         web.accounts.add_user(body.email, body.password, body.role, rep=body.rep, teams=body.teams)
     )
 
@@ -190,7 +180,7 @@ def api_update_user(
     user_id: str, body: UserLinks, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> dict[str, Any]:
     """Change a user's role, rep or teams (admins only; not your own admin role)."""
-    return user_out(_update(request.app.state.web, principal, user_id, body))
+    return user_to_dict(_update(request.app.state.web, principal, user_id, body))
 
 
 @router.put(

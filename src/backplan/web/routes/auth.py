@@ -88,9 +88,8 @@ async def login(
     old = read_cookie(request, web.settings, SESSION_COOKIE)
     try:
         session = await run_in_threadpool(web.accounts.sign_in, email, password, replacing=old)
-    except (SignInFailed, TooManySignIns) as e:
-        status = 429 if isinstance(e, TooManySignIns) else 401
-        return _login_page(request, web, next_path=target, error=str(e), status=status)
+    except (SignInFailed, TooManySignIns) as e:  # the form again, with the reason
+        return _login_page(request, web, next_path=target, error=str(e), status=e.status)
     response: Response
     if wants_json(request):
         response = page(request, "home.html", {"user": user_dict(session.principal)})

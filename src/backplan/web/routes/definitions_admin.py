@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal
 from backplan.config import Settings
-from backplan.core.errors import DefinitionError
+from backplan.core.errors import DefinitionError, NotFound
 from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
 from backplan.services import definitions
@@ -98,7 +98,7 @@ def _funnel_editor(
     settings = _settings(request)
     entry = _entry(settings, name)
     if entry is None and text is None:
-        raise HTTPException(404, f"No funnel named {name!r}; start a new one on /admin/funnels.")
+        raise NotFound(f"No funnel named {name!r}; start a new one on /admin/funnels.")
     data = {
         "name": name,
         "exists": entry is not None,
@@ -229,7 +229,7 @@ def api_remove_funnel(
     name = name[:100]
     entry = _entry(settings, name)
     if entry is None:
-        raise HTTPException(404, f"No funnel named {name!r}.")
+        raise NotFound(f"No funnel named {name!r}.")
     if entry.shipped:
         definitions.revert_funnel(settings, name, principal.email)
     else:
@@ -335,4 +335,5 @@ def api_revert_playbook(
 
 def _invalid(e: DefinitionError, text: str) -> Response:
     detail = error_dict(e, text)
-    return JSONResponse({"error": detail["message"], "status": 422, "detail": detail}, 422)
+    body = {"error": detail["message"], "status": e.status, "detail": detail}
+    return JSONResponse(body, e.status)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from backplan.accounts.access import Principal
 from backplan.config import Settings
+from backplan.core.errors import NotFound
 from backplan.core.funnel import Funnel
 from backplan.services import definitions
 from backplan.web.permissions import SIGNED_IN
@@ -90,7 +91,7 @@ def api_funnel(
     name = name[:100]
     entry = next((e for e in definitions.funnel_entries(settings) if e.name == name), None)
     if entry is None:
-        raise HTTPException(404, f"No funnel named {name!r}.")
+        raise NotFound(f"No funnel named {name!r}.")
     return {
         **funnel_dict(named_funnel(settings, name)),
         "name": name,

@@ -9,12 +9,13 @@ import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from backplan.accounts.access import Principal
+from backplan.core.errors import NotFound
 from backplan.services.importing import ImportRequest, import_file, mapping_names, recent_imports
 from backplan.web.context import WebContext
 from backplan.web.jobs import Report
@@ -107,7 +108,7 @@ async def upload(request: Request, principal: Annotated[Principal, Depends(ADMIN
 def _job(web: WebContext, job_id: str) -> dict[str, Any]:
     job = web.jobs.get(job_id[:64])
     if job is None:
-        raise HTTPException(404, NOT_FOUND)
+        raise NotFound(NOT_FOUND)
     return job.to_dict()
 
 

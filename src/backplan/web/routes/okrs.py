@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal, Role
-from backplan.core.errors import BackplanError, InvalidObjective, UnknownObjective
+from backplan.core.errors import BackplanError, InvalidObjective, UnknownObjective, UnknownTeam
 from backplan.services import okr
 from backplan.web.context import WebContext
 from backplan.web.permissions import MANAGERS, REP, SIGNED_IN
@@ -50,11 +50,11 @@ def visible_objective(
 ) -> okr.ObjectiveView:
     try:
         objective = okr.get_objective(web.settings, objective_id)
-    except UnknownObjective:
-        raise HTTPException(404, NOT_FOUND) from None
+    except UnknownObjective:  # reworded only: a missing and an unseen objective read the same
+        raise UnknownObjective(NOT_FOUND) from None
     own = web.team_of(principal.rep) if principal.rep else None
     if not can_see(principal, objective, own):
-        raise HTTPException(404, NOT_FOUND)
+        raise UnknownObjective(NOT_FOUND)
     return objective
 
 
@@ -140,7 +140,7 @@ async def create_okr(
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     team = _field(form, "team")
     if team not in web.teams() or not principal.can_see_team(team):
-        raise HTTPException(404, f"No team named {team!r} among the teams you can see.")
+        raise UnknownTeam(f"No team named {team!r} among the teams you can see.")
     results = [r.strip() for r in _field(form, "key_results").split(",") if r.strip()]
     if not results:
         raise InvalidObjective("give at least one key result, e.g. '12 sqls'")
@@ -175,7 +175,7 @@ async def propose(
     web: WebContext = request.app.state.web
     objective = visible_objective(web, principal, objective_id)
     if objective.owner_kind != "rep" or objective.owner != principal.rep:
-        raise HTTPException(404, NOT_FOUND)
+        raise UnknownObjective(NOT_FOUND)
     form = await request.form()
     rates = {
         k[:40]: v.strip()[:40]

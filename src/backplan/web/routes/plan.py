@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal, Role
-from backplan.core.errors import BackplanError, InvalidObjective
+from backplan.core.errors import BackplanError, InvalidObjective, UnknownObjective
 from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.services.okr import (
     Actor,
@@ -106,11 +106,11 @@ def visible_plan(web: WebContext, principal: Principal, plan_id: int) -> dict[st
     """A rep's stored plan, if the principal may see that rep (else the same 404 as none)."""
     found: tuple[ObjectiveView, PlanView] | None = find_plan(web.settings, plan_id)
     if found is None:
-        raise HTTPException(404, NOT_FOUND)
+        raise UnknownObjective(NOT_FOUND)
     objective, plan = found
     rep_owned = objective.owner_kind == "rep"
     if not rep_owned or not principal.can_see_rep(objective.owner, objective.team):
-        raise HTTPException(404, NOT_FOUND)
+        raise UnknownObjective(NOT_FOUND)
     return agreed_plan_to_dict(objective, plan)
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from backplan.accounts.access import Principal
-from backplan.core.errors import BackplanError
+from backplan.core.errors import BackplanError, UnknownRep
 from backplan.services.definitions import funnel_names
 from backplan.services.diagnosis import CadenceRequest, cadence_report
 from backplan.services.leadership import rep_conversion_trends, trend_to_dict
@@ -79,7 +79,7 @@ def rep_details(
     rep = rep[:200]
     team = web.team_of(rep)
     if not principal.can_see_rep(rep, team) or rep not in web.known_reps():
-        raise HTTPException(404, f"No rep named {rep!r} among the reps you can see.")
+        raise UnknownRep(f"No rep named {rep!r} among the reps you can see.")
     chosen = funnel or web.settings.funnel
     today = web.settings.clock.today()
     return {

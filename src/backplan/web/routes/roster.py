@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal
-from backplan.core.errors import BackplanError, InvalidRosterEntry, UnknownRep
+from backplan.core.errors import BackplanError, InvalidRosterEntry
 from backplan.services import roster as service
 from backplan.services.roster import RepFields, RepView, TeamFields, TeamView
 from backplan.web.context import WebContext
@@ -90,20 +89,12 @@ def _changed(web: WebContext, result: T) -> T:
     return result
 
 
-def _found(call: Callable[[], T]) -> T:
-    """The object a URL names, or 404 (a misspelt team or rep in the path)."""
-    try:
-        return call()
-    except UnknownRep as e:
-        raise HTTPException(404, str(e)) from None
-
-
 def _rep_of(web: WebContext, key: str) -> RepView:
-    return _found(lambda: service.get_rep(web.settings, key[:200]))
+    return service.get_rep(web.settings, key[:200])
 
 
 def _team_of(web: WebContext, name: str) -> TeamView:
-    return _found(lambda: service.get_team(web.settings, name[:200]))
+    return service.get_team(web.settings, name[:200])
 
 
 def _day(field: str, text: str) -> date | None:
@@ -140,7 +131,7 @@ def _roster_page(
 def roster_page(
     request: Request, _: Annotated[Principal, Depends(ADMIN)], team: str | None = None
 ) -> Response:
-    return _found(lambda: _roster_page(request, team[:200] if team else None))
+    return _roster_page(request, team[:200] if team else None)
 
 
 @router.post(f"{ROSTER}/teams", include_in_schema=False)
@@ -365,7 +356,7 @@ def remove_time_off_form(
 ) -> Response:
     web = _web(request)
     current = _rep_of(web, rep)
-    _found(lambda: service.remove_time_off(web.settings, current.key, time_off_id))
+    service.remove_time_off(web.settings, current.key, time_off_id)
     web.roster_changed()
     return RedirectResponse(f"{ROSTER}/reps/{_quoted(current.key)}", status_code=303)
 
@@ -391,7 +382,7 @@ def api_roster(
     ``team=(no team)`` for reps without one). Admins only."""
     web = _web(request)
     wanted = "" if team == NO_TEAM else team[:200] if team else None
-    return _found(lambda: service.roster(web.settings, team=wanted).to_dict())
+    return service.roster(web.settings, team=wanted).to_dict()
 
 
 @router.post("/api/roster/teams", status_code=201, responses=REFUSED)
@@ -494,6 +485,6 @@ def api_remove_time_off(
     """Remove one of the rep's absences by the id the roster lists."""
     web = _web(request)
     current = _rep_of(web, rep)
-    _found(lambda: service.remove_time_off(web.settings, current.key, time_off_id))
+    service.remove_time_off(web.settings, current.key, time_off_id)
     web.roster_changed()
     return Response(status_code=204)

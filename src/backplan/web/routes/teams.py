@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from backplan.accounts.access import Principal, Role
-from backplan.core.errors import BackplanError
+from backplan.core.errors import BackplanError, UnknownTeam
 from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
@@ -70,7 +70,7 @@ def team_details(
     team = team[:200]
     own = web.team_of(principal.rep) if principal.rep else None
     if not principal.can_see_team(team, own) or team not in web.teams():
-        raise HTTPException(404, f"No team named {team!r} among the teams you can see.")
+        raise UnknownTeam(f"No team named {team!r} among the teams you can see.")
     chosen = funnel or web.settings.funnel
     named_funnel(web.settings, chosen)
     data: dict[str, Any] = {

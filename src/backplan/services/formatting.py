@@ -1,0 +1,21 @@
+"""How figures read to a person, the same in the terminal and on a page.
+
+The CLI's tables (``cli/output.py``) and the web's templates (the ``number``
+filter in ``web/render.py``) both format through here, so a count reads
+``1,200`` and a rate-derived figure ``56.3`` everywhere.
+"""
+
+from __future__ import annotations
+
+
+def number(x: float | int | None) -> str:
+    """A figure for reading: whole numbers with thousands separators, others to one decimal.
+
+    >>> number(1200), number(56.3), number(None)
+    ('1,200', '56.3', '–')
+    """
+    if x is None:
+        return "–"
+    if isinstance(x, int) or float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.1f}"
