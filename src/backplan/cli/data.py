@@ -12,6 +12,7 @@ from rich.table import Table
 
 from backplan.cli.output import console, error_console, print_json
 from backplan.config import Settings, get_settings
+from backplan.core.bounds import check_day
 from backplan.events.errors import MissingColumns
 from backplan.services.formatting import number
 from backplan.services.importing import (
@@ -214,7 +215,7 @@ def demo_data(
     from backplan.services.demo.generator import generate_demo
 
     settings = get_settings()
-    last = datetime.strptime(end, "%Y-%m-%d").date() if end else None
+    last = check_day(datetime.strptime(end, "%Y-%m-%d").date(), "--end") if end else None
     if as_json:
         summary = generate_demo(settings, reps=reps, events=events, seed=seed, end=last, days=days)
         print_json(summary.to_dict())

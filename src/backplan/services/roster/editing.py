@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backplan import appdb
 from backplan.appdb.models import Objective, Rep, Team, TimeOff, User, UserTeam
 from backplan.config import Settings
+from backplan.core.bounds import check_day
 from backplan.core.errors import InvalidRosterEntry, NoData, RosterConflict, UnknownRep
 from backplan.events.errors import InvalidRow
 from backplan.services.roster._records import has_control, rep_record, team_record
@@ -71,6 +72,8 @@ def add_time_off(
         raise InvalidRow(
             file="time off", row=0, column="rep", value=rep, expected="a rep of the roster"
         )
+    check_day(first_day, "first_day")
+    check_day(last_day, "last_day")
     if last_day < first_day:
         raise InvalidRosterEntry(
             f"last_day {last_day.isoformat()} comes before first_day {first_day.isoformat()}; "
@@ -266,7 +269,7 @@ def _apply_rep_fields(db: Session, rep: Rep, fields: RepFields) -> None:
     rep.email = email
     rep.team = team_record(db, fields.team) if fields.team and fields.team.strip() else None
     rep.region = _optional_text("region", fields.region)
-    rep.start_date = fields.start_date
+    rep.start_date = check_day(fields.start_date, "start_date") if fields.start_date else None
 
 
 def _required_text(field: str, value: str) -> str:

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from backplan import appdb
 from backplan.appdb.models import Rep, Team, TimeOff
 from backplan.config import Settings
+from backplan.core.bounds import EARLIEST, LATEST, check_day
+from backplan.core.errors import InvalidPeriod
 from backplan.defaults.definitions import StrictSpec, read_toml, validate
 from backplan.events.errors import InvalidRow, MissingColumns
 from backplan.events.mapping import mappings_dir
@@ -267,10 +269,14 @@ def _date(text: str | None, file: str, row: int, column: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
+        return check_day(date.fromisoformat(text[:10]))
+    except (ValueError, InvalidPeriod):
         raise InvalidRow(
-            file=file, row=row, column=column, value=text, expected="a date like 2024-03-15"
+            file=file,
+            row=row,
+            column=column,
+            value=text,
+            expected=f"a date like 2024-03-15, between {EARLIEST} and {LATEST}",
         ) from None
 
 

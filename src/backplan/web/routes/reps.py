@@ -21,6 +21,7 @@ from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
 from backplan.web.planning import named_funnel
 from backplan.web.render import page
+from backplan.web.types import Day
 
 router = APIRouter()
 
@@ -103,8 +104,8 @@ def rep_page(
     rep: str,
     principal: Annotated[Principal, Depends(SIGNED_IN)],
     funnel: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> Response:
     data = rep_details(request.app.state.web, principal, rep, funnel, since, until)
     return page(request, "rep.html", data)
@@ -116,8 +117,8 @@ def api_rep(
     request: Request,
     principal: Annotated[Principal, Depends(SIGNED_IN)],
     funnel: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> dict[str, Any]:
     """A rep's details, their rates over a window (default: the last full quarter) with
     intervals and their team's, and their agreed plans."""
