@@ -64,4 +64,8 @@ _register()
 
 
 def main() -> None:
+    """The ``backplan`` command. Files it creates are its owner's only (``config/private.py``)."""
+    from backplan.config.private import private_umask
+
+    private_umask()
     app()

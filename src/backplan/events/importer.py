@@ -34,6 +34,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from backplan.config.private import private_file, private_folder
 from backplan.events import import_sql
 from backplan.events.import_sql import EVENT_COLUMNS, Expressions
 from backplan.events.mapping import Mapping, ResolvedMapping
@@ -376,11 +377,12 @@ class _Run:
         outcome.reasons = {str(r): int(n) for r, n in counted}
         total = sum(outcome.reasons.values())
         if total:
-            self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.rejects_path.parent)
             self.con.execute(
                 f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(self.rejects_path)} "
                 "(FORMAT csv, HEADER true)"
             )
+            private_file(self.rejects_path)  # the rows of the organisation's own files
             outcome.rejects_path = self.rejects_path
         return total
 

@@ -77,7 +77,9 @@ class SecurityHeaders:
 def app_from_environment() -> FastAPI:
     """The app for the settings the environment gives (each server worker builds its own)."""
     from backplan.config import get_settings
+    from backplan.config.private import private_umask
 
+    private_umask()  # this process is the server: what it writes is the owner's only
     return create_app(get_settings())
 
 

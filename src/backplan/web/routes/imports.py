@@ -17,14 +17,13 @@ from starlette.datastructures import UploadFile
 from backplan.accounts.access import Principal
 from backplan.core.errors import NotFound
 from backplan.services.importing import ImportRequest, import_file, mapping_names, recent_imports
-from backplan.web.context import WebContext
+from backplan.web.context import UPLOADS, WebContext
 from backplan.web.jobs import Report
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
 
 router = APIRouter()
 
-UPLOADS = "uploads"
 SHOWN_REJECTS = 500
 NOT_FOUND = "No import job with that id (jobs are kept while the server runs)."
 

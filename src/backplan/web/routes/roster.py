@@ -22,10 +22,10 @@ from backplan.accounts.access import Principal
 from backplan.core.errors import BackplanError, InvalidRosterEntry
 from backplan.services import roster as service
 from backplan.services.roster import RepFields, RepView, TeamFields, TeamView
-from backplan.web.context import WebContext
+from backplan.web.context import UPLOADS, WebContext
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
-from backplan.web.routes.imports import UPLOADS, safe_upload_name
+from backplan.web.routes.imports import safe_upload_name
 
 router = APIRouter()
 
