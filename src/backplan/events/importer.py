@@ -10,7 +10,8 @@ parallel, never row by row in Python. There are two paths:
   and the file goes down
 * the **checked path**: every column read as text with its row number; each
   row gets its first problem (``missing_value``, ``unknown_kind``,
-  ``bad_date``, ``future_date``, ``bad_number``, ``negative_amount``,
+  ``bad_date``, ``future_date``, ``early_date``, ``bad_number``,
+  ``non_finite_amount``, ``negative_amount``,
   ``value_too_long``, ``unknown_rep``, ``duplicate_id``, ``malformed_row``),
   good rows expand into their events (an opportunity row becomes
   ``<id>:opp`` and ``<id>:won``), bad rows go to the rejects CSV.
@@ -46,7 +47,9 @@ REASONS: tuple[str, ...] = (
     "unknown_kind",
     "bad_date",
     "future_date",
+    "early_date",
     "bad_number",
+    "non_finite_amount",
     "negative_amount",
     "value_too_long",
     "unknown_rep",
