@@ -27,6 +27,10 @@ from pydantic_settings import (
 from backplan.config.clock import OFFICE_HOURS, Clock
 from backplan.config.errors import InvalidSetting
 
+MIN_SECRET_KEY = 32
+"""Characters a secret key set by hand needs: one of a few characters can be guessed, and
+then forms can be forged (``secrets.token_urlsafe(32)`` gives 43)."""
+
 
 def _zone(name: str | None) -> tzinfo:
     if not name:
@@ -102,8 +106,9 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Key that signs the sign-in form's CSRF token; default: a random key "
-        "kept in home/secret.key (created on first use, readable by its owner only).",
+        description="Key that signs the sign-in form's CSRF token, at least 32 characters; "
+        "default: a random key kept in home/secret.key (created on first use, readable by its "
+        "owner only).",
     )
     https: bool | None = Field(
         default=None,
@@ -130,6 +135,19 @@ class Settings(BaseSettings):
     def _read_clock(self) -> Settings:
         # Read once, here: a bad BACKPLAN_TODAY stops every command at once, in one line.
         self._clock = Clock(_zone(self.timezone), pinned=self.today, office_hours=self.office_hours)
+        return self
+
+    @model_validator(mode="after")
+    def _strong_secret_key(self) -> Settings:
+        key = self.secret_key.get_secret_value() if self.secret_key is not None else None
+        if key is not None and len(key) < MIN_SECRET_KEY:
+            raise InvalidSetting(
+                f"BACKPLAN_SECRET_KEY has {len(key)} characters; use at least "
+                f"{MIN_SECRET_KEY} characters, random ones, made with: "
+                'python -c "import secrets; '
+                'print(secrets.token_urlsafe(32))" (or unset it: backplan then keeps a '
+                "random key in BACKPLAN_HOME/secret.key)"
+            )
         return self
 
     @property

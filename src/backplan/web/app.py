@@ -74,6 +74,27 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class HeadAsGet:
+    """HEAD answered as GET without its body (RFC 9110, 9.3.2): routes are declared for GET
+    only, and without this every page answered HEAD with 405. The same checks run, so a
+    page that needs a sign-in answers HEAD with what GET would."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def app_from_environment() -> FastAPI:
     """The app for the settings the environment gives (each server worker builds its own)."""
     from backplan.config import get_settings
@@ -117,4 +138,5 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     errors.install(app)
     check_routes(app.routes)
     app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(HeadAsGet)
     return app

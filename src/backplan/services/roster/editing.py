@@ -20,7 +20,7 @@ from backplan.config import Settings
 from backplan.core.bounds import check_day
 from backplan.core.errors import InvalidRosterEntry, NoData, RosterConflict, UnknownRep
 from backplan.events.errors import InvalidRow
-from backplan.services.roster._records import has_control, rep_record, team_record
+from backplan.services.roster._records import has_control, reachable_key, rep_record, team_record
 from backplan.services.roster.views import (
     RepView,
     TeamView,
@@ -152,6 +152,11 @@ def remove_team(settings: Settings, name: str) -> None:
 def add_rep(settings: Settings, fields: RepFields) -> RepView:
     """A new rep; the key must be new (whatever the case) and is fixed from then on."""
     key = _required_text("key", fields.key)
+    if not reachable_key(key):
+        raise InvalidRosterEntry(
+            f"key {key!r} contains '/'; the rep's page is /reps/KEY, and no URL reaches a key "
+            f"with '/': choose a key without it, e.g. {key.replace('/', '-').strip('-')!r}"
+        )
     with appdb.session(settings) as db:
         clash = db.scalar(select(Rep.key).where(func.lower(Rep.key) == key.lower()))
         if clash is not None:

@@ -26,6 +26,7 @@ from backplan.events.errors import InvalidRow, MissingColumns
 from backplan.events.mapping import mappings_dir
 from backplan.events.readers import REJECTS_TABLE, open_source, quote
 from backplan.events.store import duckdb_connection
+from backplan.services.roster._records import reachable_key
 from backplan.services.roster.views import rep_aliases
 
 ROSTER_FIELDS = ("rep", "name", "email", "team", "manager", "region", "start_date")
@@ -133,6 +134,15 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
                 column=column,
                 value="",
                 expected="the rep's key, email or name in every row",
+            )
+        if not reachable_key(key):
+            raise InvalidRow(
+                file=file,
+                row=row,
+                column=found.get("rep") or found.get("email") or found["name"],
+                value=key,
+                expected="a rep key without '/' (the key names the rep's page: /reps/KEY); "
+                "add a rep column with such a key",
             )
         if key.lower() in seen:
             raise InvalidRow(
