@@ -33,6 +33,7 @@ PLAN = [
         [*PLAN, "--period", "2026-12", "--as-of", "2026-11-23", "--rates-since", "0001-01-01",
          "--rates-until", "2026-10-31"],
         ["rates", "--since", "0001-01-01", "--until", "2026-10-31"],
+        ["demo-data", "--end", "0001-01-01", "--reps", "2", "--events", "10"],
         ["okr", "create", "--objective", "4 sqls", "--rep", "Ana", "--period", "0001-01",
          "--as-of", "2026-11-23"],
     ],

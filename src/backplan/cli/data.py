@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -11,8 +10,8 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from backplan.cli.output import console, error_console, print_json
+from backplan.cli.plan import _date
 from backplan.config import Settings, get_settings
-from backplan.core.bounds import check_day
 from backplan.events.errors import MissingColumns
 from backplan.services.formatting import number
 from backplan.services.importing import (
@@ -215,7 +214,7 @@ def demo_data(
     from backplan.services.demo.generator import generate_demo
 
     settings = get_settings()
-    last = check_day(datetime.strptime(end, "%Y-%m-%d").date(), "--end") if end else None
+    last = _date(end) if end else None
     if as_json:
         summary = generate_demo(settings, reps=reps, events=events, seed=seed, end=last, days=days)
         print_json(summary.to_dict())
