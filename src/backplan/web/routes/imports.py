@@ -21,6 +21,7 @@ from backplan.web.context import WebContext
 from backplan.web.jobs import Report
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
+from backplan.web.twins import Api, twin
 
 router = APIRouter()
 
@@ -49,19 +50,31 @@ def rejected_rows(path: str | None, limit: int = SHOWN_REJECTS) -> list[dict[str
     return rows
 
 
-def _imports_page(request: Request, *, error: str = "", status: int = 200) -> Response:
-    web: WebContext = request.app.state.web
-    data = {
+def imports_data(web: WebContext, error: str = "") -> dict[str, Any]:
+    """The mappings to choose from and the import log, newest first."""
+    return {
         "mappings": mapping_names(),
         "imports": recent_imports(web.settings),
         "error": error or None,
     }
+
+
+def _imports_page(request: Request, *, error: str, status: int) -> Response:
+    """The imports page again, with why the upload was refused."""
+    data = imports_data(request.app.state.web, error)
     return page(request, "admin_imports.html", data, status=status)
 
 
-@router.get("/admin/imports", include_in_schema=False)
-def imports_page(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> Response:
-    return _imports_page(request)
+@twin(
+    router,
+    "GET",
+    "/admin/imports",
+    template="admin_imports.html",
+    api=Api("/api/imports", pick=lambda data: data["imports"], response_model=list[dict[str, Any]]),
+)
+def imports(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
+    """The import log, newest first."""
+    return imports_data(request.app.state.web)
 
 
 @router.post("/admin/imports", include_in_schema=False)
@@ -105,27 +118,17 @@ async def upload(request: Request, principal: Annotated[Principal, Depends(ADMIN
     return RedirectResponse(f"/admin/imports/jobs/{job.id}", status_code=303)
 
 
-def _job(web: WebContext, job_id: str) -> dict[str, Any]:
-    job = web.jobs.get(job_id[:64])
-    if job is None:
-        raise NotFound(NOT_FOUND)
-    return job.to_dict()
-
-
-@router.get("/admin/imports/jobs/{job_id}", include_in_schema=False)
-def job_page(request: Request, job_id: str, _: Annotated[Principal, Depends(ADMIN)]) -> Response:
-    return page(request, "admin_import_job.html", _job(request.app.state.web, job_id))
-
-
-@router.get("/api/imports/jobs/{job_id}", responses={404: {"description": "No such job"}})
-def api_job(
-    job_id: str, request: Request, _: Annotated[Principal, Depends(ADMIN)]
-) -> dict[str, Any]:
+@twin(
+    router,
+    "GET",
+    "/admin/imports/jobs/{job_id}",
+    template="admin_import_job.html",
+    api=Api("/api/imports/jobs/{job_id}", responses={404: {"description": "No such job"}}),
+)
+def job(request: Request, job_id: str, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
     """An import job: its stage and progress, then its summary and rejected rows."""
-    return _job(request.app.state.web, job_id)
-
-
-@router.get("/api/imports")
-def api_imports(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> list[dict[str, Any]]:
-    """The import log, newest first."""
-    return recent_imports(request.app.state.web.settings)
+    web: WebContext = request.app.state.web
+    found = web.jobs.get(job_id[:64])
+    if found is None:
+        raise NotFound(NOT_FOUND)
+    return found.to_dict()
