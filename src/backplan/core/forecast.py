@@ -51,6 +51,8 @@ DEFAULT_COVERAGE_BAR = 3.0
 EXACT_RANGE_SPAN = 400
 """Draws spanning more whole values than this get the equal-tailed range (its mass is continuous)."""
 
+OPEN_UNITS_AT_ONCE = 64
+
 OpenUnits = int | Sequence[float]
 """Open pipeline at a stage: a count (age unknown: converts at the full rate), or each unit's age in days."""
 
@@ -328,11 +330,14 @@ def _open_flow(
     lag = lags.get(conversions[0].key) if lags else None
     if isinstance(held, int) or lag is None:
         return _thin(np.full(draws, _count(held), dtype=np.int64), beliefs, rng)
-    ages, counts = np.unique(np.round(np.asarray(held, dtype=float)), return_counts=True)
+    ages = np.asarray(held, dtype=float)
     p = np.minimum(beliefs[0][1], 1.0)
     converted = np.zeros(draws, dtype=np.int64)
-    for age, n in zip(ages, counts, strict=True):
-        converted += rng.binomial(int(n), lag.still_converts(p, age=age, horizon=horizon))
+    for start in range(0, len(ages), OPEN_UNITS_AT_ONCE):  # one draws × units matrix at a time
+        chance = lag.still_converts(
+            p[:, None], age=ages[None, start : start + OPEN_UNITS_AT_ONCE], horizon=horizon
+        )
+        converted += (rng.random(chance.shape) < chance).sum(axis=1)
     rest = _thin(converted, beliefs[1:], rng)
     if lags and len(conversions) > 1:
         # Later conversions start on average halfway through the days left.
