@@ -99,13 +99,17 @@ def simulate(truth: Truth, seed: int) -> Org:
             j = np.arange(-DAYS, DAYS)  # working days of last month and this one
             in_second_half = (j % DAYS) >= DAYS // 2
             multiplier = np.where(in_second_half, np.where(j < 0, shocks[0], shocks[1]), 1.0)
-            daily = rng.poisson(pace * multiplier * rng.gamma(truth.dispersion, 1 / truth.dispersion, len(j)))
+            daily = rng.poisson(
+                pace * multiplier * rng.gamma(truth.dispersion, 1 / truth.dispersion, len(j))
+            )
             daily_history.append(daily[:DAYS])
             team_halves[0] += daily[: DAYS // 2].sum(), daily[DAYS // 2 : DAYS].sum()
             conversations = rng.binomial(daily, true["conversations/dials"])
             meetings = rng.binomial(conversations, true["meetings/conversations"])
             day_of = np.repeat(j, meetings)
-            booked = _calendar(np.where(day_of < 0, day_of + DAYS, day_of)) - np.where(day_of < 0, MONTH, 0)
+            booked = _calendar(np.where(day_of < 0, day_of + DAYS, day_of)) - np.where(
+                day_of < 0, MONTH, 0
+            )
             booked = booked + rng.random(len(booked))
             converts = rng.random(len(booked)) < true["sqls/meetings"]
             lag = rng.gamma(truth.lag_shape, truth.lag_mean / truth.lag_shape, len(booked))
@@ -120,7 +124,7 @@ def simulate(truth: Truth, seed: int) -> Org:
             cases.append(
                 RepPeriod(
                     team=team,
-                    target=max(1, int(round(expected * rng.uniform(0.6, 1.4)))),
+                    target=max(1, round(expected * rng.uniform(0.6, 1.4))),
                     beliefs=beliefs,
                     dials_to_date=int(daily[DAYS : DAYS + AS_OF_DAY].sum()),
                     sqls_to_date=int(((sql_at >= 0) & (sql_at < AS_OF)).sum()),
@@ -128,7 +132,9 @@ def simulate(truth: Truth, seed: int) -> Org:
                     outcome=outcome,
                 )
             )
-        halves.append((team_halves[0][0], DAYS / 2, team_halves[0][1], DAYS / 2, truth.reps_per_team))
+        halves.append(
+            (team_halves[0][0], DAYS / 2, team_halves[0][1], DAYS / 2, truth.reps_per_team)
+        )
     dispersion = fit_daily_dispersion(daily_history)
     return Org(
         truth,
@@ -176,7 +182,11 @@ def forecasts(org: Org, variant: Variant = MODEL, draws: int = 2000, seed: int =
         shock = shock_draws(org.shock_sd if variant.shock else None, draws, rng)
         parts = []
         for case in members:
-            beliefs = case.beliefs if variant.uncertain else {k: Rate(r.value) for k, r in case.beliefs.items()}
+            beliefs = (
+                case.beliefs
+                if variant.uncertain
+                else {k: Rate(r.value) for k, r in case.beliefs.items()}
+            )
             f = _forecast(org, case, beliefs, variant, shock, draws, int(rng.integers(1 << 30)))
             parts.append(f)
             reps.append((case, f))

@@ -268,7 +268,7 @@ def central_range(draws: NDArray[np.int64], level: float = 0.8) -> tuple[int, in
     pmf = np.bincount(draws - lowest) / len(draws)
     if len(pmf) > EXACT_RANGE_SPAN:
         tail = (1 - level) / 2
-        lo, hi = (int(round(float(q))) for q in np.quantile(draws, [tail, 1 - tail]))
+        lo, hi = (round(float(q)) for q in np.quantile(draws, [tail, 1 - tail]))
         return lo, hi, float(((draws >= lo) & (draws <= hi)).mean())
     cdf = np.concatenate([[0.0], np.cumsum(pmf)])
     below = cdf[:-1, None]  # P(X < low)
@@ -401,7 +401,9 @@ def _rate_draws(
         p = np.full(draws, float(rate.value)) if math.isinf(a) else rng.beta(a, b, draws)
         return True, p
     shape, scale = gamma_belief(rate)
-    ratio = np.full(draws, float(rate.value)) if math.isinf(shape) else rng.gamma(shape, scale, draws)
+    ratio = (
+        np.full(draws, float(rate.value)) if math.isinf(shape) else rng.gamma(shape, scale, draws)
+    )
     return False, ratio
 
 

@@ -72,7 +72,7 @@ class KaplanMeier:
         at_risk = len(t) - np.searchsorted(np.sort(t), times, side="left")
         deaths = np.array([np.sum(seen & (t == x)) for x in times], dtype=float)
         self.timeline = times.astype(float)
-        self.survival = np.cumprod(1 - deaths / np.maximum(at_risk, 1))
+        self.survival = np.asarray(np.cumprod(1 - deaths / np.maximum(at_risk, 1)), dtype=float)
         return self
 
     def survival_at(self, t: ArrayLike) -> NDArray[np.float64]:

@@ -59,9 +59,7 @@ def open_pipeline(
     return still_open.group_by("rep").aggregate(open=still_open.count())
 
 
-def conversion_times(
-    events: ir.Table, funnel: Funnel, stage: str, window: Period
-) -> ir.Table:
+def conversion_times(events: ir.Table, funnel: Funnel, stage: str, window: Period) -> ir.Table:
     """Per prospect entering the stage feeding ``stage`` within ``window``: when, by whom, and
     when it first reached ``stage`` within the window (null: not yet, as seen at its end).
 

@@ -119,8 +119,12 @@ def calibration(
         periods.append(month.label)
         before = stage_counts(table, funnel, month.previous(), roster=roster).to_pandas()
         after = stage_counts(table, funnel, month, roster=roster).to_pandas()
-        targets = {str(r): max(1, int(n)) for r, n in zip(before["rep"], before[stage], strict=True)}
-        active = {str(r) for r, n in zip(before["rep"], before[funnel.stages[0].key], strict=True) if n}
+        targets = {
+            str(r): max(1, int(n)) for r, n in zip(before["rep"], before[stage], strict=True)
+        }
+        active = {
+            str(r) for r, n in zip(before["rep"], before[funnel.stages[0].key], strict=True) if n
+        }
         outcomes = {str(r): int(n) for r, n in zip(after["rep"], after[stage], strict=True)}
         for team in teams:
             ask = ForecastRequest(
@@ -214,4 +218,3 @@ def _by_period(rows: list[BacktestRow]) -> list[dict[str, Any]]:
         }
         for period, group in frame.groupby("period")
     ]
-

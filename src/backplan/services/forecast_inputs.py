@@ -87,7 +87,9 @@ def activity_inputs(
     """Day-to-day dispersion and the team shock from the top stage's days before ``period``."""
     from backplan.metrics import stage_counts
 
-    window = Period(period.start - timedelta(days=ACTIVITY_HISTORY_DAYS), period.start - timedelta(1))
+    window = Period(
+        period.start - timedelta(days=ACTIVITY_HISTORY_DAYS), period.start - timedelta(1)
+    )
     frame = stage_counts(events, funnel, window, grain="day", roster=roster).to_pandas()
     top = funnel.stages[0].key
     if frame.empty or frame[top].sum() == 0:

@@ -34,8 +34,8 @@ from backplan.core.objective import Objective
 from backplan.core.period import Period
 from backplan.core.rate import Rate
 from backplan.services import okr
-from backplan.services.okr import ObjectiveView, OwnerKind
 from backplan.services.forecast_inputs import PipelineInputs, activity_inputs, pipeline_inputs
+from backplan.services.okr import ObjectiveView, OwnerKind
 from backplan.services.planning import resolve_funnel
 
 FORECAST_DRAWS = 20_000
