@@ -154,6 +154,9 @@ class Variant:
     ages: bool = True
     shock: bool = True
     lags: bool = True
+    dispersion: bool = True
+    quantile_range: bool = False
+    """The 10th-90th percentiles of the draws as the range (before issue 13), not the closest mass."""
 
 
 MODEL = Variant("model")
@@ -162,6 +165,11 @@ BROKEN = (
     Variant("pipeline double-counted (open units at the full rate)", ages=False, lags=False),
     Variant("team shock removed", shock=False),
 )
+BEFORE = Variant(
+    "before issue 13: open units at the full rate, no lags, Poisson days, no team shock, "
+    "10th-90th percentiles",
+    ages=False, lags=False, shock=False, dispersion=False, quantile_range=True,
+)  # fmt: skip
 
 
 @dataclass
@@ -188,10 +196,15 @@ def forecasts(org: Org, variant: Variant = MODEL, draws: int = 2000, seed: int =
                 else {k: Rate(r.value) for k, r in case.beliefs.items()}
             )
             f = _forecast(org, case, beliefs, variant, shock, draws, int(rng.integers(1 << 30)))
+            if variant.quantile_range:
+                f = _with_quantile_range(f)
             parts.append(f)
             reps.append((case, f))
         target = sum(c.target for c in members)
-        teams.append((target, sum(c.outcome for c in members), combine(parts, target)))
+        team = combine(parts, target)
+        if variant.quantile_range:
+            team = _with_quantile_range(team)
+        teams.append((target, sum(c.outcome for c in members), team))
     rep_score = score(
         [f.p_hit for _, f in reps],
         [c.outcome >= c.target for c, _ in reps],
@@ -225,9 +238,15 @@ def _forecast(
         elapsed_days=AS_OF_DAY, remaining_days=DAYS - AS_OF_DAY, horizon_days=MONTH - AS_OF,
         open_pipeline={"meetings": case.open_ages if variant.ages else len(case.open_ages)},
         lags={"sqls/meetings": org.lag} if variant.lags else None,
-        daily_dispersion=org.dispersion if variant.uncertain else None,
+        daily_dispersion=org.dispersion if variant.uncertain and variant.dispersion else None,
         team_shock=shock, draws=draws, seed=seed,
     )  # fmt: skip
+
+
+def _with_quantile_range(f: Forecast) -> Forecast:
+    low, high = np.quantile(f.draws, [0.1, 0.9])
+    mass = float(((f.draws >= low) & (f.draws <= high)).mean())
+    return replace(f, low=float(low), high=float(high), range_mass=mass)
 
 
 def _certain_forecast(*args: Any, **kw: Any) -> Forecast:
