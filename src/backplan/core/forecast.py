@@ -388,10 +388,16 @@ def _rate_draws(
     rate = rate_for(conversion, rates)
     bounded = conversion.target.bounded
     if bounded and _above_one(rate):
+        read = (
+            f"{rate.successes} {conversion.target.plural} from {rate.trials} "
+            f"{conversion.source.plural}"
+            if rate.successes is not None and rate.trials is not None
+            else f"{float(rate.value):.2f}"
+        )
         warnings.warn(
-            f"{conversion.key} reads {float(rate.value):.2f}: more {conversion.target.plural} "
-            f"than {conversion.source.plural}, so the stages are not linked (e.g. units owned "
-            "by another team); forecast as a per-period ratio",
+            f"{conversion.key} reads {read}: more {conversion.target.plural} than "
+            f"{conversion.source.plural}, so the stages are not linked (e.g. units owned by "
+            "another team); forecast as a per-period ratio",
             StagesNotLinked,
             stacklevel=3,
         )
