@@ -14,7 +14,7 @@ organisation's own history by the method of moments:
 
 >>> days = [[3, 9, 0, 6, 12, 1, 4, 8, 2, 5], [10, 2, 7, 0, 6, 9, 3, 11, 1, 6]]
 >>> round(fit_daily_dispersion(days), 2)
-2.47
+2.92
 >>> fit_team_shock([(1000, 10, 1000, 10, 5), (1000, 10, 1010, 10, 5)], None)
 0.0
 """
