@@ -20,6 +20,7 @@ from backplan.web.routes import (
     account,
     admin,
     auth,
+    calibration,
     definitions_admin,
     forecast,
     funnels,
@@ -96,7 +97,8 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.state.web = WebContext.build(settings, accounts)
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
-    pages = (home, plan, reps, teams, okrs, forecast, funnels, account, admin, roster, imports)
+    pages = (home, plan, reps, teams, okrs, forecast, calibration, funnels, account, admin, roster,
+             imports)  # fmt: skip
     editors = (definitions_admin.router,)  # admins edit the funnels and the playbook
     for router in (static_router, auth.router, *(module.router for module in pages), *editors):
         app.router.routes.extend(router.routes)
