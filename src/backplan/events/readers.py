@@ -56,6 +56,13 @@ class Source:
     """The file DuckDB reads: ``path``, or a UTF-8 copy of it when it was in another encoding."""
     excel_rows: pa.Table | None = field(default=None, repr=False)
     header_row: int = 1
+    name: str = ""
+    """The file's name as the organisation knows it (an upload's own name); default: its name
+    on disk. Files a user downloads show this, never the path on the server."""
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.path.name
 
     @property
     def can_read_typed(self) -> bool:

@@ -47,6 +47,13 @@ class ImportRequest:
     add_reps: bool = False
     sheet: str | None = None
     now: datetime | None = None
+    name: str | None = None
+    """The file's name as the organisation knows it (an upload's own name); default: the
+    file's name on disk. The import log and the rejects file show this, never a server path."""
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.file.name
 
 
 @dataclass
@@ -77,7 +84,12 @@ class ImportSummary:
     def ok(self) -> bool:
         return self.status == "done"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, home: Path | None = None) -> dict[str, Any]:
+        """The summary as JSON; given ``home``, the rejects file relative to it (what the web
+        app shows: no path on the server leaves it)."""
+        rejects = self.rejects_file
+        if rejects and home is not None:
+            rejects = _relative(Path(rejects), home)
         return {
             "id": self.id,
             "file": self.file,
@@ -91,7 +103,7 @@ class ImportSummary:
             "skipped": self.skipped,
             "reasons": self.reasons,
             "reps_added": self.reps_added,
-            "rejects_file": self.rejects_file,
+            "rejects_file": rejects,
             "encoding": self.encoding,
             "seconds": round(self.seconds, 3),
             "store_events": self.store_events,
@@ -114,6 +126,7 @@ def import_file(
         try:
             staging = writer.new_staging("source")
             source = open_source(request.file, staging, sheet=request.sheet)
+            source.name = request.shown_name
             resolved = mapping.resolve(source.header, str(request.file))
             rules = ImportRules(
                 now=now,
@@ -123,7 +136,9 @@ def import_file(
                 allow_rejects=request.allow_rejects,
             )
             rejects = (
-                settings.home / IMPORTS_DIR / f"{run_id}-{_slug(request.file.stem)}-rejects.csv"
+                settings.home
+                / IMPORTS_DIR
+                / f"{run_id}-{_slug(Path(request.shown_name).stem)}-rejects.csv"
             )
             try:
                 outcome = import_source(source, resolved, rules, writer, rejects, progress)
@@ -182,7 +197,9 @@ def recent_imports(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
             "duplicates": r.duplicates,
             "rejected": r.rejected,
             "skipped": r.skipped,
-            "rejects_file": r.rejects_path,
+            "rejects_file": _relative(Path(r.rejects_path), settings.home)
+            if r.rejects_path
+            else None,
             "message": r.message,
         }
         for r in runs
@@ -230,7 +247,7 @@ def _summary(
 ) -> ImportSummary:
     return ImportSummary(
         id=run_id,
-        file=str(request.file),
+        file=request.shown_name,
         mapping=mapping,
         status=status,
         read=outcome.read,
@@ -249,7 +266,7 @@ def _summary(
 def _start(settings: Settings, request: ImportRequest, mapping: str) -> int:
     with appdb.session(settings) as db:
         run = ImportRun(
-            file=str(request.file.resolve()),
+            file=request.shown_name,
             mapping=mapping,
             status="running",
             started_at=datetime.now(UTC),
@@ -307,6 +324,14 @@ def _mark_interrupted(settings: Settings) -> None:
                 message="the import stopped before finishing; nothing of it was added",
             )
         )
+
+
+def _relative(path: Path, home: Path) -> str:
+    """A file in the organisation's home as a path relative to it (its name, if elsewhere)."""
+    try:
+        return path.relative_to(home).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _slug(text: str) -> str:

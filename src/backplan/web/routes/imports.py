@@ -90,12 +90,12 @@ async def upload(request: Request, principal: Annotated[Principal, Depends(ADMIN
         mapping=mapping,
         allow_rejects=form.get("allow_rejects") == "on",
         add_reps=form.get("add_reps") == "on",
+        name=Path(upload.filename).name,
     )
 
     def work(report: Report) -> dict[str, Any]:
         summary = import_file(web.settings, import_request, report)
-        result = summary.to_dict()
-        result["file"] = upload.filename
+        result = summary.to_dict(home=web.settings.home)
         result["rejected_rows"] = rejected_rows(summary.rejects_file)
         return result
 
