@@ -129,6 +129,24 @@ class Settings(BaseSettings):
         description="The longest wait between tries for an account past max_failed_sign_ins: "
         "an attacker slows an account down, its owner still signs in after the wait.",
     )
+    max_upload_mb: int = Field(
+        default=100,
+        ge=1,
+        description="The largest request body the web app accepts, in MB (an upload over it "
+        "is answered 413 before it is stored).",
+    )
+    xlsx_max_rows: int = Field(
+        default=1_000_000, ge=1, description="Rows with values read from an .xlsx sheet, at most."
+    )
+    xlsx_max_columns: int = Field(
+        default=1_000, ge=1, description="Columns of an .xlsx sheet's header row, at most."
+    )
+    xlsx_max_unpacked_mb: int = Field(
+        default=256,
+        ge=1,
+        description="What an .xlsx workbook may unpack to, in MB, checked before unpacking it "
+        "(a zip bomb is refused; save big exports as .csv).",
+    )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per hash.")
     argon2_memory_kib: int = Field(
         default=64 * 1024, ge=8, description="Argon2id memory per hash, in KiB."

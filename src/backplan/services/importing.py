@@ -27,9 +27,9 @@ from backplan.core.errors import BackplanError
 from backplan.events import mapping as mappings
 from backplan.events.errors import UnreadableFile
 from backplan.events.importer import ImportOutcome, ImportRules, Progress, import_source
-from backplan.events.mapping import load_mapping
-from backplan.events.readers import open_source
-from backplan.events.store import CompactResult, EventStore
+from backplan.events.mapping import ResolvedMapping, load_mapping
+from backplan.events.readers import ExcelLimits, Source, open_source
+from backplan.events.store import CompactResult, EventStore, StoreWriter
 from backplan.services.roster import add_reps, rep_aliases, roster_size
 
 IMPORTS_DIR = "imports"
@@ -115,68 +115,108 @@ class ImportSummary:
 def import_file(
     settings: Settings, request: ImportRequest, progress: Progress | None = None
 ) -> ImportSummary:
-    """Import ``request.file`` into the event store of ``settings.home``."""
+    """Import ``request.file`` into the event store of ``settings.home``.
+
+    The file is read (its format, header and, for a workbook, its cells) before
+    the store's write lock is taken, so a slow or hostile file never makes
+    other imports wait; the lock is held only to check and add the events.
+    """
     started = time.perf_counter()
     mapping = load_mapping(request.mapping, settings.extra_kinds)
     store = EventStore(settings.home)
     now = request.now or datetime.now(UTC)
-    with store.writer() as writer:
-        _mark_interrupted(settings)
-        run_id = _start(settings, request, mapping.name)
+    named = request.name or str(request.file)
+    with store.scratch("parse") as scratch:
+        if progress:
+            progress("reading the file", None)
         try:
-            staging = writer.new_staging("source")
-            source = open_source(request.file, staging, sheet=request.sheet)
+            source = open_source(
+                request.file, scratch, sheet=request.sheet, limits=excel_limits(settings)
+            )
             source.name = request.shown_name
-            resolved = mapping.resolve(source.header, str(request.file))
-            rules = ImportRules(
-                now=now,
-                aliases=rep_aliases(settings),
-                roster_empty=roster_size(settings) == 0,
-                add_reps=request.add_reps,
-                allow_rejects=request.allow_rejects,
-            )
-            rejects = (
-                settings.home
-                / IMPORTS_DIR
-                / f"{run_id}-{_slug(Path(request.shown_name).stem)}-rejects.csv"
-            )
-            try:
-                outcome = import_source(source, resolved, rules, writer, rejects, progress)
-            except duckdb.Error as e:
-                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise UnreadableFile(
-                    f"could not be read: {first}", file=str(request.file)
-                ) from None
-            reps_added: list[str] = []
-            if outcome.committed and outcome.new_reps:
-                with appdb.session(settings) as db:
-                    add_reps(db, outcome.new_reps)
-                reps_added = outcome.new_reps
+            resolved = mapping.resolve(source.header, named)
         except BackplanError as e:
-            _finish(settings, run_id, status="failed", message=str(e))
+            _finish(
+                settings, _start(settings, request, mapping.name), status="failed", message=str(e)
+            )
             raise
-        except BaseException as e:
-            _finish(settings, run_id, status="failed", message=f"{type(e).__name__}: {e}")
-            raise
-        status = "done" if outcome.committed else "rejected"
-        summary = _summary(run_id, request, mapping.name, status, outcome, source.encoding)
-        summary.reps_added = reps_added
-        if outcome.committed and len(store.files()) >= AUTO_COMPACT_FILES:
-            if progress:
-                progress("compacting", None)
-            writer.compact(min_files=AUTO_COMPACT_FILES)
-            summary.compacted = True
-        summary.seconds = time.perf_counter() - started
-        summary.store_events = store.count()
-        _finish(
-            settings,
-            run_id,
-            status=status,
-            outcome=outcome,
-            reps_added=len(reps_added),
-            encoding=source.encoding,
-        )
-        return summary
+        with store.writer() as writer:
+            _mark_interrupted(settings)
+            run_id = _start(settings, request, mapping.name)
+            try:
+                outcome, reps_added = _check_and_add(
+                    settings, request, source, resolved, writer, run_id, now, progress
+                )
+            except BackplanError as e:
+                _finish(settings, run_id, status="failed", message=str(e))
+                raise
+            except BaseException as e:
+                _finish(settings, run_id, status="failed", message=f"{type(e).__name__}: {e}")
+                raise
+            status = "done" if outcome.committed else "rejected"
+            summary = _summary(run_id, request, mapping.name, status, outcome, source.encoding)
+            summary.reps_added = reps_added
+            if outcome.committed and len(store.files()) >= AUTO_COMPACT_FILES:
+                if progress:
+                    progress("compacting", None)
+                writer.compact(min_files=AUTO_COMPACT_FILES)
+                summary.compacted = True
+            summary.seconds = time.perf_counter() - started
+            summary.store_events = store.count()
+            _finish(
+                settings,
+                run_id,
+                status=status,
+                outcome=outcome,
+                reps_added=len(reps_added),
+                encoding=source.encoding,
+            )
+            return summary
+
+
+def _check_and_add(
+    settings: Settings,
+    request: ImportRequest,
+    source: Source,
+    resolved: ResolvedMapping,
+    writer: StoreWriter,
+    run_id: int,
+    now: datetime,
+    progress: Progress | None,
+) -> tuple[ImportOutcome, list[str]]:
+    """Check the rows read and add the good events, holding the store's lock."""
+    rules = ImportRules(
+        now=now,
+        aliases=rep_aliases(settings),
+        roster_empty=roster_size(settings) == 0,
+        add_reps=request.add_reps,
+        allow_rejects=request.allow_rejects,
+    )
+    rejects = (
+        settings.home / IMPORTS_DIR / f"{run_id}-{_slug(Path(request.shown_name).stem)}-rejects.csv"
+    )
+    try:
+        outcome = import_source(source, resolved, rules, writer, rejects, progress)
+    except duckdb.Error as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UnreadableFile(
+            f"could not be read: {first}", file=request.name or str(request.file)
+        ) from None
+    reps_added: list[str] = []
+    if outcome.committed and outcome.new_reps:
+        with appdb.session(settings) as db:
+            add_reps(db, outcome.new_reps)
+        reps_added = outcome.new_reps
+    return outcome, reps_added
+
+
+def excel_limits(settings: Settings) -> ExcelLimits:
+    """How much of a workbook is read, from the settings ``xlsx_max_*``."""
+    return ExcelLimits(
+        rows=settings.xlsx_max_rows,
+        columns=settings.xlsx_max_columns,
+        unpacked_bytes=settings.xlsx_max_unpacked_mb << 20,
+    )
 
 
 def recent_imports(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
