@@ -10,6 +10,7 @@ stored are recognised by their id, so nothing is added twice).
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from backplan.events.store import CompactResult, EventStore, StoreWriter
 from backplan.services.roster import add_reps, rep_aliases, roster_size
 
 IMPORTS_DIR = "imports"
+UPLOADS_DIR = "uploads"
+"""Where the web app keeps an upload until its import is done."""
 AUTO_COMPACT_FILES = 64
 """After an import, a store of this many files or more is compacted (few large files read faster)."""
 
@@ -217,6 +220,59 @@ def excel_limits(settings: Settings) -> ExcelLimits:
         columns=settings.xlsx_max_columns,
         unpacked_bytes=settings.xlsx_max_unpacked_mb << 20,
     )
+
+
+SHOWN_REJECTS = 500
+"""Rejected rows an upload's job lists on its page (the rejects file has them all)."""
+
+
+def run_upload(
+    settings: Settings, params: dict[str, Any], progress: Progress | None = None
+) -> dict[str, Any]:
+    """Import an uploaded file (the job kind ``import``): its summary with the first rejected
+    rows, paths relative to the organisation. The upload is deleted afterwards, whatever
+    the outcome: it was only kept to be imported."""
+    upload = Path(params["file"])
+    request = ImportRequest(
+        file=upload,
+        mapping=str(params["mapping"]),
+        allow_rejects=bool(params.get("allow_rejects")),
+        add_reps=bool(params.get("add_reps")),
+        name=str(params.get("name") or upload.name),
+    )
+    try:
+        summary = import_file(settings, request, progress)
+    except BackplanError as e:
+        # The message names the upload as its user named it, not by its path on the server.
+        e.args = (str(e).replace(str(upload), request.shown_name),)
+        raise
+    finally:
+        forget_upload(settings, params)
+    result = summary.to_dict(home=settings.home)
+    result["rejected_rows"] = rejected_rows(summary.rejects_file)
+    return result
+
+
+def forget_upload(settings: Settings, params: dict[str, Any]) -> None:
+    """Delete an upload kept for an import (only files in ``home/uploads``)."""
+    upload = Path(params["file"])
+    if upload.parent.resolve() == (settings.home / UPLOADS_DIR).resolve():
+        upload.unlink(missing_ok=True)
+
+
+def rejected_rows(path: str | None, limit: int = SHOWN_REJECTS) -> list[dict[str, str]]:
+    """The first rejected rows of an import: row, column, value, reason, what was expected."""
+    if not path or not Path(path).is_file():
+        return []
+    rows = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for record in csv.DictReader(f):
+            rows.append(
+                {k: record.get(k) or "" for k in ("row", "column", "value", "reason", "expected")}
+            )
+            if len(rows) >= limit:
+                break
+    return rows
 
 
 def recent_imports(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
