@@ -20,10 +20,10 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from backplan import appdb
 from backplan.appdb.models import Job
@@ -39,6 +39,8 @@ KINDS: dict[str, Kind] = {"import": run_upload}
 """What each kind of job runs."""
 CLEANUP: dict[str, Callable[[Settings, dict[str, Any]], None]] = {"import": forget_upload}
 """What each kind leaves behind when it will never run (its upload)."""
+KEEP_FINISHED = timedelta(days=90)
+"""How long a finished job stays viewable."""
 REPORT_EVERY = 0.5
 """Seconds between progress writes of a running job (a new stage is written at once)."""
 INTERRUPTED = (
@@ -181,8 +183,15 @@ def claim_next(settings: Settings, worker: Worker) -> tuple[JobView, dict[str, A
 
 def recover(settings: Settings, me: Worker) -> list[str]:
     """Mark the jobs left running by gone processes of this host as interrupted (their
-    uploads are deleted); returns their ids."""
+    uploads are deleted), and forget finished jobs older than ``KEEP_FINISHED``; returns
+    the ids of the interrupted jobs."""
     with appdb.session(settings) as s:
+        s.execute(
+            delete(Job).where(
+                Job.finished_at.is_not(None),
+                Job.finished_at < datetime.now(UTC) - KEEP_FINISHED,
+            )
+        )
         rows = s.scalars(select(Job).where(Job.status == "running")).all()
         gone = [r for r in rows if (w := Worker.parse(r.worker or "")) is None or w.is_gone(me)]
         for row in gone:

@@ -8,12 +8,15 @@ random, and only admins can see import jobs.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 from backplan.config import Settings
 from backplan.services import jobs
 from backplan.services.jobs import JobView
+
+log = logging.getLogger("backplan.web")
 
 
 class Jobs:
@@ -42,11 +45,14 @@ class Jobs:
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
-            while not self._stop.is_set():
-                claimed = jobs.claim_next(self.settings, self.worker)
-                if claimed is None:
-                    break
-                jobs.run(self.settings, *claimed)
+            try:
+                while not self._stop.is_set():
+                    claimed = jobs.claim_next(self.settings, self.worker)
+                    if claimed is None:
+                        break
+                    jobs.run(self.settings, *claimed)
+            except Exception:  # the database failed us: keep the thread for the next job
+                log.exception("the job runner could not reach the app database")
 
     def shutdown(self) -> None:
         """Stop after the job running now (queued ones wait for the next start)."""

@@ -74,7 +74,11 @@ async def upload(request: Request, principal: Annotated[Principal, Depends(ADMIN
         "allow_rejects": form.get("allow_rejects") == "on",
         "add_reps": form.get("add_reps") == "on",
     }
-    job = await run_in_threadpool(web.jobs.start, principal.user_id, "import", params)
+    try:
+        job = await run_in_threadpool(web.jobs.start, principal.user_id, "import", params)
+    except BaseException:
+        target.unlink(missing_ok=True)  # never queued: nothing will delete it
+        raise
     if wants_json(request):
         return page(request, "admin_import_job.html", job.to_dict(), status=202)
     return RedirectResponse(f"/admin/imports/jobs/{job.id}", status_code=303)
