@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from backplan.events import import_sql
+from backplan.events.csv_cells import copy_csv
 from backplan.events.import_sql import EVENT_COLUMNS, Expressions
 from backplan.events.mapping import Mapping, ResolvedMapping
 from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
@@ -377,10 +378,7 @@ class _Run:
         total = sum(outcome.reasons.values())
         if total:
             self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
-            self.con.execute(
-                f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(self.rejects_path)} "
-                "(FORMAT csv, HEADER true)"
-            )
+            copy_csv(self.con, f"SELECT * FROM ({union}) ORDER BY row", self.rejects_path)
             outcome.rejects_path = self.rejects_path
         return total
 

@@ -15,6 +15,7 @@ from backplan.web import errors
 from backplan.web.assets import CachedStaticFiles
 from backplan.web.assets import router as static_router
 from backplan.web.context import STATIC, WebContext
+from backplan.web.limits import BodyLimit
 from backplan.web.permissions import PUBLIC, check_routes
 from backplan.web.routes import (
     account,
@@ -116,5 +117,6 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
     errors.install(app)
     check_routes(app.routes)
+    app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)
     return app

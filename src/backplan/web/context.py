@@ -63,7 +63,7 @@ class WebContext:
             settings=settings,
             accounts=accounts or Accounts(settings),
             secret=secret_key(settings),
-            jobs=Jobs(),
+            jobs=Jobs(settings),
             rates=RatesCache(settings),
         )
 
