@@ -41,6 +41,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from backplan.cli import (
+        calibration,
         config,
         data,
         demo,
@@ -55,7 +56,7 @@ def _register() -> None:
         users,
     )
 
-    modules = (plan, rates, diagnose, okr, leadership, funnels, example, demo, data)
+    modules = (plan, rates, diagnose, okr, leadership, calibration, funnels, example, demo, data)
     for module in (*modules, serve, users, config):
         module.register(app)
 

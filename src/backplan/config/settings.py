@@ -122,7 +122,35 @@ class Settings(BaseSettings):
         default=7 * 24, ge=1, description="A web session ends this long after sign-in, in any case."
     )
     max_failed_sign_ins: int = Field(
-        default=100, ge=1, description="Failed sign-ins per account per hour before it is refused."
+        default=100,
+        ge=1,
+        description="Failed sign-ins for an account (forgotten after an hour without one) "
+        "before each further try must wait: 1 s, then twice as long after each failure.",
+    )
+    sign_in_max_delay_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="The longest wait between tries for an account past max_failed_sign_ins: "
+        "an attacker slows an account down, its owner still signs in after the wait.",
+    )
+    max_upload_mb: int = Field(
+        default=100,
+        ge=1,
+        description="The largest request body the web app accepts, in MB (an upload over it "
+        "is answered 413 before it is stored).",
+    )
+    xlsx_max_rows: int = Field(
+        default=1_000_000, ge=1, description="Rows with values read from an .xlsx sheet, at most."
+    )
+    xlsx_max_columns: int = Field(
+        default=1_000, ge=1, description="Columns of an .xlsx sheet's header row, at most."
+    )
+    xlsx_max_unpacked_mb: int = Field(
+        default=256,
+        ge=1,
+        description="What an .xlsx workbook may unpack to, in MB, checked before unpacking it "
+        "(a zip bomb is refused; save big exports as .csv).",
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per hash.")
     argon2_memory_kib: int = Field(

@@ -18,3 +18,8 @@ class StatisticalWarning(BackplanWarning):
 
 class SmallSampleWarning(StatisticalWarning):
     """An estimate rests on few prospects or trials; read it with its interval."""
+
+
+class StagesNotLinked(StatisticalWarning):
+    """A stage that counts true conversions has more successes than trials (e.g. deals owned by
+    another team, or stages from unlinked files): it is read as a per-period ratio instead."""

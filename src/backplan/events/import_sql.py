@@ -494,7 +494,7 @@ def rejects(source: Source, resolved: ResolvedMapping, *, conflicts: bool, malfo
         originals.append((quote(name), quote(alias)))
     raw_cols = ", ".join(f"{src} AS {dst}" for src, dst in originals)
     null_cols = ", ".join(f"NULL::VARCHAR AS {dst}" for _, dst in originals)
-    file = literal(str(source.path))
+    file = literal(source.shown_name)
     parts = [
         f"SELECT {file} AS file, __row AS row, struct_extract(__problem, 'column') AS \"column\", "
         "struct_extract(__problem, 'value') AS value, struct_extract(__problem, 'reason') AS reason, "

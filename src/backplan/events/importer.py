@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from backplan.config.private import private_file, private_folder
 from backplan.events import import_sql
+from backplan.events.csv_cells import copy_csv
 from backplan.events.import_sql import EVENT_COLUMNS, Expressions
 from backplan.events.mapping import Mapping, ResolvedMapping
 from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
@@ -381,10 +382,7 @@ class _Run:
         total = sum(outcome.reasons.values())
         if total:
             private_folder(self.rejects_path.parent)
-            self.con.execute(
-                f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(self.rejects_path)} "
-                "(FORMAT csv, HEADER true)"
-            )
+            copy_csv(self.con, f"SELECT * FROM ({union}) ORDER BY row", self.rejects_path)
             private_file(self.rejects_path)  # the rows of the organisation's own files
             outcome.rejects_path = self.rejects_path
         return total

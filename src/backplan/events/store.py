@@ -24,6 +24,7 @@ Layout of ``BACKPLAN_HOME``::
     event-store/g000002/b20250301T101500-3f2a9c1e/part-0.parquet
     staging/                           batches being written (deleted on crash)
     tmp/duckdb-<pid>/                  where a DuckDB query spills when memory runs short
+    tmp/parse-<pid>-<id>/              an upload being read, before its import takes the lock
     events.lock                        held by the one writer
 """
 
@@ -164,6 +165,18 @@ class EventStore:
             finally:
                 writer.discard_staging()
 
+    @contextlib.contextmanager
+    def scratch(self, name: str = "parse") -> Iterator[Path]:
+        """A private folder for work done *before* taking the lock (reading an upload, so a
+        slow file never makes other writers wait); removed when the block ends, or by the
+        next writer should this process die."""
+        folder = self.home / SPILL / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir(parents=True)
+        try:
+            yield folder
+        finally:
+            _remove(folder)
+
     def append(
         self, data: pa.Table | Iterable[pa.RecordBatch], *, rows_per_file: int = 2_000_000
     ) -> CommitResult:
@@ -203,8 +216,8 @@ class StoreWriter:
             for leftover in staging.iterdir():
                 _remove(leftover)
         private_folder(staging)
-        for spill in (self.home / SPILL).glob("duckdb-*"):
-            pid = spill.name.removeprefix("duckdb-")
+        for spill in [*(self.home / SPILL).glob("duckdb-*"), *(self.home / SPILL).glob("parse-*")]:
+            pid = spill.name.split("-")[1]
             if pid.isdigit() and not _alive(int(pid)):
                 _remove(spill)
         self._ensure_layout()

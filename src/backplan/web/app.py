@@ -15,11 +15,13 @@ from backplan.web import errors
 from backplan.web.assets import CachedStaticFiles
 from backplan.web.assets import router as static_router
 from backplan.web.context import STATIC, WebContext
+from backplan.web.limits import BodyLimit
 from backplan.web.permissions import PUBLIC, check_routes
 from backplan.web.routes import (
     account,
     admin,
     auth,
+    calibration,
     definitions_admin,
     forecast,
     funnels,
@@ -119,7 +121,8 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.state.web = WebContext.build(settings, accounts)
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
-    pages = (home, plan, reps, teams, okrs, forecast, funnels, account, admin, roster, imports)
+    pages = (home, plan, reps, teams, okrs, forecast, calibration, funnels, account, admin, roster,
+             imports)  # fmt: skip
     editors = (definitions_admin.router,)  # admins edit the funnels and the playbook
     for router in (static_router, auth.router, *(module.router for module in pages), *editors):
         app.router.routes.extend(router.routes)
@@ -137,6 +140,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
     errors.install(app)
     check_routes(app.routes)
+    app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(HeadAsGet)
     return app

@@ -13,6 +13,7 @@ from backplan.config import Settings
 from backplan.config.private import private_file, private_folder
 from backplan.services import roster
 from backplan.services.accounts import Accounts, open_app_database
+from backplan.services.importing import UPLOADS_DIR
 from backplan.services.kept import Kept
 from backplan.services.roster import Memberships
 from backplan.web.jobs import Jobs
@@ -26,7 +27,6 @@ edit made here shows at once, one by another process (a second worker, ``backpla
 at most this late."""
 
 
-UPLOADS = "uploads"
 """The folder of ``BACKPLAN_HOME`` where uploaded files are kept (created 0700)."""
 
 
@@ -64,12 +64,12 @@ class WebContext:
     @classmethod
     def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
         open_app_database(settings)  # migrated to the newest schema before the first request
-        private_folder(settings.home / UPLOADS)  # raw files people upload: the owner's only
+        private_folder(settings.home / UPLOADS_DIR)  # raw files people upload: the owner's only
         return cls(
             settings=settings,
             accounts=accounts or Accounts(settings),
             secret=secret_key(settings),
-            jobs=Jobs(),
+            jobs=Jobs(settings),
             rates=RatesCache(settings),
         )
 

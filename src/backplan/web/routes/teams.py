@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request
 
 from backplan.accounts.access import Principal, Role
 from backplan.core.bounds import check_day
@@ -18,7 +18,7 @@ from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
 from backplan.web.planning import named_funnel
-from backplan.web.render import page
+from backplan.web.twins import Api, twin
 from backplan.web.types import Day
 
 router = APIRouter()
@@ -123,24 +123,16 @@ def team_details(
     }
 
 
-@router.get("/teams/{team}", include_in_schema=False)
-def team_page(
+@twin(
+    router,
+    "GET",
+    "/teams/{team}",
+    template="team.html",
+    api=Api("/api/teams/{team}", responses={404: {"description": "No such team visible to you"}}),
+)
+def team(
     request: Request,
     team: str,
-    principal: Annotated[Principal, Depends(SIGNED_IN)],
-    funnel: str | None = None,
-    since: Day | None = None,
-    until: Day | None = None,
-) -> Response:
-    query = dict(request.query_params)
-    data = team_details(request.app.state.web, principal, team, funnel, since, until, query)
-    return page(request, "team.html", data)
-
-
-@router.get("/api/teams/{team}", responses={404: {"description": "No such team visible to you"}})
-def api_team(
-    team: str,
-    request: Request,
     principal: Annotated[Principal, Depends(SIGNED_IN)],
     funnel: str | None = None,
     since: Day | None = None,
