@@ -91,6 +91,6 @@ def test_the_calibration_page_backtests_a_managers_teams(north_south, ns_signed_
     assert set(data) >= {"reliability", "range_coverage", "interval_coverage", "brier"}
     html = maya.get("/calibration", params=params).text
     assert "How good are our forecasts?" in html and 'id="calibration-chart"' in html
-    assert 'href="/calibration"' in html
+    assert 'id="calibration-link"' in maya.get("/forecast", params={"as_of": "2026-10-15"}).text
     ana, _ = ns_signed_in(ANA_SILVA)
     assert ana.get("/calibration", headers=JSON).status_code == 403

@@ -18,7 +18,6 @@ def links_for(principal: Principal | None) -> list[dict[str, str]]:
     links.append({"href": "/okrs", "label": "OKRs"})
     if principal.role is not Role.REP:
         links.append({"href": "/forecast", "label": "Forecast"})
-        links.append({"href": "/calibration", "label": "Forecast accuracy"})
     links.append({"href": "/funnels", "label": "Funnels & playbook"})
     if principal.role is Role.ADMIN:
         links.append({"href": "/admin/users", "label": "Users"})
