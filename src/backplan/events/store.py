@@ -170,8 +170,8 @@ class EventStore:
         """A private folder for work done *before* taking the lock (reading an upload, so a
         slow file never makes other writers wait); removed when the block ends, or by the
         next writer should this process die."""
-        folder = self.home / SPILL / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        folder.mkdir(parents=True)
+        spill = private_folder(self.home / SPILL)
+        folder = private_folder(spill / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:12]}")
         try:
             yield folder
         finally:

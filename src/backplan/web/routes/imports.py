@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from backplan.accounts.access import Principal
+from backplan.config.private import create_private_file, private_folder
 from backplan.core.errors import NotFound
 from backplan.services.importing import UPLOADS_DIR, mapping_names, recent_imports
 from backplan.web.context import WebContext
@@ -75,9 +76,10 @@ async def upload(request: Request, principal: Annotated[Principal, Depends(ADMIN
             error=f"choose a mapping: one of {', '.join(mapping_names())}",
             status=422,
         )
-    folder = web.settings.home / UPLOADS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{secrets.token_hex(8)}-{safe_upload_name(upload.filename)}"
+    folder = private_folder(web.settings.home / UPLOADS_DIR)
+    target = create_private_file(
+        folder / f"{secrets.token_hex(8)}-{safe_upload_name(upload.filename)}"
+    )
     with target.open("wb") as out:
         await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
     params = {

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal
+from backplan.config.private import create_private_file, private_folder
 from backplan.core.errors import BackplanError, InvalidRosterEntry
 from backplan.services import roster as service
 from backplan.services.roster import RepFields, RepView, TeamFields, TeamView
@@ -193,10 +194,10 @@ async def upload_roster_form(
             _roster_page, request, error="choose a roster file (.csv or .xlsx)", status=422
         )
     folder = web.settings.home / UPLOADS
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     target = folder / f"roster-{secrets.token_hex(8)}-{safe_upload_name(file.filename)}"
     try:
-        with target.open("wb") as out:
+        with create_private_file(target).open("wb") as out:
             await run_in_threadpool(shutil.copyfileobj, file.file, out, 1 << 20)
         if target.stat().st_size > MAX_UPLOAD:
             raise InvalidRosterEntry(
