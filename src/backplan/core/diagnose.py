@@ -21,10 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from backplan.core.flags import FLAG_RULE
 from backplan.core.funnel import Conversion, Funnel, Layer, Stage
-
-STRONG_EVIDENCE = 0.9
-"""Flag a conversion only when P(really lower) exceeds this (case S7)."""
 
 
 class Problem(StrEnum):
@@ -86,10 +84,13 @@ class Finding:
     output_at_stake: float
     objective_stage: Stage
     peers: str = "the team"
+    threshold: float = FLAG_RULE.threshold(1)
+    """The P(really lower) above which this is strong evidence, given how many comparisons
+    were made for the same person (``core.flags``)."""
 
     @property
     def strong(self) -> bool:
-        return self.probability_lower > STRONG_EVIDENCE
+        return self.probability_lower > self.threshold
 
     @property
     def text(self) -> str:
@@ -211,6 +212,14 @@ def _findings(
 ) -> list[Finding]:
     chain = funnel.conversions(down_to=objective_stage)
     target = funnel.stage(objective_stage)
+    # Every comparison made for this person counts toward the bar each must clear.
+    made = sum(
+        (e.planned is not None and e.p_below_plan is not None)
+        + (e.team is not None and e.p_below_team is not None)
+        for c in chain
+        if (e := evidence.get(c.key)) is not None
+    )
+    threshold = FLAG_RULE.threshold(made)
     found = []
     for i, conversion in enumerate(chain):
         e = evidence.get(conversion.key)
@@ -232,7 +241,7 @@ def _findings(
         options = [
             Finding(
                 conversion, e, name, ref, p,
-                max(0.0, (ref - e.estimate) * e.trials * downstream), target, peers,
+                max(0.0, (ref - e.estimate) * e.trials * downstream), target, peers, threshold,
             )
             for name, ref, p in comparisons
         ]  # fmt: skip

@@ -21,7 +21,9 @@ from backplan.web.render import page
 
 router = APIRouter()
 
-STRONG_EVIDENCE = 0.9  # P(rate below the team's) above which a cell is flagged (DESIGN.md)
+from backplan.core.flags import FLAG_RULE
+
+STRONG_EVIDENCE = FLAG_RULE.threshold(1)  # the bar for one comparison; more raise it (core.flags)
 
 
 def team_diagnosis(
@@ -100,7 +102,7 @@ def team_details(
                 "coaching": coaching.get(r["conversion"]),
             }
             for r in rates["rates"]
-            if r["p_below_team"] is not None and r["p_below_team"] > STRONG_EVIDENCE
+            if r.get("flagged")
         ),
         key=lambda f: -f["p_below_team"],
     )
