@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from backplan.core.flags import FlagRule
 from backplan.core.shrinkage import BetaBinomialShrinkage
@@ -66,12 +67,16 @@ Model = Callable[[], BetaBinomialShrinkage]
 
 @dataclass(frozen=True)
 class Coverage:
-    """Share of intervals holding the truth in one bucket, its standard error and size."""
+    """Share of intervals holding the truth in one bucket, its standard error and size;
+    and the mean squared z-score of the truth under each posterior (1 when the
+    posteriors are as wide as the truth's scatter), with its standard error."""
 
     bucket: tuple[int, int]
     share: float
     se: float
     intervals: int
+    z2: float = 1.0
+    z2_se: float = 0.0
 
     def within(self, goal: float, tolerance: float) -> bool:
         return abs(self.share - goal) <= tolerance
@@ -97,8 +102,8 @@ def rate_coverage(
     """Coverage of ``level`` intervals per bucket over ``teams`` simulated teams."""
     rng = np.random.default_rng(seed)
     make = model or (lambda: BetaBinomialShrinkage(level=level))
-    per_bucket: dict[tuple[int, int], tuple[list[float], list[float]]] = {
-        b: ([], []) for b in BUCKETS
+    per_bucket: dict[tuple[int, int], tuple[list[float], list[float], list[float]]] = {
+        b: ([], [], []) for b in BUCKETS
     }
     for _ in range(teams):
         truth, successes, trials = scenario.team(rng)
@@ -106,16 +111,22 @@ def rate_coverage(
             warnings.simplefilter("ignore", StatisticalWarning)
             fit = make().fit(successes, trials)
         inside = (fit.low_ <= truth) & (truth <= fit.high_)
-        for bucket, (hits, sizes) in per_bucket.items():
+        # The truth's place in each posterior, as a normal score (clipped: a few far
+        # tails would otherwise decide the mean square).
+        u = np.array([p.cdf(float(t)) for p, t in zip(fit.posteriors_, truth, strict=True)])
+        z2 = ndtri(np.clip(u, 0.005, 0.995)) ** 2
+        for bucket, (hits, sizes, squares) in per_bucket.items():
             chosen = (trials >= bucket[0]) & (trials < bucket[1])
             if chosen.any():
                 hits.append(float(inside[chosen].sum()))
                 sizes.append(float(chosen.sum()))
+                squares.append(float(z2[chosen].sum()))
     out = []
-    for bucket, (hits, sizes) in per_bucket.items():
+    for bucket, (hits, sizes, squares) in per_bucket.items():
         if sizes:
             share, se = _clustered(hits, sizes)
-            out.append(Coverage(bucket, share, se, int(sum(sizes))))
+            z2_mean, z2_se = _clustered(squares, sizes)
+            out.append(Coverage(bucket, share, se, int(sum(sizes)), z2_mean, z2_se))
     return out
 
 
@@ -159,3 +170,61 @@ def flag_share(
         flagged.append(float(sum(decide.flags(p) for p in probabilities)))
         sizes.append(float(team.reps))
     return _clustered(flagged, sizes)
+
+
+def diagnosis_flag_share(
+    team: OnPlanTeam,
+    *,
+    periods: int,
+    seed: int,
+    model: Model | None = None,
+) -> tuple[float, float, float]:
+    """Share of on-plan reps the diagnosis flags per period (a bottleneck found), its
+    standard error, and the share flagged by the old rule (any P(below) > 0.9)."""
+    from backplan import funnel as shipped_funnel
+    from backplan.core.diagnose import ConversionEvidence, diagnose
+
+    outbound = shipped_funnel("outbound")
+    chain = outbound.conversions(down_to="sqls")
+    rng = np.random.default_rng(seed)
+    make = model or BetaBinomialShrinkage
+    flagged, naive, sizes = [], [], []
+    for _ in range(periods):
+        trials = rng.integers(team.top[0], team.top[1] + 1, team.reps)
+        counts = {chain[0].source.key: trials}
+        evidence: list[dict[str, ConversionEvidence]] = [{} for _ in range(team.reps)]
+        for conversion, rate in zip(chain, team.rates, strict=True):
+            successes = rng.binomial(trials, rate)
+            counts[conversion.target.key] = successes
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", StatisticalWarning)
+                fit = make().fit(successes, trials)
+            for i, posterior in enumerate(fit.posteriors_):
+                if trials[i] > 0:
+                    evidence[i][conversion.key] = ConversionEvidence(
+                        conversion.key, float(successes[i]), float(trials[i]),
+                        float(fit.estimate_[i]), float(fit.low_[i]), float(fit.high_[i]),
+                        team=float(fit.team_rate_[i]), planned=rate,
+                        p_below_team=float(fit.p_below_team_[i]),
+                        p_below_plan=posterior.cdf(rate),
+                    )  # fmt: skip
+            trials = successes
+        top = chain[0].source.key
+        hits = bad = 0
+        for i in range(team.reps):
+            expected, planned = {top: float(counts[top][i])}, float(counts[top][i])
+            for conversion, rate in zip(chain, team.rates, strict=True):
+                planned *= rate
+                expected[conversion.target.key] = planned
+            actual = {k: float(v[i]) for k, v in counts.items()}
+            # The top stage is the activity the plan was made from: on track by construction.
+            d = diagnose(outbound, "sqls", expected, actual, evidence[i])
+            hits += d.bottleneck is not None
+            bad += any(
+                (p or 0) > 0.9 for e in evidence[i].values() for p in (e.p_below_team, e.p_below_plan)
+            )
+        flagged.append(float(hits))
+        naive.append(float(bad))
+        sizes.append(float(team.reps))
+    share, se = _clustered(flagged, sizes)
+    return share, se, _clustered(naive, sizes)[0]

@@ -186,7 +186,6 @@ def diagnose(
         if checks[-1].on_track:
             break
 
-    findings = _findings(funnel, objective_stage, evidence, peers)
     if not checks or checks[0].on_track:
         layer, problem, span = None, None, []
     elif checks[-1].on_track:
@@ -197,6 +196,7 @@ def diagnose(
         layer, problem = checks[-1].stage.layer, Problem.VOLUME
         span = funnel.conversions(down_to=objective_stage)
     in_span = {c.key for c in span}
+    findings = _findings(funnel, objective_stage, evidence, peers, in_span)
     strong = [f for f in findings if f.strong and f.conversion.key in in_span]
     bottleneck = max(strong, key=lambda f: f.output_at_stake, default=None)
     return Diagnosis(
@@ -209,17 +209,23 @@ def _findings(
     objective_stage: str,
     evidence: Mapping[str, ConversionEvidence],
     peers: str,
+    in_span: set[str],
 ) -> list[Finding]:
     chain = funnel.conversions(down_to=objective_stage)
     target = funnel.stage(objective_stage)
-    # Every comparison made for this person counts toward the bar each must clear.
-    made = sum(
-        (e.planned is not None and e.p_below_plan is not None)
-        + (e.team is not None and e.p_below_team is not None)
-        for c in chain
-        if (e := evidence.get(c.key)) is not None
-    )
-    threshold = FLAG_RULE.threshold(made)
+    # Every comparison made for this person counts toward the bar each must clear
+    # (core.flags): in the span the walk found behind plan, those of the span; elsewhere
+    # (shown, never a bottleneck) those of the whole funnel.
+    def made(keys: set[str]) -> int:
+        return sum(
+            (e.planned is not None and e.p_below_plan is not None)
+            + (e.team is not None and e.p_below_team is not None)
+            for c in chain
+            if c.key in keys and (e := evidence.get(c.key)) is not None
+        )
+
+    span_bar = FLAG_RULE.threshold(made(in_span))
+    funnel_bar = FLAG_RULE.threshold(made({c.key for c in chain}))
     found = []
     for i, conversion in enumerate(chain):
         e = evidence.get(conversion.key)
@@ -241,7 +247,8 @@ def _findings(
         options = [
             Finding(
                 conversion, e, name, ref, p,
-                max(0.0, (ref - e.estimate) * e.trials * downstream), target, peers, threshold,
+                max(0.0, (ref - e.estimate) * e.trials * downstream), target, peers,
+                span_bar if conversion.key in in_span else funnel_bar,
             )
             for name, ref, p in comparisons
         ]  # fmt: skip

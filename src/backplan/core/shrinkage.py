@@ -289,7 +289,7 @@ class _EmpiricalBayes:
                 )
             hyper = self._hyper_posterior(ys, ns)
             return Prior(
-                self.family, hyper.mean, hyper.strength, reps,
+                self.family, mean, hyper.strength, reps,
                 "default" if reps < self.min_reps else basis, hyper.mean_variance, hyper,
             )  # fmt: skip
         elif reps < self.min_reps:
@@ -374,8 +374,9 @@ class BetaBinomialShrinkage(_EmpiricalBayes):
     (:mod:`backplan.core.hierarchy`). Each rep's posterior is the mixture of
     Beta(μκ + yᵢ, (1−μ)κ + nᵢ − yᵢ) over the joint posterior of (μ, κ), matched
     by mean and variance to one Beta; P(below team) is P(pᵢ < μ) over the same
-    mixture. ``team_rate_`` is the posterior mean of μ; ``strength_`` a typical κ
-    (its posterior geometric mean). With ``strength=`` κ is fixed instead.
+    mixture. ``team_rate_`` is the team's pooled rate Σy/Σn, as users count it
+    (the posterior mean of μ is ``priors_[team].hyper.mean``); ``strength_`` a
+    typical κ (its posterior geometric mean). With ``strength=`` κ is fixed instead.
 
     Options: ``level`` of the credible intervals (default 0.8), ``min_reps``
     with data a team needs for its own prior (else the organisation's, with a
@@ -387,8 +388,8 @@ class BetaBinomialShrinkage(_EmpiricalBayes):
     and ``priors_`` per team.
 
     >>> m = BetaBinomialShrinkage().fit([0, 2, 8, 9], [3, 40, 24, 27], teams=["a"] * 4)
-    >>> round(float(m.team_rate_[0]), 3), round(float(m.estimate_[0]), 3)
-    (0.253, 0.147)
+    >>> round(float(m.team_rate_[0]), 4), round(float(m.estimate_[0]), 3)
+    (0.2021, 0.147)
     """
 
     family = "beta"
