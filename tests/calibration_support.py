@@ -221,7 +221,9 @@ def diagnosis_flag_share(
             d = diagnose(outbound, "sqls", expected, actual, evidence[i])
             hits += d.bottleneck is not None
             bad += any(
-                (p or 0) > 0.9 for e in evidence[i].values() for p in (e.p_below_team, e.p_below_plan)
+                (p or 0) > 0.9
+                for e in evidence[i].values()
+                for p in (e.p_below_team, e.p_below_plan)
             )
         flagged.append(float(hits))
         naive.append(float(bad))

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from backplan.services.diagnosis import DiagnosisRequest, Result
 
 
-
 def _options(
     objective: str | None,
     rate: list[str],

@@ -23,7 +23,6 @@ COUNTINGS = ("period", "cohort")
 DEFAULT_LEVEL = 0.8
 
 
-
 def _date(text: str | None, option: str) -> date | None:
     if text is None:
         return None

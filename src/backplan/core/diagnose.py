@@ -213,6 +213,7 @@ def _findings(
 ) -> list[Finding]:
     chain = funnel.conversions(down_to=objective_stage)
     target = funnel.stage(objective_stage)
+
     # Every comparison made for this person counts toward the bar each must clear
     # (core.flags): in the span the walk found behind plan, those of the span; elsewhere
     # (shown, never a bottleneck) those of the whole funnel.

@@ -165,7 +165,9 @@ def _edgeworth_cdf(
     skew = 2 * (b - a) * np.sqrt(total + 1) / ((total + 2) * np.sqrt(a * b))
     z = (x - mean) / sd
     return np.asarray(
-        np.clip(ndtr(z) - skew / 6 * (z**2 - 1) * np.exp(-(z**2) / 2) / math.sqrt(2 * math.pi), 0, 1),
+        np.clip(
+            ndtr(z) - skew / 6 * (z**2 - 1) * np.exp(-(z**2) / 2) / math.sqrt(2 * math.pi), 0, 1
+        ),
         dtype=np.float64,
     )
 
@@ -182,9 +184,7 @@ def _log_likelihood(
     success, failure and trial counts, each weighted by how many reps have it.
     """
     a, b = mu * kappa, (1 - mu) * kappa
-    return (
-        _log_rising(a, y) + _log_rising(b, n - y) - _log_rising(a + b, n)
-    )
+    return _log_rising(a, y) + _log_rising(b, n - y) - _log_rising(a + b, n)
 
 
 def _log_rising(x: NDArray[np.float64], counts: NDArray[np.float64]) -> NDArray[np.float64]:

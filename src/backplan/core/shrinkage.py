@@ -96,8 +96,8 @@ class Prior:
         With a hyperposterior, the mixture over it, matched by mean and variance.
         """
         if self.hyper is not None:
-            mean, variance = self.hyper.rep_moments([successes], [trials])
-            return Posterior.matching("beta", float(mean[0]), float(variance[0]))
+            means, variances = self.hyper.rep_moments([successes], [trials])
+            return Posterior.matching("beta", float(means[0]), float(variances[0]))
         if self.family == "beta":
             exact = Posterior("beta", self.alpha + successes, self.beta + trials - successes)
         else:

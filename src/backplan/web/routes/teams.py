@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from backplan.accounts.access import Principal, Role
 from backplan.core.errors import BackplanError, UnknownTeam
+from backplan.core.flags import FLAG_RULE
 from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
@@ -20,8 +21,6 @@ from backplan.web.planning import named_funnel
 from backplan.web.render import page
 
 router = APIRouter()
-
-from backplan.core.flags import FLAG_RULE
 
 STRONG_EVIDENCE = FLAG_RULE.threshold(1)  # the bar for one comparison; more raise it (core.flags)
 
