@@ -1,6 +1,6 @@
 """Rates and flags against truth: the full table behind docs/rates.md.
 
-For every scenario of ``tests/calibration_support.py``, simulates seeded teams
+For every scenario of ``tests/rates_calibration_support.py``, simulates seeded teams
 with known true rates, fits backplan's rates model and prints the share of 80%
 intervals holding the true rate per sample-size bucket (± standard error,
 clustered by team), then the share of on-plan reps the diagnosis flags.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from calibration_support import (
+from rates_calibration_support import (
     BUCKETS,
     SCENARIOS,
     OnPlanTeam,

@@ -1,232 +1,279 @@
-"""Simulated organisations with known true rates, to measure rates and flags against truth.
+"""Simulated organisations with known truth, and the forecasts' scores on them.
 
-Every scenario is a recipe for one team: how many reps, how many trials each
-has (by sample-size bucket), and the distribution their true rates are drawn
-from. ``rate_coverage`` fits the rates model to many seeded teams and reports,
-per bucket of trials, the share of intervals holding the true rate with its
-standard error (clustered by team: reps of one team share its estimated rate).
-``flag_share`` does the same for flags in teams where every rep is on plan.
-The slow, full tables live in ``bench/calibration_rates.py``; the suite runs
-small seeded subsets.
+Each team has reps with a true pace (dials per working day) and true rates;
+days are overdispersed (negative binomial, dispersion k); the team shares a
+shock on the second half of every month (the same multiplier for every rep);
+a meeting becomes an SQL only after a lag (Gamma, in calendar days) and only
+for the share that ever converts. The forecast is made at the end of working
+day 10 of 20 and scored against what happened. ``bench/calibration.py``
+prints the full tables; the tests run a fast subset.
+
+Working day j of the month falls on calendar day 7·(j // 5) + j % 5 (weekends
+off); the month is 28 calendar days; the previous month is days −28..−1.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
-from scipy.special import ndtri
 
-from backplan.core.flags import FlagRule
-from backplan.core.shrinkage import BetaBinomialShrinkage
-from backplan.core.warnings import StatisticalWarning
+from backplan import Rate, funnel
+from backplan.core.calibration import CalibrationScore, score
+from backplan.core.forecast import Forecast, combine, forecast, shock_draws
+from backplan.core.lag import LagModel
+from backplan.core.pace import fit_daily_dispersion, fit_team_shock
+from backplan.core.posterior import Posterior
 
-BUCKETS: tuple[tuple[int, int], ...] = ((1, 10), (10, 30), (30, 100), (100, 10_000))
-"""Trials per rep: [low, high) — the sample-size buckets coverage is reported in."""
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One kind of team: ``reps`` reps whose true rates come from Beta(mean·κ, (1−mean)·κ)
-    with ``mean`` drawn uniformly from ``means`` and κ from ``strengths``, and whose trials
-    are drawn log-uniformly from ``trials``."""
-
-    name: str
-    means: tuple[float, float]
-    strengths: tuple[float, float]
-    trials: tuple[int, int] = (1, 300)
-    reps: int = 20
-
-    def team(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """True rates, successes and trials of one simulated team."""
-        mean = rng.uniform(*self.means)
-        strength = math.exp(rng.uniform(*np.log(self.strengths)))
-        truth = rng.beta(mean * strength, (1 - mean) * strength, self.reps)
-        low, high = np.log(self.trials[0]), np.log(self.trials[1] + 1)
-        trials = np.floor(np.exp(rng.uniform(low, high, self.reps))).astype(int)
-        return truth, rng.binomial(trials, truth), trials
-
-
-SCENARIOS = {
-    s.name: s
-    for s in (
-        Scenario("typical", (0.15, 0.45), (8, 60)),
-        Scenario("heterogeneous low rates", (0.05, 0.10), (3, 12)),
-        Scenario("near-identical reps", (0.2, 0.4), (1_000, 5_000)),
-        Scenario("high rates", (0.75, 0.92), (10, 60)),
-        Scenario("small samples", (0.15, 0.45), (8, 60), trials=(1, 12)),
-        Scenario("large samples", (0.05, 0.45), (8, 60), trials=(100, 1_000), reps=12),
-    )
+OUTBOUND = funnel("outbound")
+DAYS, AS_OF_DAY, MONTH = 20, 10, 28.0
+AS_OF = 7.0 * ((AS_OF_DAY - 1) // 5) + (AS_OF_DAY - 1) % 5 + 1  # end of working day 10
+RATES_TRUTH = {  # Beta the true rates are drawn from, and a quarter's trials to learn them
+    "conversations/dials": ((14, 186), 3600),
+    "meetings/conversations": ((10, 60), 170),
+    "sqls/meetings": ((10, 20), 24),
 }
 
-Model = Callable[[], BetaBinomialShrinkage]
-
 
 @dataclass(frozen=True)
-class Coverage:
-    """Share of intervals holding the truth in one bucket, its standard error and size;
-    and the mean squared z-score of the truth under each posterior (1 when the
-    posteriors are as wide as the truth's scatter), with its standard error."""
+class Truth:
+    """The organisation: how many teams and reps, and how the world works."""
 
-    bucket: tuple[int, int]
-    share: float
-    se: float
-    intervals: int
-    z2: float = 1.0
-    z2_se: float = 0.0
-
-    def within(self, goal: float, tolerance: float) -> bool:
-        return abs(self.share - goal) <= tolerance
+    teams: int = 120
+    reps_per_team: int = 8
+    dispersion: float = 3.0
+    """k of the day-to-day negative binomial: daily variance = m + m²/k."""
+    shock_sd: float = 0.35
+    """Standard deviation of the team's shared multiplier on the second half of a month."""
+    lag_shape: float = 2.0
+    lag_mean: float = 8.0
+    """Calendar days from meeting to SQL for the meetings that convert: Gamma(shape, mean/shape)."""
 
 
-def _clustered(hits: Sequence[float], sizes: Sequence[float]) -> tuple[float, float]:
-    """Ratio Σhits/Σsizes and its standard error with teams as clusters."""
-    h, m = np.asarray(hits, dtype=float), np.asarray(sizes, dtype=float)
-    share = float(h.sum() / m.sum())
-    k = len(m)
-    var = float(((h - share * m) ** 2).sum()) * k / max(k - 1, 1) / m.sum() ** 2
-    return share, math.sqrt(var)
+@dataclass
+class RepPeriod:
+    team: int
+    target: int
+    beliefs: dict[str, Rate]
+    dials_to_date: int
+    sqls_to_date: int
+    open_ages: list[float]
+    outcome: int
 
 
-def rate_coverage(
-    scenario: Scenario,
-    *,
-    teams: int,
-    seed: int,
-    level: float = 0.8,
-    model: Model | None = None,
-) -> list[Coverage]:
-    """Coverage of ``level`` intervals per bucket over ``teams`` simulated teams."""
+@dataclass
+class Org:
+    truth: Truth
+    cases: list[RepPeriod]
+    lag: LagModel
+    dispersion: float | None
+    shock_sd: float
+    history: dict[str, Any] = field(default_factory=dict)
+
+
+def _calendar(j: np.ndarray) -> np.ndarray:
+    return 7.0 * (j // 5) + j % 5
+
+
+def simulate(truth: Truth, seed: int) -> Org:
+    """One month of every rep (and the month before, for open pipeline and history)."""
     rng = np.random.default_rng(seed)
-    make = model or (lambda: BetaBinomialShrinkage(level=level))
-    per_bucket: dict[tuple[int, int], tuple[list[float], list[float], list[float]]] = {
-        b: ([], [], []) for b in BUCKETS
-    }
-    for _ in range(teams):
-        truth, successes, trials = scenario.team(rng)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StatisticalWarning)
-            fit = make().fit(successes, trials)
-        inside = (fit.low_ <= truth) & (truth <= fit.high_)
-        # The truth's place in each posterior, as a normal score (clipped: a few far
-        # tails would otherwise decide the mean square).
-        u = np.array([p.cdf(float(t)) for p, t in zip(fit.posteriors_, truth, strict=True)])
-        z2 = ndtri(np.clip(u, 0.005, 0.995)) ** 2
-        for bucket, (hits, sizes, squares) in per_bucket.items():
-            chosen = (trials >= bucket[0]) & (trials < bucket[1])
-            if chosen.any():
-                hits.append(float(inside[chosen].sum()))
-                sizes.append(float(chosen.sum()))
-                squares.append(float(z2[chosen].sum()))
-    out = []
-    for bucket, (hits, sizes, squares) in per_bucket.items():
-        if sizes:
-            share, se = _clustered(hits, sizes)
-            z2_mean, z2_se = _clustered(squares, sizes)
-            out.append(Coverage(bucket, share, se, int(sum(sizes)), z2_mean, z2_se))
-    return out
-
-
-@dataclass(frozen=True)
-class OnPlanTeam:
-    """A team where every rep's true rate at every conversion is the plan's rate."""
-
-    rates: tuple[float, ...] = (0.25, 0.33, 0.5)
-    """The plan's (and every rep's true) rate at each conversion, top of funnel first."""
-    top: tuple[int, int] = (20, 120)
-    """Trials at the top conversion per rep; each later conversion gets the successes above."""
-    reps: int = 12
-
-
-def flag_share(
-    team: OnPlanTeam,
-    *,
-    periods: int,
-    seed: int,
-    rule: FlagRule | None = None,
-    model: Model | None = None,
-) -> tuple[float, float]:
-    """Share of on-plan reps flagged per period (and its standard error): compared with the
-    team and the plan at every conversion, as the diagnosis does."""
-    rng = np.random.default_rng(seed)
-    make = model or BetaBinomialShrinkage
-    decide = rule or FlagRule()
-    flagged, sizes = [], []
-    for _ in range(periods):
-        trials = rng.integers(team.top[0], team.top[1] + 1, team.reps)
-        probabilities: list[list[float]] = [[] for _ in range(team.reps)]
-        for rate in team.rates:
-            successes = rng.binomial(trials, rate)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", StatisticalWarning)
-                fit = make().fit(successes, trials)
-            for i, posterior in enumerate(fit.posteriors_):
-                if trials[i] > 0:
-                    probabilities[i] += [float(fit.p_below_team_[i]), posterior.cdf(rate)]
-            trials = successes
-        flagged.append(float(sum(decide.flags(p) for p in probabilities)))
-        sizes.append(float(team.reps))
-    return _clustered(flagged, sizes)
-
-
-def diagnosis_flag_share(
-    team: OnPlanTeam,
-    *,
-    periods: int,
-    seed: int,
-    model: Model | None = None,
-) -> tuple[float, float, float]:
-    """Share of on-plan reps the diagnosis flags per period (a bottleneck found), its
-    standard error, and the share flagged by the old rule (any P(below) > 0.9)."""
-    from backplan import funnel as shipped_funnel
-    from backplan.core.diagnose import ConversionEvidence, diagnose
-
-    outbound = shipped_funnel("outbound")
-    chain = outbound.conversions(down_to="sqls")
-    rng = np.random.default_rng(seed)
-    make = model or BetaBinomialShrinkage
-    flagged, naive, sizes = [], [], []
-    for _ in range(periods):
-        trials = rng.integers(team.top[0], team.top[1] + 1, team.reps)
-        counts = {chain[0].source.key: trials}
-        evidence: list[dict[str, ConversionEvidence]] = [{} for _ in range(team.reps)]
-        for conversion, rate in zip(chain, team.rates, strict=True):
-            successes = rng.binomial(trials, rate)
-            counts[conversion.target.key] = successes
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", StatisticalWarning)
-                fit = make().fit(successes, trials)
-            for i, posterior in enumerate(fit.posteriors_):
-                if trials[i] > 0:
-                    evidence[i][conversion.key] = ConversionEvidence(
-                        conversion.key, float(successes[i]), float(trials[i]),
-                        float(fit.estimate_[i]), float(fit.low_[i]), float(fit.high_[i]),
-                        team=float(fit.team_rate_[i]), planned=rate,
-                        p_below_team=float(fit.p_below_team_[i]),
-                        p_below_plan=posterior.cdf(rate),
-                    )  # fmt: skip
-            trials = successes
-        top = chain[0].source.key
-        hits = bad = 0
-        for i in range(team.reps):
-            expected, planned = {top: float(counts[top][i])}, float(counts[top][i])
-            for conversion, rate in zip(chain, team.rates, strict=True):
-                planned *= rate
-                expected[conversion.target.key] = planned
-            actual = {k: float(v[i]) for k, v in counts.items()}
-            # The top stage is the activity the plan was made from: on track by construction.
-            d = diagnose(outbound, "sqls", expected, actual, evidence[i])
-            hits += d.bottleneck is not None
-            bad += any(
-                (p or 0) > 0.9
-                for e in evidence[i].values()
-                for p in (e.p_below_team, e.p_below_plan)
+    cases: list[RepPeriod] = []
+    durations: list[float] = []
+    converted: list[bool] = []
+    daily_history: list[np.ndarray] = []
+    halves: list[tuple[float, float, float, float]] = []
+    for team in range(truth.teams):
+        shocks = rng.gamma(1 / truth.shock_sd**2, truth.shock_sd**2, 2)  # last month, this month
+        team_halves = np.zeros((2, 2))
+        for _ in range(truth.reps_per_team):
+            pace = rng.gamma(30, 2)
+            true = {k: rng.beta(a, b) for k, ((a, b), _) in RATES_TRUTH.items()}
+            beliefs = {}
+            for key, (_, trials) in RATES_TRUTH.items():
+                s = int(rng.binomial(trials, true[key]))
+                posterior = Posterior("beta", s + 0.5, trials - s + 0.5)
+                beliefs[key] = Rate(posterior.mean, distribution=posterior)
+            j = np.arange(-DAYS, DAYS)  # working days of last month and this one
+            in_second_half = (j % DAYS) >= DAYS // 2
+            multiplier = np.where(in_second_half, np.where(j < 0, shocks[0], shocks[1]), 1.0)
+            daily = rng.poisson(
+                pace * multiplier * rng.gamma(truth.dispersion, 1 / truth.dispersion, len(j))
             )
-        flagged.append(float(hits))
-        naive.append(float(bad))
-        sizes.append(float(team.reps))
-    share, se = _clustered(flagged, sizes)
-    return share, se, _clustered(naive, sizes)[0]
+            daily_history.append(daily[:DAYS])
+            team_halves[0] += daily[: DAYS // 2].sum(), daily[DAYS // 2 : DAYS].sum()
+            conversations = rng.binomial(daily, true["conversations/dials"])
+            meetings = rng.binomial(conversations, true["meetings/conversations"])
+            day_of = np.repeat(j, meetings)
+            booked = _calendar(np.where(day_of < 0, day_of + DAYS, day_of)) - np.where(
+                day_of < 0, MONTH, 0
+            )
+            booked = booked + rng.random(len(booked))
+            converts = rng.random(len(booked)) < true["sqls/meetings"]
+            lag = rng.gamma(truth.lag_shape, truth.lag_mean / truth.lag_shape, len(booked))
+            sql_at = np.where(converts, booked + lag, np.inf)
+            seen = booked < AS_OF
+            done_by = sql_at < AS_OF
+            durations += list(np.where(done_by, sql_at, AS_OF)[seen] - booked[seen])
+            converted += list(done_by[seen])
+            still_open = seen & ~done_by
+            outcome = int(((sql_at >= 0) & (sql_at < MONTH)).sum())
+            expected = pace * DAYS * np.prod(list(true.values()))
+            cases.append(
+                RepPeriod(
+                    team=team,
+                    target=max(1, round(expected * rng.uniform(0.6, 1.4))),
+                    beliefs=beliefs,
+                    dials_to_date=int(daily[DAYS : DAYS + AS_OF_DAY].sum()),
+                    sqls_to_date=int(((sql_at >= 0) & (sql_at < AS_OF)).sum()),
+                    open_ages=list(AS_OF - booked[still_open]),
+                    outcome=outcome,
+                )
+            )
+        halves.append(
+            (team_halves[0][0], DAYS / 2, team_halves[0][1], DAYS / 2, truth.reps_per_team)
+        )
+    dispersion = fit_daily_dispersion(daily_history)
+    return Org(
+        truth,
+        cases,
+        LagModel().fit(durations, converted),
+        dispersion,
+        fit_team_shock(halves, dispersion),
+    )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How the forecasts are made: the model, or a deliberately broken one."""
+
+    name: str
+    uncertain: bool = True
+    ages: bool = True
+    shock: bool = True
+    lags: bool = True
+    dispersion: bool = True
+    quantile_range: bool = False
+    """The 10th-90th percentiles of the draws as the range (before issue 13), not the closest mass."""
+
+
+MODEL = Variant("model")
+BROKEN = (
+    Variant("rate and pace uncertainty removed", uncertain=False),
+    Variant("pipeline double-counted (open units at the full rate)", ages=False, lags=False),
+    Variant("team shock removed", shock=False),
+)
+BEFORE = Variant(
+    "before issue 13: open units at the full rate, no lags, Poisson days, no team shock, "
+    "10th-90th percentiles",
+    ages=False, lags=False, shock=False, dispersion=False, quantile_range=True,
+)  # fmt: skip
+
+
+@dataclass
+class Scores:
+    rep: CalibrationScore
+    team: CalibrationScore
+
+
+def forecasts(org: Org, variant: Variant = MODEL, draws: int = 2000, seed: int = 0) -> Scores:
+    """Forecast every rep-period of ``org`` at day 10 and score reps and teams."""
+    rng = np.random.default_rng(seed)
+    reps: list[tuple[RepPeriod, Forecast]] = []
+    teams: list[tuple[int, int, Forecast]] = []
+    by_team: dict[int, list[RepPeriod]] = {}
+    for case in org.cases:
+        by_team.setdefault(case.team, []).append(case)
+    for members in by_team.values():
+        shock = shock_draws(org.shock_sd if variant.shock else None, draws, rng)
+        parts = []
+        for case in members:
+            beliefs = (
+                case.beliefs
+                if variant.uncertain
+                else {k: Rate(r.value) for k, r in case.beliefs.items()}
+            )
+            f = _forecast(org, case, beliefs, variant, shock, draws, int(rng.integers(1 << 30)))
+            if variant.quantile_range:
+                f = _with_quantile_range(f)
+            parts.append(f)
+            reps.append((case, f))
+        target = sum(c.target for c in members)
+        team = combine(parts, target)
+        if variant.quantile_range:
+            team = _with_quantile_range(team)
+        teams.append((target, sum(c.outcome for c in members), team))
+    rep_score = score(
+        [f.p_hit for _, f in reps],
+        [c.outcome >= c.target for c, _ in reps],
+        [f.low <= c.outcome <= f.high for c, f in reps],
+        [f.range_mass for _, f in reps],
+    )
+    team_score = score(
+        [f.p_hit for _, _, f in teams],
+        [outcome >= target for target, outcome, _ in teams],
+        [f.low <= outcome <= f.high for _, outcome, f in teams],
+        [f.range_mass for _, _, f in teams],
+    )
+    return Scores(rep_score, team_score)
+
+
+def _forecast(
+    org: Org,
+    case: RepPeriod,
+    beliefs: dict[str, Rate],
+    variant: Variant,
+    shock: np.ndarray,
+    draws: int,
+    seed: int,
+) -> Forecast:
+    run: Callable[..., Forecast] = forecast
+    if not variant.uncertain:
+        run = _certain_forecast
+    return run(
+        "sqls", case.target, OUTBOUND, beliefs,
+        {"dials": case.dials_to_date, "sqls": case.sqls_to_date},
+        elapsed_days=AS_OF_DAY, remaining_days=DAYS - AS_OF_DAY, horizon_days=MONTH - AS_OF,
+        open_pipeline={"meetings": case.open_ages if variant.ages else len(case.open_ages)},
+        lags={"sqls/meetings": org.lag} if variant.lags else None,
+        daily_dispersion=org.dispersion if variant.uncertain and variant.dispersion else None,
+        team_shock=shock, draws=draws, seed=seed,
+    )  # fmt: skip
+
+
+def _with_quantile_range(f: Forecast) -> Forecast:
+    low, high = np.quantile(f.draws, [0.1, 0.9])
+    mass = float(((f.draws >= low) & (f.draws <= high)).mean())
+    return replace(f, low=float(low), high=float(high), range_mass=mass)
+
+
+def _certain_forecast(*args: Any, **kw: Any) -> Forecast:
+    """The forecast with the pace known too: a plan at the pace to date, worth a million days."""
+    done, elapsed = args[4]["dials"], kw["elapsed_days"]
+    return forecast(*args, **{**kw, "planned_pace": done / elapsed, "prior_days": 1e6})
+
+
+def with_truth(**changes: Any) -> Truth:
+    return replace(Truth(), **changes)
+
+
+def misses(scores: Scores, tolerance: float = 0.03) -> list[str]:
+    """What keeps the forecasts from being calibrated (empty when they are).
+
+    Reps: mean P(hit) = hit share ± ``tolerance``; the 80% ranges hold 80% of
+    outcomes ± max(``tolerance``, two standard errors). Teams (where a shared
+    shock shows): their ranges hold 80% ± two standard errors.
+    """
+    found = []
+    rep, team = scores.rep, scores.team
+    if abs(rep.mean_p - rep.hit_share) > tolerance:
+        found.append(f"reps: mean P(hit) {rep.mean_p:.3f} vs hit share {rep.hit_share:.3f}")
+    held, se = rep.range_coverage["observed"], rep.range_coverage["standard_error"]
+    if abs(held - 0.8) > max(tolerance, 2 * se):
+        found.append(f"reps: 80% ranges held {held:.1%}")
+    held, se = team.range_coverage["observed"], team.range_coverage["standard_error"]
+    if abs(held - 0.8) > 2 * se:
+        found.append(f"teams: 80% ranges held {held:.1%} (± {2 * se:.1%})")
+    return found

@@ -38,3 +38,38 @@ def moments(start: datetime, n: int, days: int = 28) -> list[datetime]:
     """``n`` moments spread evenly over ``days`` days from ``start``, on the minute."""
     step = timedelta(days=days) / max(n, 1)
     return [start + i * step for i in range(n)]
+
+
+START = datetime(2026, 3, 2, 8, 0)
+MINUTE = timedelta(minutes=1)
+
+# Company X (S3): per rep, meetings booked after a call, after an email, and SQLs.
+COMPANY_X = {
+    "ann": (11, 3, 3),
+    "bob": (12, 4, 4),
+    "cat": (11, 4, 3),
+    "dan": (10, 5, 4),
+}
+DIALS, CONVERSATIONS, EMAILS = 1000, 105, 1500
+
+
+def company_x_events() -> list[EventRow]:
+    rows: list[EventRow] = []
+    for rep, (by_call, by_email, sqls) in COMPANY_X.items():
+        met = []
+        for i, at in enumerate(moments(START, DIALS)):
+            p = f"{rep}-d{i}"
+            rows.append((rep, at, "dial", p))
+            if i < CONVERSATIONS:
+                rows.append((rep, at + MINUTE, "connect", p))
+            if i < by_call:
+                rows.append((rep, at + 2 * MINUTE, "meeting_booked", p))
+                met.append((p, at))
+        for i, at in enumerate(moments(START + 30 * MINUTE, EMAILS)):
+            p = f"{rep}-e{i}"
+            rows.append((rep, at, "email", p))
+            if i < by_email:
+                rows.append((rep, at + 60 * MINUTE, "meeting_booked", p))
+                met.append((p, at))
+        rows += [(rep, at + 3 * MINUTE, "sql", p) for p, at in met[:sqls]]
+    return rows

@@ -324,7 +324,7 @@ def company_x_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from backplan.cli import app as cli
     from backplan.events.store import EventStore
     from backplan.metrics.sample import event_rows
-    from test_diagnosis_seed_cases import COMPANY_X, company_x_events
+    from diagnosis_support import COMPANY_X, company_x_events
 
     home = tmp_path_factory.mktemp("browser-company-x")
     EventStore(home).append(event_rows(company_x_events()))

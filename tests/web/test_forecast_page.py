@@ -81,3 +81,16 @@ def test_a_manager_lists_the_okrs_of_their_reps_with_progress(north_south, ns_si
     for o in okrs:
         kinds = {k["stage"]: k["leading"] for k in o["progress"]["key_results"]}
         assert kinds["sqls"] is False
+
+
+def test_the_calibration_page_backtests_a_managers_teams(north_south, ns_signed_in) -> None:  # type: ignore[no-untyped-def]
+    maya, _ = ns_signed_in(MAYA)
+    params = {"months": 2, "as_of": "2026-10-15"}
+    data = maya.get("/calibration", params=params, headers=JSON).json()
+    assert data["teams"] == ["North"] and data["periods"] == ["2026-08", "2026-09"]
+    assert set(data) >= {"reliability", "range_coverage", "interval_coverage", "brier"}
+    html = maya.get("/calibration", params=params).text
+    assert "How good are our forecasts?" in html and 'id="calibration-chart"' in html
+    assert 'id="calibration-link"' in maya.get("/forecast", params={"as_of": "2026-10-15"}).text
+    ana, _ = ns_signed_in(ANA_SILVA)
+    assert ana.get("/calibration", headers=JSON).status_code == 403

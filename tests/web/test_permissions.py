@@ -60,6 +60,7 @@ EXPECTED_RULES = {
     ("POST", "/okrs/{objective_id}/propose"): "rep",
     ("POST", "/okrs/{objective_id}/agree"): "rep",
     ("GET", "/forecast"): "admin+manager",
+    ("GET", "/calibration"): "admin+manager",
     ("GET", "/admin/users"): "admin",
     ("GET", "/admin/imports"): "admin",
     ("POST", "/admin/imports"): "admin",

@@ -125,6 +125,17 @@ def test_the_json_api_edits_moves_and_removes_reps(admin) -> None:  # type: igno
     assert client.patch("/api/roster/reps/dee", json={}, headers=headers).status_code == 404
 
 
+def test_a_team_that_does_not_exist_in_a_reps_fields_is_a_mistake_in_what_was_sent(admin) -> None:  # type: ignore[no-untyped-def]
+    client, csrf = admin
+    headers = {"X-CSRF-Token": csrf}
+    body = {"key": "dee", "name": "Dee", "team": "Nowhere"}
+    refused = client.post("/api/roster/reps", json=body, headers=headers)
+    assert refused.status_code == 422  # the page exists; the field is wrong
+    assert "no such team in the roster; teams are East, West" in refused.json()["error"]
+    moved = client.patch("/api/roster/reps/Ana", json={"team": "Nowhere"}, headers=headers)
+    assert moved.status_code == 422
+
+
 def test_time_off_is_added_and_removed_through_the_api_and_the_reps_page(admin) -> None:  # type: ignore[no-untyped-def]
     client, csrf = admin
     headers = {"X-CSRF-Token": csrf}

@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from backplan.web import create_app
-from diagnosis_support import store
-from test_diagnosis_seed_cases import COMPANY_X, company_x_events
+from diagnosis_support import COMPANY_X, company_x_events, store
 
 from .conftest import PASSWORD, fast_settings
 

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from backplan.config import Settings
+from backplan.core.bounds import check_day
 from backplan.core.errors import InvalidPeriod
 from backplan.core.funnel import Funnel
 from backplan.core.period import Period
@@ -212,9 +213,12 @@ def open(
 
 
 def _day(value: Day) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return check_day(value)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidPeriod(f"cannot read day {value!r}; write it as YYYY-MM-DD") from None
+    return check_day(day)

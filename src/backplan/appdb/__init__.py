@@ -26,6 +26,7 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from backplan.config import Settings
+from backplan.config.private import create_private_file, private_file, private_folder
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -48,7 +49,7 @@ def engine(settings: Settings) -> Engine:
     with _lock:
         found = _engines.pop(url, None)
         if found is None:
-            found = _open(url)
+            found = _open(url, settings.home)
         _engines[url] = found  # most recently used last
         while len(_engines) > MAX_ENGINES:
             _engines.pop(next(iter(_engines))).dispose()
@@ -94,16 +95,27 @@ def dispose() -> None:
         _engines.clear()
 
 
-def _open(url: str) -> Engine:
+def _open(url: str, home: Path) -> Engine:
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(Path(parsed.database), home)
     bound = create_engine(url, connect_args={"timeout": 30} if sqlite else {})
     if sqlite:
         event.listen(bound, "connect", _sqlite_pragmas)
     _migrate(bound)
     return bound
+
+
+def _private_sqlite_file(database: Path, home: Path) -> None:
+    """The database and its journals 0600 (they hold password hashes and session tokens), in
+    a folder created 0700; the home itself is made private, a folder elsewhere is left as is."""
+    folder = database.parent
+    if not folder.exists() or folder.resolve() == home.resolve():
+        private_folder(folder)
+    create_private_file(database)  # SQLite gives -wal and -shm the database's mode
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(database.with_name(database.name + suffix))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

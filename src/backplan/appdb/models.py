@@ -1,6 +1,6 @@
 """The app database's tables: the roster (teams, reps, time off), the import log, OKRs
 with their plans and agreements (also those agreed on My plan), and web accounts
-(users, sessions, failed sign-ins).
+(users, sessions, failed sign-ins) and background jobs.
 
 Later features (users, coaching notes) add their models here and a migration in
 ``backplan/appdb/migrations/versions``.
@@ -246,15 +246,44 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SignInFailure(Base):
-    """One failed sign-in, by the address typed (known account or not), for the hourly limit."""
+class SignInThrottle(Base):
+    """Failed sign-ins for one address typed (known account or not), counted until an hour
+    passes without one: past the limit, each further try waits longer (services/sign_ins.py).
 
-    __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("ix_sign_in_failures_email_at", "email", "at"),)
+    ``version`` changes with every write, so a try is counted with one conditional UPDATE
+    (compare and swap) that concurrent tries cannot both win.
+    """
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(320))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __tablename__ = "sign_in_throttles"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Job(Base):
+    """Long work started from a page (an import), kept across restarts (services/jobs.py).
+
+    ``worker`` names the process running it (``host:pid:token``): a job left
+    "running" by a process that is gone is marked "interrupted" when a server starts.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created_at", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(200))
+    fraction: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str | None] = mapped_column(String(200))
 
 
 # -- the organisation's definitions ---------------------------------------------

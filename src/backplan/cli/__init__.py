@@ -41,6 +41,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from backplan.cli import (
+        calibration,
         config,
         data,
         demo,
@@ -55,7 +56,7 @@ def _register() -> None:
         users,
     )
 
-    modules = (plan, rates, diagnose, okr, leadership, funnels, example, demo, data)
+    modules = (plan, rates, diagnose, okr, leadership, calibration, funnels, example, demo, data)
     for module in (*modules, serve, users, config):
         module.register(app)
 
@@ -64,4 +65,8 @@ _register()
 
 
 def main() -> None:
+    """The ``backplan`` command. Files it creates are its owner's only (``config/private.py``)."""
+    from backplan.config.private import private_umask
+
+    private_umask()
     app()

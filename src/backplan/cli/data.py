@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -11,6 +10,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from backplan.cli.output import console, error_console, print_json
+from backplan.cli.plan import _date
 from backplan.config import Settings, get_settings
 from backplan.events.errors import MissingColumns
 from backplan.services.formatting import number
@@ -214,7 +214,7 @@ def demo_data(
     from backplan.services.demo.generator import generate_demo
 
     settings = get_settings()
-    last = datetime.strptime(end, "%Y-%m-%d").date() if end else None
+    last = _date(end) if end else None
     if as_json:
         summary = generate_demo(settings, reps=reps, events=events, seed=seed, end=last, days=days)
         print_json(summary.to_dict())

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from backplan.cli.output import console, error_console, print_json
 from backplan.config import get_settings
+from backplan.core.bounds import check_day
 from backplan.core.errors import InvalidPeriod
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.services.formatting import number
@@ -25,12 +26,14 @@ from backplan.services.planning import (
 
 
 def _date(text: str) -> date:
+    """A date option, written YYYY-MM-DD and within backplan's range (1900..2200)."""
     try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+        day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
         raise InvalidPeriod(
             f"cannot read date {text!r}; write it as YYYY-MM-DD, e.g. 2026-11-30"
         ) from None
+    return check_day(day)
 
 
 def both_or_neither(since: str | None, until: str | None, default: str) -> None:

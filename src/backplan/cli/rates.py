@@ -14,6 +14,7 @@ from rich.table import Table
 from backplan.cli.output import console, error_console, print_json
 from backplan.cli.plan import both_or_neither
 from backplan.config import get_settings
+from backplan.core.bounds import check_day
 from backplan.services.formatting import number
 
 if TYPE_CHECKING:
@@ -27,11 +28,12 @@ def _date(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
+        day = datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         raise typer.BadParameter(
             f"{text!r} is not a date; write YYYY-MM-DD", param_hint=option
         ) from None
+    return check_day(day, option)
 
 
 def rates(

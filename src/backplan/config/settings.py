@@ -27,6 +27,10 @@ from pydantic_settings import (
 from backplan.config.clock import OFFICE_HOURS, Clock
 from backplan.config.errors import InvalidSetting
 
+MIN_SECRET_KEY = 32
+"""Characters a secret key set by hand needs: one of a few characters can be guessed, and
+then forms can be forged (``secrets.token_urlsafe(32)`` gives 43)."""
+
 
 def _zone(name: str | None) -> tzinfo:
     if not name:
@@ -102,8 +106,9 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Key that signs the sign-in form's CSRF token; default: a random key "
-        "kept in home/secret.key (created on first use, readable by its owner only).",
+        description="Key that signs the sign-in form's CSRF token, at least 32 characters; "
+        "default: a random key kept in home/secret.key (created on first use, readable by its "
+        "owner only).",
     )
     https: bool | None = Field(
         default=None,
@@ -117,7 +122,35 @@ class Settings(BaseSettings):
         default=7 * 24, ge=1, description="A web session ends this long after sign-in, in any case."
     )
     max_failed_sign_ins: int = Field(
-        default=100, ge=1, description="Failed sign-ins per account per hour before it is refused."
+        default=100,
+        ge=1,
+        description="Failed sign-ins for an account (forgotten after an hour without one) "
+        "before each further try must wait: 1 s, then twice as long after each failure.",
+    )
+    sign_in_max_delay_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="The longest wait between tries for an account past max_failed_sign_ins: "
+        "an attacker slows an account down, its owner still signs in after the wait.",
+    )
+    max_upload_mb: int = Field(
+        default=100,
+        ge=1,
+        description="The largest request body the web app accepts, in MB (an upload over it "
+        "is answered 413 before it is stored).",
+    )
+    xlsx_max_rows: int = Field(
+        default=1_000_000, ge=1, description="Rows with values read from an .xlsx sheet, at most."
+    )
+    xlsx_max_columns: int = Field(
+        default=1_000, ge=1, description="Columns of an .xlsx sheet's header row, at most."
+    )
+    xlsx_max_unpacked_mb: int = Field(
+        default=256,
+        ge=1,
+        description="What an .xlsx workbook may unpack to, in MB, checked before unpacking it "
+        "(a zip bomb is refused; save big exports as .csv).",
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per hash.")
     argon2_memory_kib: int = Field(
@@ -130,6 +163,19 @@ class Settings(BaseSettings):
     def _read_clock(self) -> Settings:
         # Read once, here: a bad BACKPLAN_TODAY stops every command at once, in one line.
         self._clock = Clock(_zone(self.timezone), pinned=self.today, office_hours=self.office_hours)
+        return self
+
+    @model_validator(mode="after")
+    def _strong_secret_key(self) -> Settings:
+        key = self.secret_key.get_secret_value() if self.secret_key is not None else None
+        if key is not None and len(key) < MIN_SECRET_KEY:
+            raise InvalidSetting(
+                f"BACKPLAN_SECRET_KEY has {len(key)} characters; use at least "
+                f"{MIN_SECRET_KEY} characters, random ones, made with: "
+                'python -c "import secrets; '
+                'print(secrets.token_urlsafe(32))" (or unset it: backplan then keeps a '
+                "random key in BACKPLAN_HOME/secret.key)"
+            )
         return self
 
     @property

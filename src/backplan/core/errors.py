@@ -83,6 +83,8 @@ class TooManyTries(BackplanError):
 
     status = 429
     exit_code = 2
+    retry_after: int | None = None
+    """Seconds until a try is accepted again, when known (the web app's ``Retry-After``)."""
 
 
 class Busy(BackplanError):

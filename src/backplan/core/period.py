@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from backplan.core.bounds import EARLIEST, check_day, check_year
 from backplan.core.errors import InvalidPeriod, NoWorkingDays
 
 
@@ -23,6 +24,8 @@ class Period:
     label: str = ""
 
     def __post_init__(self) -> None:
+        check_day(self.start, "period start")
+        check_day(self.end, "period end")
         if self.end < self.start:
             raise InvalidPeriod(f"period ends ({self.end}) before it starts ({self.start})")
         if not self.label:
@@ -32,6 +35,7 @@ class Period:
     def month(cls, year: int, month: int) -> Period:
         if not 1 <= month <= 12:
             raise InvalidPeriod(f"month {month} is not between 1 and 12")
+        check_year(year)
         following = date(year + month // 12, month % 12 + 1, 1)
         return cls(date(year, month, 1), following - timedelta(days=1), f"{year}-{month:02d}")
 
@@ -48,6 +52,9 @@ class Period:
         """The ``days`` days ending with ``until`` (a trailing window, e.g. the last 28 days)."""
         if days < 1:
             raise InvalidPeriod(f"a trailing window needs at least 1 day, not {days}")
+        check_day(until, "window end")
+        if days > (until - EARLIEST).days + 1:
+            raise InvalidPeriod(f"{days} days to {until} starts before {EARLIEST.isoformat()}")
         return cls(until - timedelta(days=days - 1), until, f"{days} days to {until}")
 
     @classmethod

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from backplan.core.bounds import EARLIEST
 from backplan.events.mapping import OUTCOME_SEPARATOR, EventSpec, ResolvedMapping
 from backplan.events.readers import REJECTS_TABLE, Source, literal, quote
 
@@ -36,6 +37,8 @@ DEFAULT_DATE_FORMATS: tuple[str, ...] = (
     "%b %d, %Y",
 )
 TEXT_FIELDS = ("id", "rep", "prospect", "source")
+EARLIEST_SQL = f"TIMESTAMPTZ '{EARLIEST.isoformat()} 00:00:00+00'"
+"""Events before backplan's first day (``core/bounds.py``) are rejected as ``early_date``."""
 EMPTY = "''"
 
 
@@ -219,6 +222,8 @@ class Expressions:
             unknown,
             f"{at} IS NULL",
             f"{at} > {self.now_sql}",
+            f"{at} < {EARLIEST_SQL}",
+            "NOT isfinite(__amount)",
             "__amount < 0",
         ]
         if "id" in r.columns:
@@ -320,6 +325,15 @@ class Expressions:
                     f"a date not after {self.now:%Y-%m-%d} (the data has not happened yet)",
                 )
             )
+            checks.append(
+                Check(
+                    "early_date",
+                    col,
+                    f"{needed} AND __d_{date} < {EARLIEST_SQL}",
+                    f"CAST(__d_{date} AS VARCHAR)",
+                    f"a date on or after {EARLIEST.isoformat()}",
+                )
+            )
         if "amount" in r.columns:
             checks.append(
                 Check(
@@ -328,6 +342,15 @@ class Expressions:
                     "__amount_text IS NOT NULL AND __amount IS NULL",
                     "__amount_text",
                     "a number like 1234.50",
+                )
+            )
+            checks.append(
+                Check(
+                    "non_finite_amount",
+                    columns("amount"),
+                    "NOT isfinite(__amount)",
+                    "coalesce(__amount_text, CAST(__amount AS VARCHAR))",
+                    "a finite amount like 1234.50 (not NaN, infinity or beyond 1e308)",
                 )
             )
             checks.append(
@@ -471,7 +494,7 @@ def rejects(source: Source, resolved: ResolvedMapping, *, conflicts: bool, malfo
         originals.append((quote(name), quote(alias)))
     raw_cols = ", ".join(f"{src} AS {dst}" for src, dst in originals)
     null_cols = ", ".join(f"NULL::VARCHAR AS {dst}" for _, dst in originals)
-    file = literal(str(source.path))
+    file = literal(source.shown_name)
     parts = [
         f"SELECT {file} AS file, __row AS row, struct_extract(__problem, 'column') AS \"column\", "
         "struct_extract(__problem, 'value') AS value, struct_extract(__problem, 'reason') AS reason, "

@@ -10,7 +10,8 @@ parallel, never row by row in Python. There are two paths:
   and the file goes down
 * the **checked path**: every column read as text with its row number; each
   row gets its first problem (``missing_value``, ``unknown_kind``,
-  ``bad_date``, ``future_date``, ``bad_number``, ``negative_amount``,
+  ``bad_date``, ``future_date``, ``early_date``, ``bad_number``,
+  ``non_finite_amount``, ``negative_amount``,
   ``value_too_long``, ``unknown_rep``, ``duplicate_id``, ``malformed_row``),
   good rows expand into their events (an opportunity row becomes
   ``<id>:opp`` and ``<id>:won``), bad rows go to the rejects CSV.
@@ -34,7 +35,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from backplan.config.private import private_file, private_folder
 from backplan.events import import_sql
+from backplan.events.csv_cells import copy_csv
 from backplan.events.import_sql import EVENT_COLUMNS, Expressions
 from backplan.events.mapping import Mapping, ResolvedMapping
 from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
@@ -45,7 +48,9 @@ REASONS: tuple[str, ...] = (
     "unknown_kind",
     "bad_date",
     "future_date",
+    "early_date",
     "bad_number",
+    "non_finite_amount",
     "negative_amount",
     "value_too_long",
     "unknown_rep",
@@ -376,11 +381,9 @@ class _Run:
         outcome.reasons = {str(r): int(n) for r, n in counted}
         total = sum(outcome.reasons.values())
         if total:
-            self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
-            self.con.execute(
-                f"COPY (SELECT * FROM ({union}) ORDER BY row) TO {literal(self.rejects_path)} "
-                "(FORMAT csv, HEADER true)"
-            )
+            private_folder(self.rejects_path.parent)
+            copy_csv(self.con, f"SELECT * FROM ({union}) ORDER BY row", self.rejects_path)
+            private_file(self.rejects_path)  # the rows of the organisation's own files
             outcome.rejects_path = self.rejects_path
         return total
 

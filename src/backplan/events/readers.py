@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -43,6 +44,32 @@ REJECTS_TABLE = "csv_rejects"
 REJECTS_SCAN = "csv_reject_scans"
 
 
+EXCEL_LAST_ROW = 1_048_576
+"""The last row a sheet can have; a workbook naming a row past it is not a valid workbook."""
+
+
+@dataclass(frozen=True)
+class ExcelLimits:
+    """How much of an .xlsx is read before giving up (the settings ``xlsx_max_*``).
+
+    An .xlsx is a zip of XML, and neither is to be trusted: its ``<dimension>``
+    may claim a million rows by 16,384 columns, its members may unpack to
+    gigabytes. So the members' sizes are checked before anything is unpacked
+    (a member that unpacks to more than it declares fails its CRC check),
+    ``<dimension>`` is ignored, rows are read only as wide as the header, and
+    the read stops past any of these caps.
+    """
+
+    rows: int = 1_000_000
+    """Rows with a value, below the header."""
+    columns: int = 1_000
+    """Columns of the header row."""
+    cells: int = 20_000_000
+    """Cells looked at: rows down to the last one read, times the header's columns."""
+    unpacked_bytes: int = 256 << 20
+    """The workbook's members, unpacked, all together."""
+
+
 @dataclass
 class Source:
     """A data file and what is known about it before reading it all."""
@@ -56,6 +83,13 @@ class Source:
     """The file DuckDB reads: ``path``, or a UTF-8 copy of it when it was in another encoding."""
     excel_rows: pa.Table | None = field(default=None, repr=False)
     header_row: int = 1
+    name: str = ""
+    """The file's name as the organisation knows it (an upload's own name); default: its name
+    on disk. Files a user downloads show this, never the path on the server."""
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.path.name
 
     @property
     def can_read_typed(self) -> bool:
@@ -136,7 +170,9 @@ class Source:
         return f"SELECT * FROM read_csv({literal(path)}, {', '.join(options)})"
 
 
-def open_source(path: Path, staging: Path, *, sheet: str | None = None) -> Source:
+def open_source(
+    path: Path, staging: Path, *, sheet: str | None = None, limits: ExcelLimits = ExcelLimits()
+) -> Source:
     """Look at ``path`` (format, encoding, delimiter, header) without reading it all."""
     if not path.exists():
         raise UnreadableFile("file not found", file=str(path))
@@ -144,7 +180,7 @@ def open_source(path: Path, staging: Path, *, sheet: str | None = None) -> Sourc
         raise UnreadableFile("is a folder, not a file", file=str(path))
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return _open_excel(path, sheet)
+        return _open_excel(path, sheet, limits)
     if suffix in PARQUET_SUFFIXES:
         return _open_parquet(path)
     if suffix in CSV_SUFFIXES or not suffix:
@@ -280,15 +316,16 @@ def _open_parquet(path: Path) -> Source:
     return Source(path=path, format="parquet", header=list(schema.names), header_row=0)
 
 
-def _open_excel(path: Path, sheet: str | None) -> Source:
+def _open_excel(path: Path, sheet: str | None, limits: ExcelLimits) -> Source:
     from openpyxl import load_workbook
 
     file = str(path)
     if path.stat().st_size == 0:
         raise EmptyFile("the file is empty", file=file)
+    _check_unpacked_size(path, limits)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, zlib.error) as e:
         raise UnreadableFile(f"not a readable .xlsx workbook ({e})", file=file) from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
@@ -296,26 +333,16 @@ def _open_excel(path: Path, sheet: str | None) -> Source:
                 f"no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}", file=file
             )
         ws = book[sheet] if sheet else book.worksheets[0]
-        header: list[str] | None = None
-        columns: list[list[str | None]] = []
-        numbers: list[int] = []
-        for index, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in row]
-            if header is None:
-                filled = [i for i, c in enumerate(cells) if c]
-                if filled:
-                    header = [c or f"column {i + 1}" for i, c in enumerate(cells[: filled[-1] + 1])]
-                    columns = [[] for _ in header]
-                continue
-            if not any(c for c in cells):
-                continue
-            numbers.append(index)
-            for i, col in enumerate(columns):
-                col.append(cells[i] if i < len(cells) else None)
+        ws.reset_dimensions()  # a read-only sheet: forget what <dimension> claims
+        try:
+            found = _read_sheet(ws, limits, file)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, zlib.error) as e:
+            raise UnreadableFile(f"not a readable .xlsx workbook ({e})", file=file) from None
     finally:
         book.close()
-    if header is None:
+    if found is None:
         raise EmptyFile("the sheet is empty: expected a header row and data rows", file=file)
+    header, columns, numbers = found
     names = _unique(header)
     table = pa.table(
         {
@@ -324,6 +351,89 @@ def _open_excel(path: Path, sheet: str | None) -> Source:
         }
     )
     return Source(path=path, format="xlsx", header=names, excel_rows=table, header_row=0)
+
+
+def _check_unpacked_size(path: Path, limits: ExcelLimits) -> None:
+    """Refuse a workbook whose members would unpack to more than the cap (a zip bomb),
+    before unpacking any: zipfile never gives more of a member than its declared size."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise UnreadableFile(f"not a readable .xlsx workbook ({e})", file=str(path)) from None
+    if unpacked > limits.unpacked_bytes:
+        raise UnreadableFile(
+            f"the workbook unpacks to more than {_megabytes(limits.unpacked_bytes)} "
+            f"({_megabytes(unpacked)}); save it as .csv, or raise BACKPLAN_XLSX_MAX_UNPACKED_MB",
+            file=str(path),
+        )
+
+
+def _read_sheet(
+    ws: Any, limits: ExcelLimits, file: str
+) -> tuple[list[str], list[list[str | None]], list[int]] | None:
+    """The header, the columns of the rows below it and their row numbers; None when the
+    sheet has no value. Rows are read only as wide as the header, and never past a cap."""
+    header: list[str] | None = None
+    header_row = 0
+    for index, row in enumerate(
+        ws.iter_rows(max_col=limits.columns + 1, values_only=True), start=1
+    ):
+        _check_row(index, limits, file)
+        cells = [_cell_text(v) for v in row]
+        filled = [i for i, c in enumerate(cells) if c]
+        if filled:
+            if filled[-1] >= limits.columns:
+                raise UnreadableFile(
+                    f"the header has more than {limits.columns:,} columns; keep the columns "
+                    "the mapping reads, or raise BACKPLAN_XLSX_MAX_COLUMNS",
+                    file=file,
+                )
+            header = [c or f"column {i + 1}" for i, c in enumerate(cells[: filled[-1] + 1])]
+            header_row = index
+            break
+    if header is None:
+        return None
+    width = len(header)
+    columns: list[list[str | None]] = [[] for _ in header]
+    numbers: list[int] = []
+    rows_below = ws.iter_rows(min_row=header_row + 1, max_col=width, values_only=True)
+    for index, row in enumerate(rows_below, start=header_row + 1):
+        _check_row(index, limits, file)
+        if (index - header_row) * width > limits.cells:
+            raise UnreadableFile(
+                f"the sheet has more than {limits.cells:,} cells (rows × columns of the "
+                "header); save it as .csv",
+                file=file,
+            )
+        if not any(v is not None for v in row):
+            continue
+        cells = [_cell_text(v) for v in row]
+        if not any(cells):
+            continue
+        if len(numbers) >= limits.rows:
+            raise UnreadableFile(
+                f"the sheet has more than {limits.rows:,} rows; save it as .csv, split it, "
+                "or raise BACKPLAN_XLSX_MAX_ROWS",
+                file=file,
+            )
+        numbers.append(index)
+        for i, col in enumerate(columns):
+            col.append(cells[i] if i < len(cells) else None)
+    return header, columns, numbers
+
+
+def _check_row(index: int, limits: ExcelLimits, file: str) -> None:
+    if index > EXCEL_LAST_ROW:
+        raise UnreadableFile(
+            f"not a valid .xlsx workbook: it has rows past row {EXCEL_LAST_ROW:,}, "
+            "the last row a sheet can have",
+            file=file,
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):,.0f} MB"
 
 
 def _cell_text(value: Any) -> str | None:

@@ -24,6 +24,7 @@ Layout of ``BACKPLAN_HOME``::
     event-store/g000002/b20250301T101500-3f2a9c1e/part-0.parquet
     staging/                           batches being written (deleted on crash)
     tmp/duckdb-<pid>/                  where a DuckDB query spills when memory runs short
+    tmp/parse-<pid>-<id>/              an upload being read, before its import takes the lock
     events.lock                        held by the one writer
 """
 
@@ -43,6 +44,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from backplan.config.private import create_private_file, private_folder, private_tree
 from backplan.events.errors import StoreBusy
 from backplan.events.schema import EVENT_COLUMNS, EVENT_SCHEMA, events_dir, events_glob
 
@@ -154,7 +156,7 @@ class EventStore:
     @contextlib.contextmanager
     def writer(self, *, wait: float = 600.0) -> Iterator[StoreWriter]:
         """The one writer of this store, holding the lock until the block ends."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_folder(self.home)
         with _exclusive_lock(self.home / LOCK, wait):
             writer = StoreWriter(self)
             writer.prepare()
@@ -162,6 +164,18 @@ class EventStore:
                 yield writer
             finally:
                 writer.discard_staging()
+
+    @contextlib.contextmanager
+    def scratch(self, name: str = "parse") -> Iterator[Path]:
+        """A private folder for work done *before* taking the lock (reading an upload, so a
+        slow file never makes other writers wait); removed when the block ends, or by the
+        next writer should this process die."""
+        folder = self.home / SPILL / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir(parents=True)
+        try:
+            yield folder
+        finally:
+            _remove(folder)
 
     def append(
         self, data: pa.Table | Iterable[pa.RecordBatch], *, rows_per_file: int = 2_000_000
@@ -201,9 +215,9 @@ class StoreWriter:
             # We hold the lock: nobody else is writing, so all of this is debris.
             for leftover in staging.iterdir():
                 _remove(leftover)
-        staging.mkdir(parents=True, exist_ok=True)
-        for spill in (self.home / SPILL).glob("duckdb-*"):
-            pid = spill.name.removeprefix("duckdb-")
+        private_folder(staging)
+        for spill in [*(self.home / SPILL).glob("duckdb-*"), *(self.home / SPILL).glob("parse-*")]:
+            pid = spill.name.split("-")[1]
             if pid.isdigit() and not _alive(int(pid)):
                 _remove(spill)
         self._ensure_layout()
@@ -212,7 +226,7 @@ class StoreWriter:
     def new_staging(self, name: str = "batch") -> Path:
         """An empty folder in ``BACKPLAN_HOME/staging`` (same filesystem as the store)."""
         path = self.home / STAGING / f"{name}-{uuid.uuid4().hex[:12]}"
-        path.mkdir(parents=True)
+        path.mkdir(parents=True, mode=0o700)
         self._staging.append(path)
         return path
 
@@ -258,6 +272,7 @@ class StoreWriter:
             return CommitResult(0, duplicates, None)
         name = f"{label}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         target = self.store.dir / name
+        private_tree(staged)  # DuckDB and Arrow write files with the process's umask
         _fsync_tree(staged)
         os.rename(staged, target)
         _fsync_dir(self.store.dir)
@@ -286,15 +301,15 @@ class StoreWriter:
                 "compaction wrote a different number of events; store left as it was"
             )
         batch = f"c{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        private_tree(staged)
         _fsync_tree(staged)
         link = self.store.dir
         if link.is_symlink():
             current = link.resolve()
-            generation = self._next_generation()
-            generation.mkdir(parents=True)
+            generation = private_folder(self._next_generation())
             os.rename(staged, generation / batch)
             _swap_link(link, generation)
-            (current / RETIRED).write_text(f"{time.time()}\n")
+            create_private_file(current / RETIRED).write_text(f"{time.time()}\n")
         else:
             # A plain folder (no symlinks here): add the merged batch, then retire the
             # old ones. A query in between may count events twice, so this is the fallback.
@@ -308,18 +323,17 @@ class StoreWriter:
         if link.exists() or link.is_symlink():
             if link.is_symlink() and not link.exists():
                 # A dangling link (its generation was removed by hand): start a new one.
-                generation = self._next_generation()
-                generation.mkdir(parents=True)
+                generation = private_folder(self._next_generation())
                 _swap_link(link, generation)
             return
-        generation = self._next_generation()
-        generation.mkdir(parents=True)
+        private_folder(self.home / GENERATIONS)
+        generation = private_folder(self._next_generation())
         try:
             os.symlink(os.path.relpath(generation, link.parent), link, target_is_directory=True)
         except (OSError, NotImplementedError):
             # No symlinks (some Windows setups): a plain folder, compaction not atomic.
             generation.rmdir()
-            link.mkdir()
+            private_folder(link)
 
     def _next_generation(self) -> Path:
         root = self.home / GENERATIONS
@@ -419,6 +433,7 @@ def _exclusive_lock(path: Path, wait: float) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows: one writer assumed
         yield
         return
+    create_private_file(path)
     with open(path, "a+") as handle:
         deadline = time.monotonic() + wait
         while True:

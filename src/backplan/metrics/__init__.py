@@ -16,7 +16,7 @@ from backplan.metrics.counts import (
     roster_table,
     stage_counts,
 )
-from backplan.metrics.pipeline import open_pipeline
+from backplan.metrics.pipeline import conversion_times, open_pipeline
 from backplan.metrics.source import EventSourceError, open_events, read_store
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "attempts_per_prospect",
     "channel_counts",
     "cohort_conversions",
+    "conversion_times",
     "count_kinds",
     "in_window",
     "open_events",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import ibis
 import ibis.expr.types as ir
 
 from backplan.core.funnel import Funnel
@@ -56,3 +57,41 @@ def open_pipeline(
     closed = t.filter(t.kind.isin(closing)).select("prospect").distinct()
     still_open = entered.anti_join(closed, "prospect")
     return still_open.group_by("rep").aggregate(open=still_open.count())
+
+
+def conversion_times(events: ir.Table, funnel: Funnel, stage: str, window: Period) -> ir.Table:
+    """Per prospect entering the stage feeding ``stage`` within ``window``: when, by whom, and
+    when it first reached ``stage`` within the window (null: not yet, as seen at its end).
+
+    Columns ``rep``, ``prospect``, ``entered``, ``reached``, ``closed`` (the first
+    outcome ``stage`` tracks, e.g. ``lost``, or null). Only events up to the window's
+    end are read, so a backtest's ``window`` ending at its as-of date sees no future.
+    What the lag model (:class:`backplan.core.lag.LagModel`) and the open
+    pipeline's ages are computed from.
+    """
+    chain = funnel.conversions(down_to=stage)
+    if not chain:
+        raise ValueError(f"{stage!r} is the top of funnel {funnel.key!r}: nothing feeds it")
+    feeder, target = chain[-1].source, chain[-1].target
+    t = in_window(events, window)
+    t = t.filter(t.prospect.notnull())
+    entries = t.filter(t.kind.isin(list(feeder.kinds)))
+    entered = entries.group_by("prospect").aggregate(
+        rep=entries.rep.argmin(entries.at), entered=entries.at.min()
+    )
+    hits = t.filter(t.kind.isin(list(target.kinds)))
+    hits = hits.select(hit_prospect=hits.prospect, hit_at=hits.at)
+    outs = t.filter(t.kind.isin(list(target.tracks))) if target.tracks else None
+    joined = entered.left_join(
+        hits, [entered.prospect == hits.hit_prospect, hits.hit_at >= entered.entered]
+    )
+    reached = joined.group_by(["rep", "prospect", "entered"]).aggregate(reached=joined.hit_at.min())
+    if outs is None:
+        return reached.mutate(closed=ibis.null("timestamp"))
+    outs = outs.select(out_prospect=outs.prospect, out_at=outs.at)
+    closed = reached.left_join(
+        outs, [reached.prospect == outs.out_prospect, outs.out_at >= reached.entered]
+    )
+    return closed.group_by(["rep", "prospect", "entered", "reached"]).aggregate(
+        closed=closed.out_at.min()
+    )

@@ -15,20 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from backplan import appdb
 from backplan.accounts.access import Principal, Role
 from backplan.accounts.errors import InvalidAccount
 from backplan.accounts.passwords import PasswordHasher, check_new_password
-from backplan.appdb.models import Rep, SignInFailure, Team, User, UserTeam, WebSession
+from backplan.appdb.models import Rep, Team, User, UserTeam, WebSession
 from backplan.config import Settings
-from backplan.core.errors import InvalidInput, TooManyTries, Unauthenticated
+from backplan.core.errors import InvalidInput, Unauthenticated
+from backplan.services.sign_ins import SignInThrottles
+from backplan.services.sign_ins import TooManySignIns as TooManySignIns  # shells name it here
 
 Clock = Callable[[], datetime]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
-SIGN_IN_WINDOW = timedelta(hours=1)
 # How stale last_seen_at may get before a request refreshes it (saves a write per request).
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -42,16 +43,6 @@ class SignInFailed(Unauthenticated):
 
 class WrongPassword(InvalidInput):
     """The current password, typed to change it, is not right."""
-
-
-class TooManySignIns(TooManyTries):
-    """The hourly limit of failed sign-ins for an address is reached."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"More than {limit} failed sign-ins for this account in the last hour; "
-            "wait an hour or ask an admin to set a new password."
-        )
 
 
 def open_app_database(settings: Settings) -> None:
@@ -192,6 +183,7 @@ class Accounts:
             settings.argon2_time_cost, settings.argon2_memory_kib
         )
         self.clock = clock
+        self.throttles = SignInThrottles(settings, clock)
 
     # -- users -------------------------------------------------------------
 
@@ -278,13 +270,16 @@ class Accounts:
             return True
 
     def set_password(self, user_id: str, password: str) -> None:
-        """A new password; every session of the user ends."""
+        """A new password (an admin's reset); every session of the user ends, and the failed
+        sign-ins of the account are forgotten, so its owner can sign in at once."""
         with appdb.session(self.settings) as s:
             user = s.get(User, user_id)
             if user is None:
                 raise InvalidAccount("no such user")
             user.password_hash = self.hasher.hash(check_new_password(password, user.email))
             s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+            email = user.email
+        self.throttles.forget(email)
 
     # -- sessions ----------------------------------------------------------
 
@@ -292,7 +287,8 @@ class Accounts:
         """A new session for a right email and password; ``replacing`` (an old cookie) ends.
 
         Unknown addresses and wrong passwords fail alike, after the same
-        hashing work, and both count towards the hourly limit of the address.
+        hashing work, and both count as failures of the address: past the
+        limit, each further try waits longer (``services/sign_ins.py``).
         """
         user = self._verify(email, password)
         with appdb.session(self.settings) as s:
@@ -306,7 +302,7 @@ class Accounts:
 
     def change_password(self, principal: Principal, current: str, new: str) -> ActiveSession:
         """The user's own password change: the current one is checked (and counts towards
-        the hourly limit), every session of the user ends, and a new one starts."""
+        the failed sign-ins), every session of the user ends, and a new one starts."""
         stored = self.hasher.hash(check_new_password(new, principal.email))
         try:
             user = self._verify(principal.email, current)
@@ -322,22 +318,12 @@ class Accounts:
 
     def _verify(self, email: str, password: str) -> User:
         address = email.strip().lower()[:320]
-        now = self.clock()
-        limit = self.settings.max_failed_sign_ins
+        self.throttles.count_try(address)  # counted as a failure until the password is right
         with appdb.session(self.settings) as s:
-            failures = s.scalar(
-                select(func.count())
-                .select_from(SignInFailure)
-                .where(SignInFailure.email == address, SignInFailure.at > now - SIGN_IN_WINDOW)
-            )
-            if (failures or 0) >= limit:
-                raise TooManySignIns(limit)
             user = s.scalar(select(User).where(User.email == address))
         if not self.hasher.verify(user.password_hash if user else None, password) or user is None:
-            with appdb.session(self.settings) as s:
-                s.add(SignInFailure(email=address, at=now))
-                s.execute(delete(SignInFailure).where(SignInFailure.at < now - SIGN_IN_WINDOW))
             raise SignInFailed()
+        self.throttles.succeeded(address)
         return user
 
     def _start_session(self, s: Session, user: User) -> ActiveSession:

@@ -14,20 +14,32 @@ from datetime import date
 from typing import Any
 
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from backplan.config import Settings
 from backplan.core.errors import InvalidObjective, UnknownObjective
-from backplan.core.forecast import DEFAULT_COVERAGE_BAR, Forecast, combine, forecast, histogram
+from backplan.core.forecast import (
+    DEFAULT_COVERAGE_BAR,
+    Forecast,
+    OpenUnits,
+    combine,
+    forecast,
+    histogram,
+    shock_draws,
+)
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
 from backplan.core.period import Period
 from backplan.core.rate import Rate
 from backplan.services import okr
+from backplan.services.forecast_inputs import PipelineInputs, activity_inputs, pipeline_inputs
 from backplan.services.okr import ObjectiveView, OwnerKind
 from backplan.services.planning import resolve_funnel
 
 FORECAST_DRAWS = 20_000
+TEAM_SHOCK_SEED = 10_007
 
 
 @dataclass
@@ -118,6 +130,9 @@ def forecast_period(
         stored = _ad_hoc_view(settings, kind, owner, objective, funnel)
     reps = _members(settings, stored)
     context = _Context(settings, funnel, objective, (as_of, day_done), table, request)
+    if kind == "team":  # one shock the whole team shares, draw by draw
+        rng = np.random.default_rng(request.seed + TEAM_SHOCK_SEED)
+        context.shock = shock_draws(context.activity.team_shock, request.draws, rng)
     parts = [context.rep_forecast(member, seed=request.seed + i) for i, member in enumerate(reps)]
     if kind == "rep":
         result = parts[0].forecast
@@ -155,7 +170,8 @@ class _Context:
         events: ir.Table,
         request: ForecastRequest,
     ) -> None:
-        from backplan.metrics import open_pipeline, stage_counts
+        from backplan.metrics import stage_counts
+        from backplan.services.calendars import working_calendar
         from backplan.services.rates import load_roster
 
         self.settings, self.funnel, self.objective = settings, funnel, objective
@@ -169,14 +185,18 @@ class _Context:
             frame = stage_counts(events, funnel, window, roster=self.roster).to_pandas()
             for row in frame.to_dict("records"):
                 self.counts[str(row["rep"])] = {s.key: int(row[s.key]) for s in funnel.stages}
-        self.open: dict[str, int] = {}
+        self.pipeline = PipelineInputs()
         if funnel.conversions(down_to=objective.stage) and as_of < period.end:
-            # Open for at most one period's length: older units are stale, not pipeline.
-            lookback = (period.end - period.start).days + 1
-            frame = open_pipeline(
-                events, funnel, objective.stage, as_of, lookback_days=lookback
-            ).to_pandas()
-            self.open = {str(r): int(n) for r, n in zip(frame["rep"], frame["open"], strict=True)}
+            # Every open unit with its age: the lag curve says what each is still worth.
+            self.pipeline = pipeline_inputs(events, funnel, objective.stage, period, as_of)
+        self.horizon_days = float(max((period.end - as_of).days, 0))
+        calendar = working_calendar(
+            settings.country,
+            settings.subdivision,
+            range(period.start.year - 1, period.end.year + 1),
+        )
+        self.activity = activity_inputs(events, funnel, period, calendar, self.roster)
+        self.shock: float | NDArray[np.float64] = self.activity.team_shock
         self._report: Any = None
         self._paces: dict[str, float] | None = None
 
@@ -228,7 +248,9 @@ class _Context:
         elapsed = calendar.elapsed(period, self.as_of, self.day_done)
         remaining = calendar.working_days_in(period) - elapsed
         feeder = self.funnel.conversions(down_to=self.objective.stage)
-        pipeline = {feeder[-1].source.key: self.open.get(member.owner, 0)} if feeder else {}
+        ages = self.pipeline.open_ages.get(member.owner, [])
+        pipeline: dict[str, OpenUnits] = {feeder[-1].source.key: ages} if feeder else {}
+        lags = {feeder[-1].key: self.pipeline.lag} if feeder and self.pipeline.lag else None
         target = member.main.target if member.id > 0 else None
         result = forecast(
             self.objective.stage,
@@ -240,6 +262,10 @@ class _Context:
             remaining_days=max(remaining, 0),
             planned_pace=plan.planned_pace if plan else self.history_pace(member.owner),
             open_pipeline=pipeline,
+            lags=lags,
+            horizon_days=self.horizon_days,
+            daily_dispersion=self.activity.daily_dispersion,
+            team_shock=self.shock,
             coverage_bar=self.request.coverage_bar,
             level=self.request.level,
             draws=self.request.draws,
@@ -370,6 +396,7 @@ def forecast_to_dict(p: PeriodForecast) -> dict[str, Any]:
         "low": f.low,
         "high": f.high,
         "level": f.level,
+        "range_mass": round(f.range_mass, 4),
         "p_hit": round(f.p_hit, 4),
         "coverage": None if f.coverage is None else round(f.coverage, 3),
         "coverage_bar": f.coverage_bar,
@@ -388,6 +415,7 @@ def forecast_to_dict(p: PeriodForecast) -> dict[str, Any]:
                 "expected": r.forecast.expected,
                 "low": r.forecast.low,
                 "high": r.forecast.high,
+                "range_mass": round(r.forecast.range_mass, 4),
                 "p_hit": round(r.forecast.p_hit, 4) if r.target is not None else None,
                 "open_pipeline": r.forecast.pipeline,
                 "rates_from": r.rates_from,

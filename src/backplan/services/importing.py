@@ -10,6 +10,7 @@ stored are recognised by their id, so nothing is added twice).
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 from dataclasses import dataclass, field
@@ -27,12 +28,14 @@ from backplan.core.errors import BackplanError
 from backplan.events import mapping as mappings
 from backplan.events.errors import UnreadableFile
 from backplan.events.importer import ImportOutcome, ImportRules, Progress, import_source
-from backplan.events.mapping import load_mapping
-from backplan.events.readers import open_source
-from backplan.events.store import CompactResult, EventStore
+from backplan.events.mapping import ResolvedMapping, load_mapping
+from backplan.events.readers import ExcelLimits, Source, open_source
+from backplan.events.store import CompactResult, EventStore, StoreWriter
 from backplan.services.roster import add_reps, rep_aliases, roster_size
 
 IMPORTS_DIR = "imports"
+UPLOADS_DIR = "uploads"
+"""Where the web app keeps an upload until its import is done."""
 AUTO_COMPACT_FILES = 64
 """After an import, a store of this many files or more is compacted (few large files read faster)."""
 
@@ -47,6 +50,13 @@ class ImportRequest:
     add_reps: bool = False
     sheet: str | None = None
     now: datetime | None = None
+    name: str | None = None
+    """The file's name as the organisation knows it (an upload's own name); default: the
+    file's name on disk. The import log and the rejects file show this, never a server path."""
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.file.name
 
 
 @dataclass
@@ -77,7 +87,12 @@ class ImportSummary:
     def ok(self) -> bool:
         return self.status == "done"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, home: Path | None = None) -> dict[str, Any]:
+        """The summary as JSON; given ``home``, the rejects file relative to it (what the web
+        app shows: no path on the server leaves it)."""
+        rejects = self.rejects_file
+        if rejects and home is not None:
+            rejects = _relative(Path(rejects), home)
         return {
             "id": self.id,
             "file": self.file,
@@ -91,7 +106,7 @@ class ImportSummary:
             "skipped": self.skipped,
             "reasons": self.reasons,
             "reps_added": self.reps_added,
-            "rejects_file": self.rejects_file,
+            "rejects_file": rejects,
             "encoding": self.encoding,
             "seconds": round(self.seconds, 3),
             "store_events": self.store_events,
@@ -103,65 +118,161 @@ class ImportSummary:
 def import_file(
     settings: Settings, request: ImportRequest, progress: Progress | None = None
 ) -> ImportSummary:
-    """Import ``request.file`` into the event store of ``settings.home``."""
+    """Import ``request.file`` into the event store of ``settings.home``.
+
+    The file is read (its format, header and, for a workbook, its cells) before
+    the store's write lock is taken, so a slow or hostile file never makes
+    other imports wait; the lock is held only to check and add the events.
+    """
     started = time.perf_counter()
     mapping = load_mapping(request.mapping, settings.extra_kinds)
     store = EventStore(settings.home)
     now = request.now or datetime.now(UTC)
-    with store.writer() as writer:
-        _mark_interrupted(settings)
-        run_id = _start(settings, request, mapping.name)
+    named = request.name or str(request.file)
+    with store.scratch("parse") as scratch:
+        if progress:
+            progress("reading the file", None)
         try:
-            staging = writer.new_staging("source")
-            source = open_source(request.file, staging, sheet=request.sheet)
-            resolved = mapping.resolve(source.header, str(request.file))
-            rules = ImportRules(
-                now=now,
-                aliases=rep_aliases(settings),
-                roster_empty=roster_size(settings) == 0,
-                add_reps=request.add_reps,
-                allow_rejects=request.allow_rejects,
+            source = open_source(
+                request.file, scratch, sheet=request.sheet, limits=excel_limits(settings)
             )
-            rejects = (
-                settings.home / IMPORTS_DIR / f"{run_id}-{_slug(request.file.stem)}-rejects.csv"
-            )
-            try:
-                outcome = import_source(source, resolved, rules, writer, rejects, progress)
-            except duckdb.Error as e:
-                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise UnreadableFile(
-                    f"could not be read: {first}", file=str(request.file)
-                ) from None
-            reps_added: list[str] = []
-            if outcome.committed and outcome.new_reps:
-                with appdb.session(settings) as db:
-                    add_reps(db, outcome.new_reps)
-                reps_added = outcome.new_reps
+            source.name = request.shown_name
+            resolved = mapping.resolve(source.header, named)
         except BackplanError as e:
-            _finish(settings, run_id, status="failed", message=str(e))
+            _finish(
+                settings, _start(settings, request, mapping.name), status="failed", message=str(e)
+            )
             raise
-        except BaseException as e:
-            _finish(settings, run_id, status="failed", message=f"{type(e).__name__}: {e}")
-            raise
-        status = "done" if outcome.committed else "rejected"
-        summary = _summary(run_id, request, mapping.name, status, outcome, source.encoding)
-        summary.reps_added = reps_added
-        if outcome.committed and len(store.files()) >= AUTO_COMPACT_FILES:
-            if progress:
-                progress("compacting", None)
-            writer.compact(min_files=AUTO_COMPACT_FILES)
-            summary.compacted = True
-        summary.seconds = time.perf_counter() - started
-        summary.store_events = store.count()
-        _finish(
-            settings,
-            run_id,
-            status=status,
-            outcome=outcome,
-            reps_added=len(reps_added),
-            encoding=source.encoding,
-        )
-        return summary
+        with store.writer() as writer:
+            _mark_interrupted(settings)
+            run_id = _start(settings, request, mapping.name)
+            try:
+                outcome, reps_added = _check_and_add(
+                    settings, request, source, resolved, writer, run_id, now, progress
+                )
+            except BackplanError as e:
+                _finish(settings, run_id, status="failed", message=str(e))
+                raise
+            except BaseException as e:
+                _finish(settings, run_id, status="failed", message=f"{type(e).__name__}: {e}")
+                raise
+            status = "done" if outcome.committed else "rejected"
+            summary = _summary(run_id, request, mapping.name, status, outcome, source.encoding)
+            summary.reps_added = reps_added
+            if outcome.committed and len(store.files()) >= AUTO_COMPACT_FILES:
+                if progress:
+                    progress("compacting", None)
+                writer.compact(min_files=AUTO_COMPACT_FILES)
+                summary.compacted = True
+            summary.seconds = time.perf_counter() - started
+            summary.store_events = store.count()
+            _finish(
+                settings,
+                run_id,
+                status=status,
+                outcome=outcome,
+                reps_added=len(reps_added),
+                encoding=source.encoding,
+            )
+            return summary
+
+
+def _check_and_add(
+    settings: Settings,
+    request: ImportRequest,
+    source: Source,
+    resolved: ResolvedMapping,
+    writer: StoreWriter,
+    run_id: int,
+    now: datetime,
+    progress: Progress | None,
+) -> tuple[ImportOutcome, list[str]]:
+    """Check the rows read and add the good events, holding the store's lock."""
+    rules = ImportRules(
+        now=now,
+        aliases=rep_aliases(settings),
+        roster_empty=roster_size(settings) == 0,
+        add_reps=request.add_reps,
+        allow_rejects=request.allow_rejects,
+    )
+    rejects = (
+        settings.home / IMPORTS_DIR / f"{run_id}-{_slug(Path(request.shown_name).stem)}-rejects.csv"
+    )
+    try:
+        outcome = import_source(source, resolved, rules, writer, rejects, progress)
+    except duckdb.Error as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UnreadableFile(
+            f"could not be read: {first}", file=request.name or str(request.file)
+        ) from None
+    reps_added: list[str] = []
+    if outcome.committed and outcome.new_reps:
+        with appdb.session(settings) as db:
+            add_reps(db, outcome.new_reps)
+        reps_added = outcome.new_reps
+    return outcome, reps_added
+
+
+def excel_limits(settings: Settings) -> ExcelLimits:
+    """How much of a workbook is read, from the settings ``xlsx_max_*``."""
+    return ExcelLimits(
+        rows=settings.xlsx_max_rows,
+        columns=settings.xlsx_max_columns,
+        unpacked_bytes=settings.xlsx_max_unpacked_mb << 20,
+    )
+
+
+SHOWN_REJECTS = 500
+"""Rejected rows an upload's job lists on its page (the rejects file has them all)."""
+
+
+def run_upload(
+    settings: Settings, params: dict[str, Any], progress: Progress | None = None
+) -> dict[str, Any]:
+    """Import an uploaded file (the job kind ``import``): its summary with the first rejected
+    rows, paths relative to the organisation. The upload is deleted afterwards, whatever
+    the outcome: it was only kept to be imported."""
+    upload = Path(params["file"])
+    request = ImportRequest(
+        file=upload,
+        mapping=str(params["mapping"]),
+        allow_rejects=bool(params.get("allow_rejects")),
+        add_reps=bool(params.get("add_reps")),
+        name=str(params.get("name") or upload.name),
+    )
+    try:
+        summary = import_file(settings, request, progress)
+    except BackplanError as e:
+        # The message names the upload as its user named it, not by its path on the server.
+        e.args = (str(e).replace(str(upload), request.shown_name),)
+        raise
+    finally:
+        forget_upload(settings, params)
+    result = summary.to_dict(home=settings.home)
+    result["rejected_rows"] = rejected_rows(summary.rejects_file)
+    return result
+
+
+def forget_upload(settings: Settings, params: dict[str, Any]) -> None:
+    """Delete an upload kept for an import (only files in ``home/uploads``)."""
+    upload = Path(params["file"])
+    if upload.parent.resolve() == (settings.home / UPLOADS_DIR).resolve():
+        upload.unlink(missing_ok=True)
+
+
+def rejected_rows(path: str | None, limit: int = SHOWN_REJECTS) -> list[dict[str, str]]:
+    """The first rejected rows of an import: row, column, value, reason, what was expected."""
+    if not path or not Path(path).is_file():
+        return []
+    rows = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for record in csv.DictReader(f):
+            rows.append(
+                {k: record.get(k) or "" for k in ("row", "column", "value", "reason", "expected")}
+            )
+            if len(rows) >= limit:
+                break
+    return rows
 
 
 def recent_imports(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
@@ -182,7 +293,9 @@ def recent_imports(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
             "duplicates": r.duplicates,
             "rejected": r.rejected,
             "skipped": r.skipped,
-            "rejects_file": r.rejects_path,
+            "rejects_file": _relative(Path(r.rejects_path), settings.home)
+            if r.rejects_path
+            else None,
             "message": r.message,
         }
         for r in runs
@@ -230,7 +343,7 @@ def _summary(
 ) -> ImportSummary:
     return ImportSummary(
         id=run_id,
-        file=str(request.file),
+        file=request.shown_name,
         mapping=mapping,
         status=status,
         read=outcome.read,
@@ -249,7 +362,7 @@ def _summary(
 def _start(settings: Settings, request: ImportRequest, mapping: str) -> int:
     with appdb.session(settings) as db:
         run = ImportRun(
-            file=str(request.file.resolve()),
+            file=request.shown_name,
             mapping=mapping,
             status="running",
             started_at=datetime.now(UTC),
@@ -307,6 +420,14 @@ def _mark_interrupted(settings: Settings) -> None:
                 message="the import stopped before finishing; nothing of it was added",
             )
         )
+
+
+def _relative(path: Path, home: Path) -> str:
+    """A file in the organisation's home as a path relative to it (its name, if elsewhere)."""
+    try:
+        return path.relative_to(home).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _slug(text: str) -> str:

@@ -15,11 +15,13 @@ from backplan.web import errors
 from backplan.web.assets import CachedStaticFiles
 from backplan.web.assets import router as static_router
 from backplan.web.context import STATIC, WebContext
+from backplan.web.limits import BodyLimit
 from backplan.web.permissions import PUBLIC, check_routes
 from backplan.web.routes import (
     account,
     admin,
     auth,
+    calibration,
     definitions_admin,
     forecast,
     funnels,
@@ -74,10 +76,33 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class HeadAsGet:
+    """HEAD answered as GET without its body (RFC 9110, 9.3.2): routes are declared for GET
+    only, and without this every page answered HEAD with 405. The same checks run, so a
+    page that needs a sign-in answers HEAD with what GET would."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def app_from_environment() -> FastAPI:
     """The app for the settings the environment gives (each server worker builds its own)."""
     from backplan.config import get_settings
+    from backplan.config.private import private_umask
 
+    private_umask()  # this process is the server: what it writes is the owner's only
     return create_app(get_settings())
 
 
@@ -96,7 +121,8 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.state.web = WebContext.build(settings, accounts)
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
-    pages = (home, plan, reps, teams, okrs, forecast, funnels, account, admin, roster, imports)
+    pages = (home, plan, reps, teams, okrs, forecast, calibration, funnels, account, admin, roster,
+             imports)  # fmt: skip
     editors = (definitions_admin.router,)  # admins edit the funnels and the playbook
     for router in (static_router, auth.router, *(module.router for module in pages), *editors):
         app.router.routes.extend(router.routes)
@@ -114,5 +140,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
     errors.install(app)
     check_routes(app.routes)
+    app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(HeadAsGet)
     return app

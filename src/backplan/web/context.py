@@ -10,8 +10,10 @@ from functools import cache
 from pathlib import Path
 
 from backplan.config import Settings
+from backplan.config.private import private_file, private_folder
 from backplan.services import roster
 from backplan.services.accounts import Accounts, open_app_database
+from backplan.services.importing import UPLOADS_DIR
 from backplan.services.kept import Kept
 from backplan.services.roster import Memberships
 from backplan.web.jobs import Jobs
@@ -25,17 +27,20 @@ edit made here shows at once, one by another process (a second worker, ``backpla
 at most this late."""
 
 
+"""The folder of ``BACKPLAN_HOME`` where uploaded files are kept (created 0700)."""
+
+
 def secret_key(settings: Settings) -> bytes:
     """The settings' secret key, or a random one kept in home/secret.key (mode 0600)."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode()
     path = settings.home / "secret.key"
+    private_folder(settings.home)
     if not path.exists():
-        settings.home.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return private_file(path).read_text().strip().encode()
 
 
 @cache
@@ -59,11 +64,12 @@ class WebContext:
     @classmethod
     def build(cls, settings: Settings, accounts: Accounts | None = None) -> WebContext:
         open_app_database(settings)  # migrated to the newest schema before the first request
+        private_folder(settings.home / UPLOADS_DIR)  # raw files people upload: the owner's only
         return cls(
             settings=settings,
             accounts=accounts or Accounts(settings),
             secret=secret_key(settings),
-            jobs=Jobs(),
+            jobs=Jobs(settings),
             rates=RatesCache(settings),
         )
 

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from backplan.core.errors import BackplanError
+from backplan.core.errors import BackplanError, TooManyTries
 from backplan.web.permissions import NotSignedIn
 from backplan.web.render import page, wants_json
 
@@ -44,6 +44,13 @@ def error_page(request: Request, status: int, message: str, detail: object = Non
     return page(request, "error.html", data, status=status, extra={"title": TITLES.get(status)})
 
 
+def with_retry_after(response: Response, exc: BackplanError) -> Response:
+    """The response, telling the client when to try again if the error knows (RFC 9110)."""
+    if isinstance(exc, TooManyTries) and exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def safe_next(path: str) -> str:
     """Only a path on this site may follow sign-in (no open redirects)."""
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
@@ -54,7 +61,7 @@ def safe_next(path: str) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(BackplanError)
     async def backplan_error(request: Request, exc: BackplanError) -> Response:
-        return error_page(request, exc.status, str(exc))
+        return with_retry_after(error_page(request, exc.status, str(exc)), exc)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:

@@ -1,105 +1,60 @@
-"""Long work started from a page (an import), run in the background, watched through its id.
+"""The server's runner of background jobs (imports): one worker thread, jobs one at a time.
 
-Jobs run one at a time, in order (an import holds the event store's write
-lock anyway), in a worker thread of the server process. A job's id is
-random, and only the user who started it (or an admin) can see it.
+The queue itself lives in the app database (``services/jobs.py``), so it
+outlives the process: when the runner starts, jobs left running by a process
+that is gone are marked interrupted, and queued ones run. A job's id is
+random, and only admins can see import jobs.
 """
 
 from __future__ import annotations
 
-import secrets
+import logging
 import threading
-import traceback
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from backplan.core.errors import BackplanError
+from backplan.config import Settings
+from backplan.services import jobs
+from backplan.services.jobs import JobView
 
-Report = Callable[[str, float | None], None]
-Work = Callable[[Report], dict[str, Any]]
-KEEP = 50  # finished jobs remembered per server
-
-
-@dataclass
-class Job:
-    id: str
-    owner: str
-    kind: str
-    started_at: datetime
-    status: str = "queued"
-    stage: str = "waiting for the previous job"
-    fraction: float | None = None
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    finished_at: datetime | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        with self.lock:
-            return {
-                "id": self.id,
-                "kind": self.kind,
-                "status": self.status,
-                "stage": self.stage,
-                "fraction": self.fraction,
-                "started_at": self.started_at.isoformat(),
-                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-                "result": self.result,
-                "error": self.error,
-            }
+log = logging.getLogger("backplan.web")
 
 
 class Jobs:
-    """The server's background jobs."""
+    """Runs the app database's queued jobs in a thread of this server process."""
 
-    def __init__(self) -> None:
-        self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backplan-job")
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.worker = jobs.this_worker()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.interrupted = jobs.recover(settings, self.worker)
+        self._thread = threading.Thread(target=self._loop, name="backplan-jobs", daemon=True)
+        self._wake.set()  # queued jobs from before a restart run first
+        self._thread.start()
 
-    def start(self, owner: str, kind: str, work: Work) -> Job:
-        job = Job(secrets.token_hex(16), owner, kind, datetime.now(UTC))
-        with self._lock:
-            self._jobs[job.id] = job
-            self._forget_old()
-        self._pool.submit(self._run, job, work)
+    def start(self, owner: str, kind: str, params: dict[str, Any]) -> JobView:
+        """Queue a job and wake the runner."""
+        job = jobs.enqueue(self.settings, owner, kind, params)
+        self._wake.set()
         return job
 
-    def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(job_id)
+    def get(self, job_id: str) -> JobView | None:
+        return jobs.job(self.settings, job_id)
 
-    def _run(self, job: Job, work: Work) -> None:
-        def report(stage: str, fraction: float | None) -> None:
-            with job.lock:
-                job.stage, job.fraction = stage, fraction
-
-        with job.lock:
-            job.status, job.stage = "running", "starting"
-        try:
-            result = work(report)
-        except BackplanError as e:
-            outcome: dict[str, Any] = {"status": "failed", "error": str(e)}
-        except Exception:  # a bug: logged, and the page says so without internals
-            traceback.print_exc()
-            outcome = {"status": "failed", "error": "the job failed unexpectedly; see the log"}
-        else:
-            outcome = {"status": "done", "result": result}
-        with job.lock:
-            job.status = outcome["status"]
-            job.result = outcome.get("result")
-            job.error = outcome.get("error")
-            job.stage, job.finished_at = "finished", datetime.now(UTC)
-            if job.status == "done":
-                job.fraction = 1.0
-
-    def _forget_old(self) -> None:
-        finished = [j for j in self._jobs.values() if j.finished_at is not None]
-        for job in sorted(finished, key=lambda j: j.started_at)[: max(0, len(finished) - KEEP)]:
-            del self._jobs[job.id]
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            try:
+                while not self._stop.is_set():
+                    claimed = jobs.claim_next(self.settings, self.worker)
+                    if claimed is None:
+                        break
+                    jobs.run(self.settings, *claimed)
+            except Exception:  # the database failed us: keep the thread for the next job
+                log.exception("the job runner could not reach the app database")
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop after the job running now (queued ones wait for the next start)."""
+        self._stop.set()
+        self._wake.set()

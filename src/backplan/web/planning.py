@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +14,7 @@ from backplan.core.funnel import Funnel
 from backplan.core.plan import DEFAULT_IMPROVEMENT
 from backplan.services.definitions import organisation_funnel
 from backplan.services.planning import PlannedObjective, PlanRequest, build_plan
+from backplan.web.types import Day
 
 MAX_PERIOD_DAYS = 2 * 366
 
@@ -31,8 +31,8 @@ class PlanInput(BaseModel):
     period: str | None = Field(
         default=None, max_length=40, description="month, quarter, 2026-10, 2026-Q4"
     )
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     working_days: int | None = Field(default=None, ge=1, le=366)
     deal_value: float | None = Field(default=None, gt=0, le=1e12)
     rates: dict[str, str] = Field(
@@ -44,14 +44,14 @@ class PlanInput(BaseModel):
         ],
     )
     improvement: float = Field(default=DEFAULT_IMPROVEMENT, gt=0, le=10)
-    as_of: date | None = Field(default=None, description="Plan as if today were this date.")
+    as_of: Day | None = Field(default=None, description="Plan as if today were this date.")
     use_my_data: bool = Field(
         default=False,
         description="Estimate the rates the request does not give from the signed-in rep's "
         "own events (with ranges); reps only.",
     )
-    rates_since: date | None = Field(default=None, description="Window of those rates")
-    rates_until: date | None = Field(
+    rates_since: Day | None = Field(default=None, description="Window of those rates")
+    rates_until: Day | None = Field(
         default=None, description="(both, or neither for the last full quarter)"
     )
 

@@ -21,6 +21,7 @@ from backplan import appdb
 from backplan.appdb.models import Agreement, ObjectivePlan, Rep
 from backplan.appdb.models import Objective as ObjectiveRow
 from backplan.config import Settings
+from backplan.core.bounds import is_row_id
 from backplan.core.errors import InvalidObjective, NotAllowed, UnknownObjective, UnknownRep
 from backplan.core.objective import Objective
 from backplan.core.period import Period
@@ -262,6 +263,8 @@ def agreed_plans_of(settings: Settings, rep: str) -> list[tuple[ObjectiveView, P
 
 def find_plan(settings: Settings, plan_id: int) -> tuple[ObjectiveView, PlanView] | None:
     """A stored plan with its objective, or None when there is no plan ``plan_id``."""
+    if not is_row_id(plan_id):
+        return None
     with appdb.session(settings) as db:
         plan = db.get(ObjectivePlan, plan_id)
         if plan is None:

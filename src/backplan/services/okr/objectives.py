@@ -20,6 +20,7 @@ from backplan.appdb.models import KeyResult, ObjectivePlan, Rep, Team, TimeOff
 from backplan.appdb.models import Objective as ObjectiveRow
 from backplan.config import Settings
 from backplan.core import okr
+from backplan.core.bounds import is_row_id
 from backplan.core.errors import InvalidObjective, NoData, UnknownObjective
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
@@ -316,6 +317,8 @@ def objective_loads() -> list[Any]:
 
 def load_objective(db: Session, objective_id: int) -> ObjectiveRow:
     """The stored objective ``objective_id``, or :class:`UnknownObjective`."""
+    if not is_row_id(objective_id):  # beyond the database's integers: asking would overflow
+        raise UnknownObjective(f"no objective {objective_id}; list them with backplan okr list")
     row = db.scalars(
         select(ObjectiveRow).options(*objective_loads()).where(ObjectiveRow.id == objective_id)
     ).first()

@@ -40,5 +40,15 @@ def rep_record(db: Session, key: str) -> Rep:
     return rep
 
 
+KEY_WITHOUT = "/"
+"""A rep's key names their page (``/reps/KEY``); a ``/`` in it would make that page a
+different path, one no link reaches, so a key cannot hold one."""
+
+
+def reachable_key(key: str) -> bool:
+    """Whether ``key`` can name a rep's page: ``east/ana`` cannot."""
+    return KEY_WITHOUT not in key
+
+
 def has_control(text: str) -> bool:
     return any(ord(c) < 32 or ord(c) == 127 for c in text)

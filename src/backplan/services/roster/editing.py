@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from backplan import appdb
 from backplan.appdb.models import Objective, Rep, Team, TimeOff, User, UserTeam
 from backplan.config import Settings
-from backplan.core.errors import InvalidRosterEntry, NoData, RosterConflict, UnknownRep
+from backplan.core.bounds import check_day
+from backplan.core.errors import InvalidRosterEntry, NoData, RosterConflict, UnknownRep, UnknownTeam
 from backplan.events.errors import InvalidRow
-from backplan.services.roster._records import has_control, rep_record, team_record
+from backplan.services.roster._records import has_control, reachable_key, rep_record, team_record
 from backplan.services.roster.views import (
     RepView,
     TeamView,
@@ -71,6 +72,8 @@ def add_time_off(
         raise InvalidRow(
             file="time off", row=0, column="rep", value=rep, expected="a rep of the roster"
         )
+    check_day(first_day, "first_day")
+    check_day(last_day, "last_day")
     if last_day < first_day:
         raise InvalidRosterEntry(
             f"last_day {last_day.isoformat()} comes before first_day {first_day.isoformat()}; "
@@ -149,6 +152,11 @@ def remove_team(settings: Settings, name: str) -> None:
 def add_rep(settings: Settings, fields: RepFields) -> RepView:
     """A new rep; the key must be new (whatever the case) and is fixed from then on."""
     key = _required_text("key", fields.key)
+    if not reachable_key(key):
+        raise InvalidRosterEntry(
+            f"key {key!r} contains '/'; the rep's page is /reps/KEY, and no URL reaches a key "
+            f"with '/': choose a key without it, e.g. {key.replace('/', '-').strip('-')!r}"
+        )
     with appdb.session(settings) as db:
         clash = db.scalar(select(Rep.key).where(func.lower(Rep.key) == key.lower()))
         if clash is not None:
@@ -180,7 +188,7 @@ def move_rep(settings: Settings, key: str, team: str | None) -> RepView:
     """Move a rep to another team, or to no team (``None``)."""
     with appdb.session(settings) as db:
         rep = rep_record(db, key)
-        rep.team = team_record(db, team) if team else None
+        rep.team = _team_named(db, team) if team else None
         db.flush()
         return rep_view(rep)
 
@@ -264,9 +272,9 @@ def _apply_rep_fields(db: Session, rep: Rep, fields: RepFields) -> None:
             raise RosterConflict(f"email {email!r}: rep {other!r} already has it")
     rep.name = name
     rep.email = email
-    rep.team = team_record(db, fields.team) if fields.team and fields.team.strip() else None
+    rep.team = _team_named(db, fields.team) if fields.team and fields.team.strip() else None
     rep.region = _optional_text("region", fields.region)
-    rep.start_date = fields.start_date
+    rep.start_date = check_day(fields.start_date, "start_date") if fields.start_date else None
 
 
 def _required_text(field: str, value: str) -> str:
@@ -286,3 +294,12 @@ def _optional_text(field: str, value: str | None, *, limit: int = TEXT_LIMIT) ->
     if len(text) > limit:
         raise InvalidRosterEntry(f"{field} is {len(text)} characters long; at most {limit}")
     return text or None
+
+
+def _team_named(db: Session, name: str) -> Team:
+    """The team a rep's fields name: one that does not exist is a mistake in what was sent
+    (422, like any other field), not a missing page (404)."""
+    try:
+        return team_record(db, name)
+    except UnknownTeam as e:
+        raise InvalidRosterEntry(str(e)) from None

@@ -19,11 +19,14 @@ from sqlalchemy.orm import Session, selectinload
 from backplan import appdb
 from backplan.appdb.models import Rep, Team, TimeOff
 from backplan.config import Settings
+from backplan.core.bounds import EARLIEST, LATEST, check_day
+from backplan.core.errors import InvalidPeriod
 from backplan.defaults.definitions import StrictSpec, read_toml, validate
 from backplan.events.errors import InvalidRow, MissingColumns
 from backplan.events.mapping import mappings_dir
 from backplan.events.readers import REJECTS_TABLE, open_source, quote
 from backplan.events.store import duckdb_connection
+from backplan.services.roster._records import reachable_key
 from backplan.services.roster.views import rep_aliases
 
 ROSTER_FIELDS = ("rep", "name", "email", "team", "manager", "region", "start_date")
@@ -131,6 +134,15 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
                 column=column,
                 value="",
                 expected="the rep's key, email or name in every row",
+            )
+        if not reachable_key(key):
+            raise InvalidRow(
+                file=file,
+                row=row,
+                column=found.get("rep") or found.get("email") or found["name"],
+                value=key,
+                expected="a rep key without '/' (the key names the rep's page: /reps/KEY); "
+                "add a rep column with such a key",
             )
         if key.lower() in seen:
             raise InvalidRow(
@@ -267,10 +279,14 @@ def _date(text: str | None, file: str, row: int, column: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
+        return check_day(date.fromisoformat(text[:10]))
+    except (ValueError, InvalidPeriod):
         raise InvalidRow(
-            file=file, row=row, column=column, value=text, expected="a date like 2024-03-15"
+            file=file,
+            row=row,
+            column=column,
+            value=text,
+            expected=f"a date like 2024-03-15, between {EARLIEST} and {LATEST}",
         ) from None
 
 

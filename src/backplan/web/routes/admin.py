@@ -16,6 +16,7 @@ from backplan.services.accounts import UserView, user_to_dict
 from backplan.web.context import WebContext
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page
+from backplan.web.twins import Api, twin
 
 router = APIRouter()
 
@@ -28,15 +29,27 @@ class NewUser(BaseModel):
     teams: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
 
 
-def _users_page(request: Request, *, error: str = "", status: int = 200) -> Response:
-    web: WebContext = request.app.state.web
-    data = {"users": [user_to_dict(u) for u in web.accounts.users()], "error": error or None}
+def users_data(web: WebContext, error: str = "") -> dict[str, Any]:
+    return {"users": [user_to_dict(u) for u in web.accounts.users()], "error": error or None}
+
+
+def _users_page(request: Request, *, error: str, status: int) -> Response:
+    """The users page again, with why the new account was refused."""
+    data = users_data(request.app.state.web, error)
     return page(request, "admin_users.html", data, status=status, extra={"roles": list(Role)})
 
 
-@router.get("/admin/users", include_in_schema=False)
-def users_page(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> Response:
-    return _users_page(request)
+@twin(
+    router,
+    "GET",
+    "/admin/users",
+    template="admin_users.html",
+    extra={"roles": list(Role)},
+    api=Api("/api/users", pick=lambda data: data["users"], response_model=list[dict[str, Any]]),
+)
+def users(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
+    """Every user account (admins only)."""
+    return users_data(request.app.state.web)
 
 
 @router.post("/admin/users", include_in_schema=False)
@@ -143,25 +156,27 @@ async def reset_password_form(
     return await run_in_threadpool(_user_page, request, user_id, notice=notice)
 
 
-def _remove(web: WebContext, principal: Principal, user_id: str) -> None:
+@twin(
+    router,
+    "POST",
+    "/admin/users/{user_id}/delete",
+    redirect="/admin/users",
+    api=Api(
+        "/api/users/{user_id}",
+        method="DELETE",
+        status=204,
+        responses={404: {"description": "None"}},
+    ),
+)
+def remove_user(
+    request: Request, user_id: str, principal: Annotated[Principal, Depends(ADMIN)]
+) -> None:
+    """Remove a user and end their sessions (admins only)."""
+    web: WebContext = request.app.state.web
     if user_id == principal.user_id:
         raise InvalidAccount("you cannot remove your own account; ask another admin")
     if not web.accounts.remove_user(user_id[:64]):
         raise UnknownUser("No user with that id.")
-
-
-@router.post("/admin/users/{user_id}/delete", include_in_schema=False)
-def remove_user_form(
-    request: Request, user_id: str, principal: Annotated[Principal, Depends(ADMIN)]
-) -> Response:
-    _remove(request.app.state.web, principal, user_id)
-    return RedirectResponse("/admin/users", status_code=303)
-
-
-@router.get("/api/users")
-def api_users(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> list[dict[str, Any]]:
-    """Every user account (admins only)."""
-    return [user_to_dict(u) for u in request.app.state.web.accounts.users()]
 
 
 @router.post("/api/users", status_code=201, responses={422: {"description": "Cannot create"}})
@@ -193,13 +208,4 @@ def api_reset_password(
     web: WebContext = request.app.state.web
     _user(web, user_id)
     web.accounts.set_password(user_id[:64], body.password)
-    return Response(status_code=204)
-
-
-@router.delete("/api/users/{user_id}", status_code=204, responses={404: {"description": "None"}})
-def api_remove_user(
-    user_id: str, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
-) -> Response:
-    """Remove a user and end their sessions (admins only)."""
-    _remove(request.app.state.web, principal, user_id)
     return Response(status_code=204)

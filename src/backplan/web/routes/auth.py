@@ -13,7 +13,7 @@ from backplan.accounts.access import Principal
 from backplan.services.accounts import ActiveSession, SignInFailed, TooManySignIns
 from backplan.web.context import WebContext
 from backplan.web.csrf import check_login_token, login_token, new_nonce
-from backplan.web.errors import safe_next
+from backplan.web.errors import safe_next, with_retry_after
 from backplan.web.permissions import PUBLIC, SIGNED_IN, current_session
 from backplan.web.render import page, wants_json
 from backplan.web.sessions import (
@@ -89,7 +89,8 @@ async def login(
     try:
         session = await run_in_threadpool(web.accounts.sign_in, email, password, replacing=old)
     except (SignInFailed, TooManySignIns) as e:  # the form again, with the reason
-        return _login_page(request, web, next_path=target, error=str(e), status=e.status)
+        failed = _login_page(request, web, next_path=target, error=str(e), status=e.status)
+        return with_retry_after(failed, e)
     response: Response
     if wants_json(request):
         response = page(request, "home.html", {"user": user_dict(session.principal)})

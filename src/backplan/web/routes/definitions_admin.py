@@ -24,6 +24,7 @@ from backplan.services import definitions
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
 from backplan.web.routes.funnels import entry_dict, funnel_dict
+from backplan.web.twins import Api, twin
 
 router = APIRouter()
 
@@ -298,13 +299,16 @@ def playbook_admin_form(
     return RedirectResponse("/admin/playbook?saved=true", status_code=303)
 
 
-@router.post("/admin/playbook/revert", include_in_schema=False)
-def revert_playbook_form(
-    request: Request, principal: Annotated[Principal, Depends(ADMIN)]
-) -> Response:
-    """Put the shipped playbook (and the BACKPLAN_PLAYBOOK file, if set) back in force."""
+@twin(
+    router,
+    "POST",
+    "/admin/playbook/revert",
+    redirect="/admin/playbook",
+    api=Api("/api/playbook", method="DELETE", status=204),
+)
+def revert_playbook(request: Request, principal: Annotated[Principal, Depends(ADMIN)]) -> None:
+    """Put the shipped playbook back in force (admins only); the history is kept."""
     definitions.revert_playbook(_settings(request), principal.email)
-    return RedirectResponse("/admin/playbook", status_code=303)
 
 
 @router.put("/api/playbook", responses={422: {"description": "Invalid TOML"}})
@@ -322,15 +326,6 @@ async def api_save_playbook(
         return _invalid(e, body.toml)
     book = await run_in_threadpool(definitions.organisation_playbook, settings)
     return JSONResponse({"version": version.to_dict(), "playbook": playbook_preview(book)})
-
-
-@router.delete("/api/playbook", status_code=204)
-def api_revert_playbook(
-    request: Request, principal: Annotated[Principal, Depends(ADMIN)]
-) -> Response:
-    """Put the shipped playbook back in force (admins only); the history is kept."""
-    definitions.revert_playbook(_settings(request), principal.email)
-    return Response(status_code=204)
 
 
 def _invalid(e: DefinitionError, text: str) -> Response:

@@ -20,6 +20,7 @@ from backplan.services.leadership import LeadershipRequest, leadership_to_dict, 
 from backplan.web.context import WebContext
 from backplan.web.permissions import MANAGERS
 from backplan.web.render import page
+from backplan.web.types import Day, PeriodText
 
 router = APIRouter()
 
@@ -62,9 +63,9 @@ def forecast_data(
 async def forecast_page(
     request: Request,
     principal: Annotated[Principal, Depends(MANAGERS)],
-    period: str | None = None,
+    period: PeriodText | None = None,
     funnel: str | None = None,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> Response:
     """Roll-ups with P(hit), the 80% range and coverage against the bar, trends and sources.
 

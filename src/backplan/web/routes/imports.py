@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import secrets
 import shutil
@@ -16,17 +15,16 @@ from starlette.datastructures import UploadFile
 
 from backplan.accounts.access import Principal
 from backplan.core.errors import NotFound
-from backplan.services.importing import ImportRequest, import_file, mapping_names, recent_imports
+from backplan.services.importing import UPLOADS_DIR, mapping_names, recent_imports
 from backplan.web.context import WebContext
-from backplan.web.jobs import Report
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
+from backplan.web.twins import Api, twin
 
 router = APIRouter()
 
-UPLOADS = "uploads"
-SHOWN_REJECTS = 500
-NOT_FOUND = "No import job with that id (jobs are kept while the server runs)."
+UPLOADS = UPLOADS_DIR  # the roster page keeps its uploads there too
+NOT_FOUND = "No import job with that id."
 
 
 def safe_upload_name(name: str) -> str:
@@ -34,34 +32,31 @@ def safe_upload_name(name: str) -> str:
     return stem or "upload"
 
 
-def rejected_rows(path: str | None, limit: int = SHOWN_REJECTS) -> list[dict[str, str]]:
-    """The first rejected rows of an import: row, column, value, reason, what was expected."""
-    if not path or not Path(path).is_file():
-        return []
-    rows = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for record in csv.DictReader(f):
-            rows.append(
-                {k: record.get(k) or "" for k in ("row", "column", "value", "reason", "expected")}
-            )
-            if len(rows) >= limit:
-                break
-    return rows
-
-
-def _imports_page(request: Request, *, error: str = "", status: int = 200) -> Response:
-    web: WebContext = request.app.state.web
-    data = {
+def imports_data(web: WebContext, error: str = "") -> dict[str, Any]:
+    """The mappings to choose from and the import log, newest first."""
+    return {
         "mappings": mapping_names(),
         "imports": recent_imports(web.settings),
         "error": error or None,
     }
+
+
+def _imports_page(request: Request, *, error: str, status: int) -> Response:
+    """The imports page again, with why the upload was refused."""
+    data = imports_data(request.app.state.web, error)
     return page(request, "admin_imports.html", data, status=status)
 
 
-@router.get("/admin/imports", include_in_schema=False)
-def imports_page(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> Response:
-    return _imports_page(request)
+@twin(
+    router,
+    "GET",
+    "/admin/imports",
+    template="admin_imports.html",
+    api=Api("/api/imports", pick=lambda data: data["imports"], response_model=list[dict[str, Any]]),
+)
+def imports(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
+    """The import log, newest first."""
+    return imports_data(request.app.state.web)
 
 
 @router.post("/admin/imports", include_in_schema=False)
@@ -80,52 +75,39 @@ async def upload(request: Request, principal: Annotated[Principal, Depends(ADMIN
             error=f"choose a mapping: one of {', '.join(mapping_names())}",
             status=422,
         )
-    folder = web.settings.home / UPLOADS
+    folder = web.settings.home / UPLOADS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{secrets.token_hex(8)}-{safe_upload_name(upload.filename)}"
     with target.open("wb") as out:
         await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
-    import_request = ImportRequest(
-        file=target,
-        mapping=mapping,
-        allow_rejects=form.get("allow_rejects") == "on",
-        add_reps=form.get("add_reps") == "on",
-    )
-
-    def work(report: Report) -> dict[str, Any]:
-        summary = import_file(web.settings, import_request, report)
-        result = summary.to_dict()
-        result["file"] = upload.filename
-        result["rejected_rows"] = rejected_rows(summary.rejects_file)
-        return result
-
-    job = web.jobs.start(principal.user_id, "import", work)
+    params = {
+        "file": str(target),
+        "name": Path(upload.filename).name,
+        "mapping": mapping,
+        "allow_rejects": form.get("allow_rejects") == "on",
+        "add_reps": form.get("add_reps") == "on",
+    }
+    try:
+        job = await run_in_threadpool(web.jobs.start, principal.user_id, "import", params)
+    except BaseException:
+        target.unlink(missing_ok=True)  # never queued: nothing will delete it
+        raise
     if wants_json(request):
         return page(request, "admin_import_job.html", job.to_dict(), status=202)
     return RedirectResponse(f"/admin/imports/jobs/{job.id}", status_code=303)
 
 
-def _job(web: WebContext, job_id: str) -> dict[str, Any]:
-    job = web.jobs.get(job_id[:64])
-    if job is None:
-        raise NotFound(NOT_FOUND)
-    return job.to_dict()
-
-
-@router.get("/admin/imports/jobs/{job_id}", include_in_schema=False)
-def job_page(request: Request, job_id: str, _: Annotated[Principal, Depends(ADMIN)]) -> Response:
-    return page(request, "admin_import_job.html", _job(request.app.state.web, job_id))
-
-
-@router.get("/api/imports/jobs/{job_id}", responses={404: {"description": "No such job"}})
-def api_job(
-    job_id: str, request: Request, _: Annotated[Principal, Depends(ADMIN)]
-) -> dict[str, Any]:
+@twin(
+    router,
+    "GET",
+    "/admin/imports/jobs/{job_id}",
+    template="admin_import_job.html",
+    api=Api("/api/imports/jobs/{job_id}", responses={404: {"description": "No such job"}}),
+)
+def job(request: Request, job_id: str, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
     """An import job: its stage and progress, then its summary and rejected rows."""
-    return _job(request.app.state.web, job_id)
-
-
-@router.get("/api/imports")
-def api_imports(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> list[dict[str, Any]]:
-    """The import log, newest first."""
-    return recent_imports(request.app.state.web.settings)
+    web: WebContext = request.app.state.web
+    found = web.jobs.get(job_id[:64])
+    if found is None:
+        raise NotFound(NOT_FOUND)
+    return found.to_dict()

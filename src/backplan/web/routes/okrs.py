@@ -22,6 +22,7 @@ from backplan.web.context import WebContext
 from backplan.web.permissions import MANAGERS, REP, SIGNED_IN
 from backplan.web.planning import conversions_of
 from backplan.web.render import page, wants_json
+from backplan.web.types import Day, RowId
 
 router = APIRouter()
 
@@ -97,7 +98,7 @@ def okrs_data(web: WebContext, principal: Principal, as_of: date | None) -> dict
 def okrs_page(
     request: Request,
     principal: Annotated[Principal, Depends(SIGNED_IN)],
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> Response:
     """The objectives you can see, each with its progress (JSON with ``Accept: application/json``)."""
     data = okrs_data(request.app.state.web, principal, as_of)
@@ -107,9 +108,9 @@ def okrs_page(
 @router.get("/okrs/{objective_id}", include_in_schema=False)
 def okr_page(
     request: Request,
-    objective_id: int,
+    objective_id: RowId,
     principal: Annotated[Principal, Depends(SIGNED_IN)],
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> Response:
     """One objective: key results, progress, plans and agreement; its reps' shares for a team."""
     web: WebContext = request.app.state.web
@@ -169,7 +170,7 @@ def _actor(principal: Principal) -> okr.Actor:
 
 @router.post("/okrs/{objective_id}/propose", include_in_schema=False)
 async def propose(
-    request: Request, objective_id: int, principal: Annotated[Principal, Depends(REP)]
+    request: Request, objective_id: RowId, principal: Annotated[Principal, Depends(REP)]
 ) -> Response:
     """The rep works their own objective back through their rates (form fields override them)."""
     web: WebContext = request.app.state.web
@@ -198,7 +199,7 @@ async def propose(
 
 @router.post("/okrs/{objective_id}/agree", include_in_schema=False)
 async def agree(
-    request: Request, objective_id: int, principal: Annotated[Principal, Depends(REP)]
+    request: Request, objective_id: RowId, principal: Annotated[Principal, Depends(REP)]
 ) -> Response:
     """The rep who owns the objective agrees its newest proposed plan."""
     web: WebContext = request.app.state.web

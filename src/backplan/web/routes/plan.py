@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 
 from backplan.accounts.access import Principal, Role
 from backplan.core.errors import BackplanError, InvalidObjective, UnknownObjective
@@ -25,7 +23,8 @@ from backplan.services.planning import plan_to_dict
 from backplan.web.context import WebContext
 from backplan.web.permissions import REP, SIGNED_IN
 from backplan.web.planning import PlanInput, conversions_of, input_from_fields, plan_for
-from backplan.web.render import page, wants_json
+from backplan.web.render import page
+from backplan.web.twins import Api, twin
 
 router = APIRouter()
 
@@ -78,28 +77,34 @@ def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)
     return page(request, "plan.html", data, status=status, extra={"fields": fields})
 
 
-@router.post("/plan/agree", include_in_schema=False)
-async def agree_form(request: Request, principal: Annotated[Principal, Depends(REP)]) -> Response:
-    """The rep agrees the plan in the form; the server rebuilds it before storing it."""
-    web: WebContext = request.app.state.web
-    form = await request.form()
-    plan_input = input_from_fields({k: v for k, v in form.items() if isinstance(v, str)})
+def agreement_form(fields: dict[str, str]) -> PlanInput:
+    """The plan form's fields as the plan to agree (an objective is needed)."""
+    plan_input = input_from_fields(fields)
     if plan_input is None:
         raise InvalidObjective("give an objective to agree, e.g. 4 sqls")
-    agreed = await run_in_threadpool(_agree, web, principal, plan_input)
-    if wants_json(request):
-        return page(request, "agreement.html", agreed, status=201)
-    return RedirectResponse(f"/plans/{agreed['id']}", status_code=303)
+    return plan_input
 
 
-def _agree(web: WebContext, principal: Principal, plan_input: PlanInput) -> dict[str, Any]:
-    """Rebuild the plan from the input and keep it as the rep's objective's agreed plan."""
+@twin(
+    router,
+    "POST",
+    "/plan/agree",
+    template="agreement.html",
+    redirect=lambda agreed: f"/plans/{agreed['id']}",
+    form=agreement_form,
+    api=Api("/api/plans", status=201, responses={422: {"description": "Cannot plan"}}),
+)
+def agree(
+    request: Request, principal: Annotated[Principal, Depends(REP)], body: PlanInput
+) -> dict[str, Any]:
+    """The signed-in rep agrees this plan; it is rebuilt on the server and stored."""
+    web: WebContext = request.app.state.web
     if not principal.rep:
         raise InvalidObjective("only a rep's own account can agree a plan")
-    planned = plan_for(plan_input, web.settings, principal.rep)
+    planned = plan_for(body, web.settings, principal.rep)
     actor = Actor(principal.email, principal.rep)
-    request = plan_input.to_request(principal.rep)
-    return agreed_plan_to_dict(*agree_built_plan(web.settings, actor, request, planned))
+    plan_request = body.to_request(principal.rep)
+    return agreed_plan_to_dict(*agree_built_plan(web.settings, actor, plan_request, planned))
 
 
 def visible_plan(web: WebContext, principal: Principal, plan_id: int) -> dict[str, Any]:
@@ -114,12 +119,18 @@ def visible_plan(web: WebContext, principal: Principal, plan_id: int) -> dict[st
     return agreed_plan_to_dict(objective, plan)
 
 
-@router.get("/plans/{plan_id}", include_in_schema=False)
+@twin(
+    router,
+    "GET",
+    "/plans/{plan_id}",
+    template="agreement.html",
+    api=Api("/api/plans/{plan_id}", responses={404: {"description": "No such plan"}}),
+)
 def agreed_plan(
     request: Request, plan_id: PlanId, principal: Annotated[Principal, Depends(SIGNED_IN)]
-) -> Response:
-    """A plan as the rep agreed it (or as it was proposed, for a plan not agreed)."""
-    return page(request, "agreement.html", visible_plan(request.app.state.web, principal, plan_id))
+) -> dict[str, Any]:
+    """An agreed plan (only the rep's own, their managers' and admins')."""
+    return visible_plan(request.app.state.web, principal, plan_id)
 
 
 # -- JSON API ----------------------------------------------------------------
@@ -132,22 +143,6 @@ def api_plan(
     """Work an objective backwards: the same figures as ``backplan plan --json``."""
     web: WebContext = request.app.state.web
     return plan_to_dict(plan_for(body, web.settings, principal.rep))
-
-
-@router.post("/api/plans", status_code=201, responses={422: {"description": "Cannot plan"}})
-def api_agree(
-    body: PlanInput, request: Request, principal: Annotated[Principal, Depends(REP)]
-) -> dict[str, Any]:
-    """The signed-in rep agrees this plan; it is rebuilt on the server and stored."""
-    return _agree(request.app.state.web, principal, body)
-
-
-@router.get("/api/plans/{plan_id}", responses={404: {"description": "No such plan"}})
-def api_agreed_plan(
-    plan_id: PlanId, request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]
-) -> dict[str, Any]:
-    """An agreed plan (only the rep's own, their managers' and admins')."""
-    return visible_plan(request.app.state.web, principal, plan_id)
 
 
 @router.get("/api/funnels")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request
 
 from backplan.accounts.access import Principal
 from backplan.core.errors import BackplanError, UnknownRep
@@ -20,7 +20,8 @@ from backplan.services.okr import agreed_plan_to_dict, agreed_plans_of
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
 from backplan.web.planning import named_funnel
-from backplan.web.render import page
+from backplan.web.twins import Api, twin
+from backplan.web.types import Day
 
 router = APIRouter()
 
@@ -97,27 +98,20 @@ def rep_details(
     }
 
 
-@router.get("/reps/{rep}", include_in_schema=False)
-def rep_page(
+@twin(
+    router,
+    "GET",
+    "/reps/{rep}",
+    template="rep.html",
+    api=Api("/api/reps/{rep}", responses={404: {"description": "No such rep visible to you"}}),
+)
+def rep(
     request: Request,
     rep: str,
     principal: Annotated[Principal, Depends(SIGNED_IN)],
     funnel: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-) -> Response:
-    data = rep_details(request.app.state.web, principal, rep, funnel, since, until)
-    return page(request, "rep.html", data)
-
-
-@router.get("/api/reps/{rep}", responses={404: {"description": "No such rep visible to you"}})
-def api_rep(
-    rep: str,
-    request: Request,
-    principal: Annotated[Principal, Depends(SIGNED_IN)],
-    funnel: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> dict[str, Any]:
     """A rep's details, their rates over a window (default: the last full quarter) with
     intervals and their team's, and their agreed plans."""

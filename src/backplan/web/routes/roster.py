@@ -26,6 +26,7 @@ from backplan.web.context import WebContext
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
 from backplan.web.routes.imports import UPLOADS, safe_upload_name
+from backplan.web.twins import Api, twin
 
 router = APIRouter()
 
@@ -34,6 +35,8 @@ NO_TEAM = "(no team)"
 MAX_UPLOAD = 20 << 20  # a roster of thousands of reps is well under a megabyte
 ROSTER = "/admin/roster"
 T = TypeVar("T")
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such team or rep"}}
+REFUSED: dict[int | str, dict[str, Any]] = {422: {"description": "Refused, with the reason"}}
 
 Text = Annotated[str, Field(max_length=200)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -350,15 +353,27 @@ def add_time_off_form(
     return RedirectResponse(f"{ROSTER}/reps/{_quoted(current.key)}", status_code=303)
 
 
-@router.post(f"{ROSTER}/reps/{{rep}}/time-off/{{time_off_id}}/delete", include_in_schema=False)
-def remove_time_off_form(
+@twin(
+    router,
+    "POST",
+    f"{ROSTER}/reps/{{rep}}/time-off/{{time_off_id}}/delete",
+    redirect=lambda key: f"{ROSTER}/reps/{_quoted(key)}",
+    api=Api(
+        "/api/roster/reps/{rep}/time-off/{time_off_id}",
+        method="DELETE",
+        status=204,
+        responses=NOT_FOUND,
+    ),
+)
+def remove_time_off(
     request: Request, rep: str, time_off_id: int, _: Annotated[Principal, Depends(ADMIN)]
-) -> Response:
+) -> str:
+    """Remove one of the rep's absences by the id the roster lists."""
     web = _web(request)
     current = _rep_of(web, rep)
     service.remove_time_off(web.settings, current.key, time_off_id)
     web.roster_changed()
-    return RedirectResponse(f"{ROSTER}/reps/{_quoted(current.key)}", status_code=303)
+    return current.key
 
 
 def _quoted(text: str) -> str:
@@ -368,9 +383,6 @@ def _quoted(text: str) -> str:
 
 
 # -- JSON API -------------------------------------------------------------------
-
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such team or rep"}}
-REFUSED: dict[int | str, dict[str, Any]] = {422: {"description": "Refused, with the reason"}}
 
 
 @router.get("/api/roster")
@@ -474,17 +486,3 @@ def api_add_time_off(
     last = body.last_day or body.first_day
     added = service.add_time_off(web.settings, current.key, body.first_day, last, body.reason)
     return _changed(web, added).to_dict()
-
-
-@router.delete(
-    "/api/roster/reps/{rep}/time-off/{time_off_id}", status_code=204, responses=NOT_FOUND
-)
-def api_remove_time_off(
-    rep: str, time_off_id: int, request: Request, _: Annotated[Principal, Depends(ADMIN)]
-) -> Response:
-    """Remove one of the rep's absences by the id the roster lists."""
-    web = _web(request)
-    current = _rep_of(web, rep)
-    service.remove_time_off(web.settings, current.key, time_off_id)
-    web.roster_changed()
-    return Response(status_code=204)

@@ -9,16 +9,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request
 
 from backplan.accounts.access import Principal, Role
+from backplan.core.bounds import check_day
 from backplan.core.errors import BackplanError, UnknownTeam
 from backplan.core.flags import FLAG_RULE
 from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
 from backplan.web.planning import named_funnel
-from backplan.web.render import page
+from backplan.web.twins import Api, twin
+from backplan.web.types import Day
 
 router = APIRouter()
 
@@ -50,7 +52,7 @@ def team_diagnosis(
             funnel=funnel,
             since=since,
             until=until,
-            as_of=date.fromisoformat(as_of) if as_of else None,
+            as_of=check_day(date.fromisoformat(as_of), "as_of") if as_of else None,
         )
         return result_to_dict(diagnose_team(build_context(web.settings, request), team))
     except ValueError:
@@ -122,28 +124,20 @@ def team_details(
     }
 
 
-@router.get("/teams/{team}", include_in_schema=False)
-def team_page(
+@twin(
+    router,
+    "GET",
+    "/teams/{team}",
+    template="team.html",
+    api=Api("/api/teams/{team}", responses={404: {"description": "No such team visible to you"}}),
+)
+def team(
     request: Request,
     team: str,
     principal: Annotated[Principal, Depends(SIGNED_IN)],
     funnel: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-) -> Response:
-    query = dict(request.query_params)
-    data = team_details(request.app.state.web, principal, team, funnel, since, until, query)
-    return page(request, "team.html", data)
-
-
-@router.get("/api/teams/{team}", responses={404: {"description": "No such team visible to you"}})
-def api_team(
-    team: str,
-    request: Request,
-    principal: Annotated[Principal, Depends(SIGNED_IN)],
-    funnel: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> dict[str, Any]:
     """A team's rates: per rep with intervals and P(below team) (managers of the team, admins),
     the team's pooled rates (also its reps), and the cells flagged on strong evidence. With

@@ -235,6 +235,32 @@ function setUpForecastChart() {
   }, { displayModeBar: false, responsive: true });
 }
 
+// Calibration page: the reliability diagram (P said against the share that hit), sized by count.
+function setUpCalibrationChart() {
+  const chart = document.getElementById("calibration-chart");
+  const source = document.getElementById("calibration-data");
+  if (!chart || !source || !window.Plotly) return;
+  const bins = JSON.parse(source.textContent);
+  if (!bins.length) return;
+  const diagonal = {
+    type: "scatter", mode: "lines", name: "Perfectly calibrated", x: [0, 1], y: [0, 1],
+    line: { color: "#b5482f", dash: "dash" },
+  };
+  const observed = {
+    type: "scatter", mode: "lines+markers", name: "Our forecasts",
+    x: bins.map((b) => b.predicted), y: bins.map((b) => b.observed),
+    text: bins.map((b) => `${b.n} forecasts`), hoverinfo: "x+y+text",
+    marker: { color: "#0f6e6e", size: bins.map((b) => 6 + Math.sqrt(b.n) * 2) },
+  };
+  window.Plotly.react(chart, [diagonal, observed], {
+    ...CHART_LAYOUT, margin: { l: 50, r: 20, t: 10, b: 50 }, height: 320,
+    xaxis: { title: { text: "P(hit) said" }, range: [0, 1], tickformat: ".0%" },
+    yaxis: { title: { text: "share that hit" }, range: [0, 1], tickformat: ".0%" },
+    legend: { orientation: "h", y: -0.3 },
+  }, { displayModeBar: false, responsive: true });
+  chart.dataset.drawn = "true";
+}
+
 const CHART_LAYOUT = {
   paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
   font: { family: "system-ui, sans-serif", color: "#1d2430" },
@@ -290,6 +316,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpTrendChart();
   setUpCadenceChart();
   setUpForecastChart();
+  setUpCalibrationChart();
   setUpTeamHeatmap();
   setUpRatesChart();
   setUpFunnelSelect();

@@ -43,7 +43,7 @@ def test_each_setting_says_whether_it_came_from_the_environment_a_file_or_the_de
 
 
 def test_secrets_and_database_passwords_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BACKPLAN_SECRET_KEY", "a-secret-key-nobody-should-see")
+    monkeypatch.setenv("BACKPLAN_SECRET_KEY", "a-secret-key-nobody-should-see-ever-0123")
     monkeypatch.setenv("BACKPLAN_DATABASE_URL", "postgresql+psycopg://ana:hunter2@db:5432/bp")
     result = runner.invoke(cli, ["settings"])
     assert result.exit_code == 0, result.output

@@ -145,3 +145,50 @@ def _run(rng: np.random.Generator, expected_dials: float, true: dict[str, float]
     for key in ("conversations/dials", "meetings/conversations", "sqls/meetings"):
         n.append(int(rng.binomial(n[-1], true[key])))
     return n
+
+
+def test_a_ratio_above_1_at_a_bounded_stage_is_named_not_a_traceback():
+    from backplan.core.errors import InvalidRate
+    from backplan.core.warnings import UnlinkedStages
+
+    # Shrunk toward the team below 1, but 7 SQLs from 5 meetings: the beta draw got b < 0.
+    unlinked = {**S1_RATES, "sqls/meetings": Rate(0.9, successes=7, trials=5)}
+    with pytest.warns(
+        UnlinkedStages, match="sqls/meetings reads 7 SQLs from 5 meetings.*not linked"
+    ):
+        f = forecast("sqls", 4, OUTBOUND, unlinked, {"dials": 600, "sqls": 2},
+                     elapsed_days=10, remaining_days=10, draws=2000)  # fmt: skip
+    assert f.mean > 2
+    with pytest.raises(InvalidRate, match="more successes than trials"):
+        beta_belief(Rate(0.9, successes=7, trials=5))
+
+
+def test_the_80_percent_range_is_the_one_whose_mass_is_closest_to_80():
+    from backplan.core.forecast import central_range
+
+    # Equal-tailed percentiles of 0..3 would be 0..3 (100%); 1..2 holds exactly 80%.
+    draws = np.array([0] * 10 + [1] * 40 + [2] * 40 + [3] * 10)
+    assert central_range(draws, 0.8) == (1, 2, 0.8)
+    f = forecast("sqls", 4, OUTBOUND, S1_RATES, {"dials": 600, "sqls": 2},
+                 elapsed_days=10, remaining_days=10, draws=20_000)  # fmt: skip
+    assert abs(f.range_mass - 0.8) < 0.05
+    inside = ((f.draws >= f.low) & (f.draws <= f.high)).mean()
+    assert inside == pytest.approx(f.range_mass)
+
+
+def test_open_units_count_by_their_age_on_the_lag_curve():
+    from backplan.core.lag import LagModel
+
+    # Half the meetings that convert do so within 5 days, all within 10; a third ever do.
+    lag = LagModel().fit([2.0] * 10 + [8.0] * 10 + [40.0] * 40, [True] * 20 + [False] * 40)
+    rates = {**S1_RATES, "sqls/meetings": Rate.parse("1/3")}
+    common = dict(elapsed_days=20, remaining_days=0, horizon_days=10, lags={"sqls/meetings": lag},
+                  draws=50_000)  # fmt: skip
+    fresh = forecast(
+        "sqls", 1, OUTBOUND, rates, {}, open_pipeline={"meetings": [0.0] * 9}, **common
+    )
+    stale = forecast(
+        "sqls", 1, OUTBOUND, rates, {}, open_pipeline={"meetings": [30.0] * 9}, **common
+    )
+    assert fresh.mean == pytest.approx(9 / 3, abs=0.05)  # all their conversions still to come
+    assert stale.mean == 0 and stale.pipeline == 9  # still counted for coverage

@@ -150,12 +150,13 @@ def test_okr_commands_create_show_propose_and_agree(org: Settings):
     )
 
 
-def test_posterior_beliefs_keep_forecasts_calibrated():
-    """Rates carrying their posteriors (as estimated rates do): P≈0.7 hits about 70% of the time."""
+def _posterior_forecasts(uncertain: bool) -> tuple[np.ndarray, ...]:
+    """P(hit), hit, range held and range mass of 400 rep-periods forecast at mid-month from
+    rates carrying their posteriors (as estimated rates do), or their bare means."""
     rng = np.random.default_rng(7)
     outbound = funnel("outbound")
-    predicted, hit = [], []
-    for _ in range(300):
+    rows = []
+    for _ in range(400):
         pace = rng.gamma(30, 2)
         rates, true = {}, {}
         for key, (a, b), n in (
@@ -166,18 +167,37 @@ def test_posterior_beliefs_keep_forecasts_calibrated():
             true[key] = rng.beta(a, b)
             s = rng.binomial(n, true[key])
             posterior = Posterior("beta", s + 0.5, n - s + 0.5)
-            rates[key] = Rate(posterior.mean, distribution=posterior)
+            rates[key] = Rate(posterior.mean, distribution=posterior if uncertain else None)
         done = [_run(rng, pace * 10, true) for _ in range(2)]
+        # Without uncertainty the pace is known too: the pace to date, worth a million days.
+        known = {} if uncertain else {"planned_pace": done[0][0] / 10, "prior_days": 1e6}
         f = forecast(
             "sqls", 4, outbound, rates, {"dials": done[0][0], "sqls": done[0][-1]},
-            elapsed_days=10, remaining_days=10, draws=3000, seed=int(rng.integers(1 << 30)),
+            elapsed_days=10, remaining_days=10, draws=2000, seed=int(rng.integers(1 << 30)),
+            **known,
         )  # fmt: skip
-        predicted.append(f.p_hit)
-        hit.append(done[0][-1] + done[1][-1] >= 4)
-    p, h = np.array(predicted), np.array(hit)
-    assert abs(p.mean() - h.mean()) < 0.06
+        outcome = done[0][-1] + done[1][-1]
+        rows.append((f.p_hit, outcome >= 4, f.low <= outcome <= f.high, f.range_mass))
+    return tuple(np.array(column, dtype=float) for column in zip(*rows, strict=True))
+
+
+def _calibrated(p: np.ndarray, hit: np.ndarray, held: np.ndarray, mass: np.ndarray) -> bool:
+    """Mean P(hit) = hit share ± 0.05, and the ranges hold their mass ± two standard errors."""
+    se = np.sqrt(mass.mean() * (1 - mass.mean()) / len(held))
+    return bool(abs(p.mean() - hit.mean()) < 0.05 and abs(held.mean() - mass.mean()) <= 2 * se)
+
+
+def test_posterior_beliefs_keep_forecasts_calibrated():
+    """Rates carrying their posteriors: P≈0.7 hits about 70% of the time, 80% ranges hold 80%."""
+    p, hit, held, mass = _posterior_forecasts(uncertain=True)
+    assert _calibrated(p, hit, held, mass)
+    assert mass.mean() == pytest.approx(0.8, abs=0.03)
     middle = (p > 0.55) & (p < 0.85)
-    assert middle.sum() > 25 and abs(h[middle].mean() - p[middle].mean()) < 0.12
+    assert middle.sum() > 25 and abs(hit[middle].mean() - p[middle].mean()) < 0.12
+
+
+def test_the_calibration_check_catches_forecasts_without_rate_and_pace_uncertainty():
+    assert not _calibrated(*_posterior_forecasts(uncertain=False))
 
 
 def _run(rng: np.random.Generator, dials: float, true: dict[str, float]) -> list[int]:

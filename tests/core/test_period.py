@@ -62,3 +62,28 @@ def test_time_off_comes_off_a_reps_working_days():
 def test_an_unknown_country_says_what_to_use():
     with pytest.raises(BackplanError, match="ISO code"):
         working_calendar("XX", None, [2026])
+
+
+@pytest.mark.parametrize("text", ["9999-12", "9999-Q4", "0001-01", "1899-12", "2201-01"])
+def test_a_period_outside_1900_to_2200_is_refused_with_the_range(text):
+    with pytest.raises(InvalidPeriod, match="1900-01-01 and 2200-12-31"):
+        Period.parse(text, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date(1, 1, 1), date(2026, 1, 1)), (date(2026, 1, 1), date(9999, 12, 31))],
+)
+def test_a_period_of_days_outside_the_range_is_refused(start, end):
+    with pytest.raises(InvalidPeriod, match="out of range"):
+        Period(start, end)
+
+
+def test_a_trailing_window_ending_at_year_one_is_refused_not_overflowed():
+    with pytest.raises(InvalidPeriod):
+        Period.trailing(28, date(1, 1, 1))
+
+
+def test_the_first_and_last_months_of_the_range_are_periods():
+    assert Period.parse("1900-01", TODAY).start == date(1900, 1, 1)
+    assert Period.parse("2200-Q4", TODAY).end == date(2200, 12, 31)

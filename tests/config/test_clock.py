@@ -164,8 +164,11 @@ def test_a_forecast_on_day_1_starts_from_the_reps_own_pace(first_morning: Settin
     result = forecast_period(first_morning, ForecastRequest(team="North"))
     assert result.elapsed_days == 0.0 and result.forecast.actual_to_date == 0
     # ana (50 dials × 8% × 1/6 × 1/2) and ben (70 × 7% × 1/7 × 1/4) book about 0.5 SQLs a
-    # working day between them: 11 in 21 days, and some 4 more from 16 open meetings
-    assert 10 <= result.forecast.expected <= 20 and result.forecast.p_hit < 0.01
+    # working day between them: 11 in 21 days. Their open meetings add next to nothing: in
+    # this organisation a meeting becomes an SQL the day it is booked or never (the lag
+    # curve knows it), so a meeting still open is stale.
+    assert 8 <= result.forecast.expected <= 16 and result.forecast.p_hit < 0.01
+    assert result.forecast.pipeline > 0
 
 
 def test_leadership_on_day_1_shows_last_months_sources_and_says_so(

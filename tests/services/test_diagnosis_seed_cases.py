@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -10,46 +10,22 @@ import pytest
 from backplan.cli import app
 from backplan.defaults import playbook
 from backplan.metrics.sample import EventRow
-from diagnosis_support import moments, run, runner, store
+from diagnosis_support import (
+    COMPANY_X,
+    MINUTE,
+    START,
+    company_x_events,
+    moments,
+    run,
+    runner,
+    store,
+)
 
 MARCH = ["--since", "2026-03-01", "--until", "2026-03-31", "--as-of", "2026-04-02"]
-START = datetime(2026, 3, 2, 8, 0)
-MINUTE = timedelta(minutes=1)
-
-# Company X (S3): per rep, meetings booked after a call, after an email, and SQLs.
-COMPANY_X = {
-    "ann": (11, 3, 3),
-    "bob": (12, 4, 4),
-    "cat": (11, 4, 3),
-    "dan": (10, 5, 4),
-}
-DIALS, CONVERSATIONS, EMAILS = 1000, 105, 1500
 COMPANY_X_PLAN = [
     "--objective", "4 sqls", "--rate", "conversations/dials=0.07",
     "--rate", "meetings/conversations=1/7", "--rate", "sqls/meetings=1/3", *MARCH,
 ]  # fmt: skip
-
-
-def company_x_events() -> list[EventRow]:
-    rows: list[EventRow] = []
-    for rep, (by_call, by_email, sqls) in COMPANY_X.items():
-        met = []
-        for i, at in enumerate(moments(START, DIALS)):
-            p = f"{rep}-d{i}"
-            rows.append((rep, at, "dial", p))
-            if i < CONVERSATIONS:
-                rows.append((rep, at + MINUTE, "connect", p))
-            if i < by_call:
-                rows.append((rep, at + 2 * MINUTE, "meeting_booked", p))
-                met.append((p, at))
-        for i, at in enumerate(moments(START + 30 * MINUTE, EMAILS)):
-            p = f"{rep}-e{i}"
-            rows.append((rep, at, "email", p))
-            if i < by_email:
-                rows.append((rep, at + 60 * MINUTE, "meeting_booked", p))
-                met.append((p, at))
-        rows += [(rep, at + 3 * MINUTE, "sql", p) for p, at in met[:sqls]]
-    return rows
 
 
 @pytest.fixture

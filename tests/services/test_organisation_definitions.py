@@ -260,8 +260,9 @@ def test_the_funnels_command_saves_a_file_as_the_organisations_funnel(
 def test_a_funnel_saved_by_another_process_is_in_force_once_the_kept_one_is_stale(
     app_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from backplan import appdb, kept
+    from backplan import appdb
     from backplan.appdb.models import DefinitionVersion
+    from backplan.services import kept
 
     settings = Settings()
     appdb.engine(settings)  # the database exists (else there is nothing to keep)

@@ -136,8 +136,8 @@ def test_a_new_rep_gets_the_fields_typed_and_a_key_no_other_rep_has(settings: Se
         service.add_rep(settings, RepFields("eve", "Eve", "ANA@x.io"))
     with pytest.raises(InvalidRosterEntry, match="email 'eve' is not an email address"):
         service.add_rep(settings, RepFields("eve", "Eve", "eve"))
-    with pytest.raises(UnknownTeam, match="team 'North'"):
-        service.add_rep(settings, RepFields("eve", "Eve", team="North"))
+    with pytest.raises(InvalidRosterEntry, match="team 'North': no such team"):
+        service.add_rep(settings, RepFields("eve", "Eve", team="North"))  # a field, not a page
     assert [r.key for r in service.roster(settings).reps] == ["ana", "ben", "cy", "dee"]
 
 

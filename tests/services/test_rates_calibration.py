@@ -1,6 +1,6 @@
 """Rates and flags measured against truth: simulated teams with known true rates.
 
-Each check fits the rates model to seeded simulated teams (``calibration_support``)
+Each check fits the rates model to seeded simulated teams (``rates_calibration_support``)
 and compares with the goals of docs/rates.md, within about two standard errors:
 80% intervals hold the true rate 80% of the time in every sample-size bucket,
 and the diagnosis flags at most 2% of reps who are on plan. The test of the
@@ -15,7 +15,7 @@ import pytest
 
 from backplan.core.hierarchy import HyperPosterior
 from backplan.core.shrinkage import BetaBinomialShrinkage
-from calibration_support import (
+from rates_calibration_support import (
     SCENARIOS,
     Coverage,
     Model,
