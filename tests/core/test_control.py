@@ -12,6 +12,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from backplan.core.control import (
+    _exact_trend_p,
     classify,
     control_limits,
     funnel_limits,
@@ -211,3 +212,21 @@ def test_reversing_the_periods_reverses_the_slope_with_the_same_p_value(pairs):
     assert backward.p_value == pytest.approx(forward.p_value, abs=1e-9)
     assert 0 <= forward.p_value <= 1
     assert np.isfinite(forward.low) and forward.low <= forward.slope <= forward.high
+
+
+def test_a_rate_that_swings_month_to_month_is_not_called_a_trend():
+    # Months alternate between 15% and 85%, drifting up 10 points a month: binomial chance
+    # alone would call that a trend (p < 0.001); the months' own scatter says otherwise.
+    swings = [3, 15, 5, 17, 7, 19]
+    result = trend(swings, [20] * 6)
+    assert result.method == "quasi-binomial" and result.dispersion > 8
+    assert result.verdict == "not really moving" and result.p_value > 0.2
+    binomial_only = _exact_trend_p(np.array(swings), np.array([20] * 6), sum(swings))
+    assert binomial_only < 0.001
+    assert result.low < 0 < result.high
+
+
+def test_a_steady_trend_keeps_its_verdict_when_months_scatter_no_more_than_chance():
+    result = trend([2, 4, 6, 8], [20, 20, 20, 20])
+    assert result.dispersion <= 1 and result.method == "exact"
+    assert result.verdict == "moving up"

@@ -149,12 +149,12 @@ def _run(rng: np.random.Generator, expected_dials: float, true: dict[str, float]
 
 def test_a_ratio_above_1_at_a_bounded_stage_is_named_not_a_traceback():
     from backplan.core.errors import InvalidRate
-    from backplan.core.warnings import StagesNotLinked
+    from backplan.core.warnings import UnlinkedStages
 
     # Shrunk toward the team below 1, but 7 SQLs from 5 meetings: the beta draw got b < 0.
     unlinked = {**S1_RATES, "sqls/meetings": Rate(0.9, successes=7, trials=5)}
     with pytest.warns(
-        StagesNotLinked, match="sqls/meetings reads 7 SQLs from 5 meetings.*not linked"
+        UnlinkedStages, match="sqls/meetings reads 7 SQLs from 5 meetings.*not linked"
     ):
         f = forecast("sqls", 4, OUTBOUND, unlinked, {"dials": 600, "sqls": 2},
                      elapsed_days=10, remaining_days=10, draws=2000)  # fmt: skip

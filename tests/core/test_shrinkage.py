@@ -28,7 +28,7 @@ def test_three_meetings_and_no_sql_is_not_a_qualification_problem_yet(model):
     fit = model().fit(SQLS, MEETINGS, teams=["north"] * 8)
     team = fit.team_rate_[SMALL]
     assert team == pytest.approx(67 / 238)  # the team's pooled rate, 28%
-    assert abs(fit.estimate_[SMALL] - team) < 0.04  # near the team's, not 0%
+    assert abs(fit.estimate_[SMALL] - team) < 0.06  # near the team's, not 0%
     assert fit.high_[SMALL] - fit.low_[SMALL] > 0.2  # and honestly unsure
     assert fit.p_below_team_[SMALL] < 0.9  # so no flag
 
@@ -45,11 +45,14 @@ def test_forty_meetings_and_two_sqls_is_a_qualification_problem(model):
 
 
 def test_the_s7_figures_are_stable():
+    # The hierarchical model (team mean and strength integrated, docs/rates.md). Under the
+    # clamped type-II ML fit these were: team 0.2815, κ 22.71, 0.249/0.134, 0.662/0.996.
     fit = BetaBinomialShrinkage().fit(SQLS, MEETINGS, teams=["north"] * 8)
     assert fit.team_rate_[0] == pytest.approx(67 / 238)
-    assert fit.strength_[0] == pytest.approx(22.71, abs=0.01)
-    assert np.round(fit.estimate_[:2], 3).tolist() == [0.249, 0.134]
-    assert np.round(fit.p_below_team_[:2], 3).tolist() == [0.662, 0.996]
+    assert fit.priors_["north"].hyper.mean == pytest.approx(0.289, abs=0.001)
+    assert fit.strength_[0] == pytest.approx(18.6, abs=0.1)
+    assert np.round(fit.estimate_[:2], 3).tolist() == [0.234, 0.129]
+    assert np.round(fit.p_below_team_[:2], 3).tolist() == [0.706, 0.984]
 
 
 def test_per_period_ratios_above_one_are_estimated_not_refused():
@@ -96,12 +99,14 @@ def test_80_percent_intervals_contain_the_true_rate_about_80_percent_of_the_time
     assert 0.77 <= coverage <= 0.83, coverage
 
 
-def test_reps_without_trials_get_the_teams_rate_and_its_spread():
-    fit = BetaBinomialShrinkage().fit([0, 10, 12, 8], [0, 30, 36, 24])
-    assert fit.raw_[0] != fit.raw_[0]  # NaN: no raw rate
-    assert fit.estimate_[0] == pytest.approx(fit.team_rate_[0])
-    assert fit.p_below_team_[0] == pytest.approx(0.5, abs=0.05)
+@pytest.mark.parametrize("model", MODELS)
+def test_reps_without_trials_get_no_data_not_an_estimate(model):
+    fit = model().fit([0, 10, 12, 8], [0, 30, 36, 24])
+    for fitted in (fit.raw_, fit.estimate_, fit.low_, fit.high_, fit.p_below_team_):
+        assert np.isnan(fitted[0])  # no data, no rate
+    assert fit.rates()[0] is None
     assert fit.weight_[0] == 1.0
+    assert not np.isnan(fit.estimate_[1:]).any()
 
 
 def test_a_team_too_small_to_fit_is_shrunk_toward_the_organisation_with_a_warning():
@@ -130,6 +135,7 @@ def test_a_team_that_never_converted_still_gets_a_proper_prior():
         fit = BetaBinomialShrinkage().fit([0, 0, 0, 0], [20, 30, 10, 40])
     assert fit.team_rate_[0] == pytest.approx(0.5 / 101)
     assert (fit.low_ > 0).all() and (fit.estimate_ > 0).all()
+    assert (fit.estimate_ < 0.01).all() and (fit.high_ < 0.01).all()
 
 
 @pytest.mark.parametrize(
@@ -212,8 +218,11 @@ def test_an_estimate_lies_between_the_raw_rate_and_the_teams(reps, model):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)
         fit = model().fit(successes, trials)
-    lower = np.minimum(fit.raw_, fit.team_rate_) - 1e-12
-    upper = np.maximum(fit.raw_, fit.team_rate_) + 1e-12
+    # The hierarchical beta-binomial averages over the team's mean as well, so its estimate
+    # can sit a little outside when the raw rate and the team's are close.
+    slack = 1e-12 if model is GammaPoissonShrinkage else 0.01
+    lower = np.minimum(fit.raw_, fit.team_rate_) - slack
+    upper = np.maximum(fit.raw_, fit.team_rate_) + slack
     assert ((lower <= fit.estimate_) & (fit.estimate_ <= upper)).all()
 
 

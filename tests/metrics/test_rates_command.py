@@ -80,10 +80,11 @@ def test_rates_json_has_one_record_per_rep_and_conversion_with_the_contract_keys
     )
     assert anna["raw"] == round(208 / 393, 6)
     assert anna["low"] < anna["estimate"] < anna["high"]
-    # Agents without opportunities are there too, at their team's rate.
+    # Agents without opportunities are there too, with no data rather than an estimate.
     carl = next(r for r in report["rates"] if r["rep"] == "Carl Lin" and r["from"] == "opps")
     assert (carl["trials"], carl["raw"]) == (0, None)
-    assert carl["estimate"] == carl["team_rate"]
+    assert (carl["estimate"], carl["low"], carl["high"], carl["p_below_team"]) == (None,) * 4
+    assert carl["team_rate"] is not None and carl["flagged"] is False
     # The sales-director funnel's activity stages have no data here: said, not hidden.
     assert any("no calls" in note for note in report["notes"])
 

@@ -81,9 +81,13 @@ def test_the_documented_team_diagnosis_matches_the_csv(maven: Path) -> None:
     assert team["layer"] == "results" and team["problem"] == "conversion"
     assert (team["bottleneck"]["from"], team["bottleneck"]["to"]) == ("opps", "deals")
     assert team["coaching"]["area"] == "closing"
+    # Cecily Lampkin's opp → deal is below plan with P = 0.94: flagged under the old bar of
+    # 0.9 per comparison, not under 0.95 for her two comparisons (plan and team, core.flags).
     flagged = [e["rep"] for e in team["exceptions"] if e["flagged"]]
-    assert flagged == ["Versie Hillebrand", "Lajuana Vencill", "Moses Frase", "Cecily Lampkin"]
-    assert [e["rep"] for e in team["exceptions"] if not e["flagged"]] == ["Anna Snelling"]
+    assert flagged == ["Versie Hillebrand", "Lajuana Vencill", "Moses Frase"]
+    assert [e["rep"] for e in team["exceptions"] if not e["flagged"]] == [
+        "Cecily Lampkin", "Anna Snelling",
+    ]  # fmt: skip
     # Anna Snelling won her 50: the walk stops at results for her.
     anna = next(r for r in team["reps"] if r["rep"] == "Anna Snelling")
     assert won["Anna Snelling"] >= 50 and anna["on_track"]
@@ -96,7 +100,7 @@ def test_a_flagged_agents_output_at_stake_is_the_plan_gap_on_their_own_opps(mave
     assert (versie["actual"]["opps"], versie["actual"]["deals"]) == (126, 47)
     assert (opps["Versie Hillebrand"], won["Versie Hillebrand"]) == (126, 47)
     b = versie["bottleneck"]
-    assert b["output_at_stake"] == pytest.approx((0.5 - b["estimate"]) * 126)
+    assert b["output_at_stake"] == pytest.approx((0.5 - b["estimate"]) * 126, abs=1e-3)
     assert b["probability_lower"] > 0.99
     # No rate for demo → opp and no demos in this data: the plan stops at opps, and says so.
     assert any("the plan stops at opps" in n for n in versie["notes"])

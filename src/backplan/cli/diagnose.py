@@ -21,8 +21,6 @@ from backplan.services.formatting import number
 if TYPE_CHECKING:
     from backplan.services.diagnosis import DiagnosisRequest, Result
 
-STRONG = 0.9
-
 
 def _options(
     objective: str | None,
@@ -217,8 +215,9 @@ def render(result: Result) -> None:
     ):
         table.add_column(column, justify="left" if column == "conversion" else "right")
     bottleneck = d.bottleneck.conversion.key if d.bottleneck else None
+    strong_findings = {f.conversion.key for f in d.findings if f.strong}
     for e in data["evidence"]:
-        strong = max(e["p_below_team"] or 0, e["p_below_plan"] or 0) > STRONG
+        strong = e["conversion"] in strong_findings
         style = "bold red" if e["conversion"] == bottleneck else "red" if strong else None
         table.add_row(
             result.context.funnel.conversion(e["conversion"]).short,

@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 COUNTINGS = ("period", "cohort")
 DEFAULT_LEVEL = 0.8
 
-FLAG_ABOVE = 0.9
-"""P(below the team) from which a rate is shown as a likely weakness."""
-
 
 def _date(text: str | None, option: str) -> date | None:
     if text is None:
@@ -112,7 +109,7 @@ def render_rates(report: RatesReport) -> None:
             team = f" · {row['team']}" if _given(row["team"]) else ""
             table.add_row(f"[bold]{row['name']}[/]{team}", end_section=False)
         conversion = report.funnel.conversion(row["conversion"])
-        flagged = row["p_below_team"] > FLAG_ABOVE and row["trials"] > 0
+        flagged = bool(row["flagged"])
         table.add_row(
             f"  {conversion.short}",
             f"{number(row['successes'])}/{number(row['trials'])}",
@@ -147,8 +144,8 @@ def render_rates(report: RatesReport) -> None:
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(
-        f"[dim]P<team: the probability that the rep's rate is below the team's (red above "
-        f"{FLAG_ABOVE}). Estimates lean on the team's rate the fewer trials a rep has; "
+        "[dim]P<team: the probability that the rep's rate is below the team's (red when it "
+        "holds across all the rep's comparisons, see docs/rates.md). Estimates lean on the team's rate the fewer trials a rep has; "
         "see docs/rates.md.[/]"
     )
 

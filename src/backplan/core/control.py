@@ -29,6 +29,16 @@ line through the period rates). When successes or failures are few
 distribution of ``Σ t x_t`` given the total, computed by convolution;
 otherwise it is the chi-square (1 df) p-value ``P(χ² ≥ z²)``.
 
+Months differ by more than binomial chance (a holiday month, a new list), so
+the test allows for **overdispersion**: with ``k`` periods with trials, the
+dispersion is estimated from the Pearson residuals around the fitted line,
+
+    φ = Σ (x_t − n_t p̂_t)² / (n_t p̄(1 − p̄)) / (k − 2),
+
+and when φ > 1 (quasi-binomial, McCullagh & Nelder 1989 §4.5) the p-value is
+``P(F(1, k − 2) ≥ z²/φ)`` and the slope's interval is widened by √φ (with a
+t quantile). A rate that swings month to month is then not called a trend.
+
 Reference: D. J. Spiegelhalter, "Funnel plots for comparing institutional
 performance", Statistics in Medicine 24 (2005) 1185–1202.
 """
@@ -44,6 +54,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 from scipy.stats import binom, chi2, norm
+from scipy.stats import f as f_dist
+from scipy.stats import t as t_dist
 
 from backplan.core.errors import InvalidCounts, InvalidRate, NoData
 from backplan.core.proportions import check_counts, check_level
@@ -205,7 +217,8 @@ class Trend:
     level: float
     p_value: float
     alpha: float
-    method: Literal["exact", "chi-square"]
+    method: Literal["exact", "chi-square", "quasi-binomial"]
+    dispersion: float = 1.0
 
     @property
     def direction(self) -> Literal["up", "down"] | None:
@@ -271,7 +284,8 @@ def trend(
     p_bar = hits / total
     width = float(norm.ppf((1 + level) / 2)) * math.sqrt(p_bar * (1 - p_bar) / spread)
     rare = min(hits, total - hits)
-    method: Literal["exact", "chi-square"] = "exact"
+    method: Literal["exact", "chi-square", "quasi-binomial"] = "exact"
+    dispersion = _dispersion(x, n, t, centre, slope, p_bar)
     if rare == 0:
         p_value = 1.0  # all successes or all failures: the rate cannot be seen to move
     elif rare <= EXACT_TREND_LIMIT:
@@ -279,9 +293,38 @@ def trend(
     else:
         z = slope * math.sqrt(spread / (p_bar * (1 - p_bar)))
         p_value, method = float(chi2.sf(z * z, 1)), "chi-square"
+    if rare > 0 and dispersion > 1:
+        df = observed - 2
+        z = slope * math.sqrt(spread / (p_bar * (1 - p_bar)))
+        p_value = max(p_value, float(f_dist.sf(z * z / dispersion, 1, df)))
+        width *= (
+            math.sqrt(dispersion)
+            * float(t_dist.ppf((1 + level) / 2, df))
+            / float(norm.ppf((1 + level) / 2))
+        )
+        method = "quasi-binomial"
     return Trend(
-        len(n), hits, total, slope, slope - width, slope + width, level, p_value, alpha, method
-    )
+        len(n), hits, total, slope, slope - width, slope + width, level, p_value, alpha, method,
+        dispersion,
+    )  # fmt: skip
+
+
+def _dispersion(
+    x: npt.NDArray[np.int64],
+    n: npt.NDArray[np.int64],
+    t: npt.NDArray[np.float64],
+    centre: float,
+    slope: float,
+    p_bar: float,
+) -> float:
+    """Pearson dispersion around the fitted trend line; 1 when it cannot be estimated."""
+    used = n > 0
+    df = int(used.sum()) - 2
+    if df < 1 or not 0 < p_bar < 1:
+        return 1.0
+    fitted = np.clip(p_bar + slope * (t - centre), 1e-9, 1 - 1e-9)
+    residual = (x - n * fitted)[used] ** 2 / (n[used] * p_bar * (1 - p_bar))
+    return float(residual.sum() / df)
 
 
 def _exact_trend_p(

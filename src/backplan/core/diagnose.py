@@ -21,10 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from backplan.core.flags import FLAG_RULE
 from backplan.core.funnel import Conversion, Funnel, Layer, Stage
-
-STRONG_EVIDENCE = 0.9
-"""Flag a conversion only when P(really lower) exceeds this (case S7)."""
 
 
 class Problem(StrEnum):
@@ -86,10 +84,13 @@ class Finding:
     output_at_stake: float
     objective_stage: Stage
     peers: str = "the team"
+    threshold: float = FLAG_RULE.threshold(1)
+    """The P(really lower) above which this is strong evidence, given how many comparisons
+    were made for the same person (``core.flags``)."""
 
     @property
     def strong(self) -> bool:
-        return self.probability_lower > STRONG_EVIDENCE
+        return self.probability_lower > self.threshold
 
     @property
     def text(self) -> str:
@@ -185,7 +186,6 @@ def diagnose(
         if checks[-1].on_track:
             break
 
-    findings = _findings(funnel, objective_stage, evidence, peers)
     if not checks or checks[0].on_track:
         layer, problem, span = None, None, []
     elif checks[-1].on_track:
@@ -196,6 +196,7 @@ def diagnose(
         layer, problem = checks[-1].stage.layer, Problem.VOLUME
         span = funnel.conversions(down_to=objective_stage)
     in_span = {c.key for c in span}
+    findings = _findings(funnel, objective_stage, evidence, peers, in_span)
     strong = [f for f in findings if f.strong and f.conversion.key in in_span]
     bottleneck = max(strong, key=lambda f: f.output_at_stake, default=None)
     return Diagnosis(
@@ -208,9 +209,24 @@ def _findings(
     objective_stage: str,
     evidence: Mapping[str, ConversionEvidence],
     peers: str,
+    in_span: set[str],
 ) -> list[Finding]:
     chain = funnel.conversions(down_to=objective_stage)
     target = funnel.stage(objective_stage)
+
+    # Every comparison made for this person counts toward the bar each must clear
+    # (core.flags): in the span the walk found behind plan, those of the span; elsewhere
+    # (shown, never a bottleneck) those of the whole funnel.
+    def made(keys: set[str]) -> int:
+        return sum(
+            (e.planned is not None and e.p_below_plan is not None)
+            + (e.team is not None and e.p_below_team is not None)
+            for c in chain
+            if c.key in keys and (e := evidence.get(c.key)) is not None
+        )
+
+    span_bar = FLAG_RULE.threshold(made(in_span))
+    funnel_bar = FLAG_RULE.threshold(made({c.key for c in chain}))
     found = []
     for i, conversion in enumerate(chain):
         e = evidence.get(conversion.key)
@@ -233,6 +249,7 @@ def _findings(
             Finding(
                 conversion, e, name, ref, p,
                 max(0.0, (ref - e.estimate) * e.trials * downstream), target, peers,
+                span_bar if conversion.key in in_span else funnel_bar,
             )
             for name, ref, p in comparisons
         ]  # fmt: skip

@@ -44,7 +44,7 @@ from backplan.core.lag import LagModel, chain
 from backplan.core.plan import Rates, rate_for
 from backplan.core.posterior import Posterior
 from backplan.core.rate import Rate
-from backplan.core.warnings import StagesNotLinked
+from backplan.core.warnings import UnlinkedStages
 
 DEFAULT_DRAWS = 20_000
 DEFAULT_COVERAGE_BAR = 3.0
@@ -398,7 +398,7 @@ def _rate_draws(
             f"{conversion.key} reads {read}: more {conversion.target.plural} than "
             f"{conversion.source.plural}, so the stages are not linked (e.g. units owned by "
             "another team); forecast as a per-period ratio",
-            StagesNotLinked,
+            UnlinkedStages,
             stacklevel=3,
         )
         bounded = False

@@ -24,7 +24,7 @@ Two models, one per way of counting (see docs/rates.md for the formulas):
 >>> model = BetaBinomialShrinkage(level=0.8).fit(
 ...     successes=[0, 2, 10, 12, 9], trials=[3, 40, 30, 36, 25])
 >>> model.estimate_.round(3).tolist()
-[0.19, 0.09, 0.311, 0.314, 0.327]
+[0.174, 0.087, 0.317, 0.319, 0.335]
 >>> bool(model.p_below_team_[1] > 0.9)
 True
 """
@@ -45,6 +45,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import betaln, gammaln
 
 from backplan.core.errors import InvalidCounts, InvalidLevel, NoData
+from backplan.core.hierarchy import HyperPosterior
 from backplan.core.posterior import Family, Posterior
 from backplan.core.rate import Rate, as_fraction
 from backplan.core.warnings import SmallSampleWarning
@@ -63,8 +64,11 @@ class Prior:
     ``basis`` says what it was fitted on: the rep's ``team``, the whole
     ``organisation`` (when the team has too few reps with data, or the rep has
     no team), or a weak ``default`` (when even the organisation is too small).
-    ``mean_variance`` is the sampling variance of ``mean`` itself, which
-    widens every posterior by the share of it that rests on the team's rate.
+    ``mean_variance`` is the variance of ``mean`` itself. With ``hyper`` (the
+    beta-binomial hierarchy) the team's mean and strength are uncertain and every
+    posterior is the mixture over their joint posterior; without it (a fixed
+    strength, or the gamma-Poisson model) the conjugate posterior is widened by
+    the share of it that rests on the team's rate.
     """
 
     family: Family
@@ -73,6 +77,7 @@ class Prior:
     reps: int
     basis: Basis
     mean_variance: float = 0.0
+    hyper: HyperPosterior | None = None
 
     @property
     def alpha(self) -> float:
@@ -88,7 +93,11 @@ class Prior:
         The conjugate update, widened by w²·Var(mean) where w = κ/(κ+trials) is
         the weight of the team's rate in the estimate: the team's rate is itself
         estimated. The widening keeps the mean and both shape parameters ≥ 1.
+        With a hyperposterior, the mixture over it, matched by mean and variance.
         """
+        if self.hyper is not None:
+            means, variances = self.hyper.rep_moments([successes], [trials])
+            return Posterior.matching("beta", float(means[0]), float(variances[0]))
         if self.family == "beta":
             exact = Posterior("beta", self.alpha + successes, self.beta + trials - successes)
         else:
@@ -180,18 +189,35 @@ class _EmpiricalBayes:
         ]
         self.team_rate_ = np.array([p.mean for p in self.rep_priors_])
         self.strength_ = np.array([p.strength for p in self.rep_priors_])
+        self.has_data_ = n > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             self.raw_ = np.where(n > 0, y / np.where(n > 0, n, 1), np.nan)
-        self.estimate_ = np.array([p.mean for p in self.posteriors_])
+        self.estimate_ = self._no_data_as_nan(np.array([p.mean for p in self.posteriors_]))
         self.weight_ = self.strength_ / (self.strength_ + n)
         self.low_, self.high_ = self.interval(self.level)
-        self.p_below_team_ = self._distribution().cdf(self.team_rate_)
+        self.p_below_team_ = self._no_data_as_nan(self._p_below_team())
         return self
 
+    def _no_data_as_nan(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """No trials, no estimate: a rep without data is 'no data', not the team's rate."""
+        return np.where(self.has_data_, values, np.nan)
+
+    def _p_below_team(self) -> NDArray[np.float64]:
+        """P(rep's rate < team's rate): over the hyperposterior where there is one."""
+        out = np.asarray(self._distribution().cdf(self.team_rate_), dtype=np.float64)
+        for prior in {id(p): p for p in self.rep_priors_}.values():
+            if prior.hyper is None:
+                continue
+            members = np.array([p is prior for p in self.rep_priors_])
+            out[members] = prior.hyper.p_below_mean(self.successes_[members], self.trials_[members])
+        return out
+
     def interval(self, level: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Every rep's equal-tailed credible interval at ``level``."""
+        """Every rep's equal-tailed credible interval at ``level`` (NaN for reps without data)."""
         distribution = self._distribution()
-        return distribution.ppf((1 - level) / 2), distribution.ppf((1 + level) / 2)
+        low = np.maximum(distribution.ppf((1 - level) / 2), np.finfo(float).tiny)
+        high = distribution.ppf((1 + level) / 2)
+        return self._no_data_as_nan(low), self._no_data_as_nan(high)
 
     def _distribution(self) -> Any:
         """All reps' posteriors as one vectorised SciPy distribution."""
@@ -201,10 +227,13 @@ class _EmpiricalBayes:
             return stats.beta(alpha, beta)
         return stats.gamma(alpha, scale=1 / beta)
 
-    def rates(self) -> list[Rate]:
-        """Every rep's estimate as a :class:`Rate` carrying its interval, counts and posterior."""
+    def rates(self) -> list[Rate | None]:
+        """Every rep's estimate as a :class:`Rate` carrying its interval, counts and posterior;
+        ``None`` for a rep without trials (no data, no rate)."""
         return [
-            Rate(
+            None
+            if not t > 0
+            else Rate(
                 as_fraction(float(est)),
                 low=float(low),
                 high=float(high),
@@ -250,6 +279,19 @@ class _EmpiricalBayes:
         reps = len(ns)
         if self.strength is not None:
             strength = max(self.strength, floor)
+        elif self.family == "beta":
+            if reps < self.min_reps and basis == "organisation":
+                warnings.warn(
+                    f"only {reps} rep(s) with data: too few to learn how much reps differ, "
+                    "so each rep's interval carries that uncertainty too",
+                    SmallSampleWarning,
+                    stacklevel=3,
+                )
+            hyper = self._hyper_posterior(ys, ns)
+            return Prior(
+                self.family, mean, hyper.strength, reps,
+                "default" if reps < self.min_reps else basis, hyper.mean_variance, hyper,
+            )  # fmt: skip
         elif reps < self.min_reps:
             if basis == "organisation":
                 warnings.warn(
@@ -310,6 +352,10 @@ class _EmpiricalBayes:
     def _min_strength(self, mean: float) -> float:
         raise NotImplementedError
 
+    def _hyper_posterior(self, y: NDArray[np.float64], n: NDArray[np.float64]) -> HyperPosterior:
+        """The joint posterior of the team's mean rate and prior strength (beta-binomial)."""
+        return HyperPosterior.fit(y, n)
+
     def _mean_variance(self, mean: float, strength: float, n: NDArray[np.float64]) -> float:
         """Sampling variance of the pooled rate Σy/Σn under the fitted prior."""
         raise NotImplementedError
@@ -323,12 +369,14 @@ class _EmpiricalBayes:
 class BetaBinomialShrinkage(_EmpiricalBayes):
     """Empirical-Bayes conversion rates for cohort counts (successes ≤ trials).
 
-    Model: rep *i*'s rate pᵢ ~ Beta(μκ, (1−μ)κ) with μ the team's pooled rate,
-    and successesᵢ ~ Binomial(trialsᵢ, pᵢ). κ maximises the beta-binomial
-    marginal likelihood within [max(1/μ, 1/(1−μ)), mean trials per rep], so the
-    prior is never U-shaped and never worth more than an average rep's data.
-    The posterior is Beta(μκ + yᵢ, (1−μ)κ + nᵢ − yᵢ), widened for the
-    uncertainty in μ (see :meth:`Prior.posterior`).
+    Model: rep *i*'s rate pᵢ ~ Beta(μκ, (1−μ)κ) and successesᵢ ~ Binomial(trialsᵢ,
+    pᵢ), with the team's mean μ ~ Uniform(0, 1) and 1/√(κ+1) ~ Uniform(0, 1)
+    (:mod:`backplan.core.hierarchy`). Each rep's posterior is the mixture of
+    Beta(μκ + yᵢ, (1−μ)κ + nᵢ − yᵢ) over the joint posterior of (μ, κ), matched
+    by mean and variance to one Beta; P(below team) is P(pᵢ < μ) over the same
+    mixture. ``team_rate_`` is the team's pooled rate Σy/Σn, as users count it
+    (the posterior mean of μ is ``priors_[team].hyper.mean``); ``strength_`` a
+    typical κ (its posterior geometric mean). With ``strength=`` κ is fixed instead.
 
     Options: ``level`` of the credible intervals (default 0.8), ``min_reps``
     with data a team needs for its own prior (else the organisation's, with a
@@ -341,7 +389,7 @@ class BetaBinomialShrinkage(_EmpiricalBayes):
 
     >>> m = BetaBinomialShrinkage().fit([0, 2, 8, 9], [3, 40, 24, 27], teams=["a"] * 4)
     >>> round(float(m.team_rate_[0]), 4), round(float(m.estimate_[0]), 3)
-    (0.2021, 0.152)
+    (0.2021, 0.147)
     """
 
     family = "beta"

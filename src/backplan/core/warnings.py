@@ -20,6 +20,19 @@ class SmallSampleWarning(StatisticalWarning):
     """An estimate rests on few prospects or trials; read it with its interval."""
 
 
-class StagesNotLinked(StatisticalWarning):
-    """A stage that counts true conversions has more successes than trials (e.g. deals owned by
-    another team, or stages from unlinked files): it is read as a per-period ratio instead."""
+class UnlinkedStages(StatisticalWarning):
+    """More successes than trials at a stage that cannot exceed its trials.
+
+    The two stages' events do not follow the same prospects (e.g. deals from a
+    file owned by another team), so their ratio is not a conversion rate.
+    """
+
+    @classmethod
+    def about(cls, successes: str, trials: str, reps: list[str]) -> UnlinkedStages:
+        """The warning for ``reps`` whose ``successes`` outnumber their ``trials``."""
+        shown = ", ".join(reps[:5]) + (f" and {len(reps) - 5} more" if len(reps) > 5 else "")
+        return cls(
+            f"{shown}: more {successes} than {trials}, so the stages are not linked "
+            f"(each of the {successes} should come from one of the {trials}); no rate is "
+            "given for them — import linked data or count per cohort (--count cohort)"
+        )

@@ -21,6 +21,7 @@ import pandas as pd
 
 from backplan.config import Settings
 from backplan.core.errors import InvalidPeriod, NoData
+from backplan.core.flags import FLAG_RULE
 from backplan.core.funnel import Conversion, Funnel
 from backplan.core.period import Period
 from backplan.core.rate import Rate
@@ -29,7 +30,7 @@ from backplan.core.shrinkage import (
     BetaBinomialShrinkage,
     GammaPoissonShrinkage,
 )
-from backplan.core.warnings import StatisticalWarning
+from backplan.core.warnings import StatisticalWarning, UnlinkedStages
 from backplan.events.schema import ROSTER_COLUMNS
 from backplan.metrics import cohort_conversions, open_events, stage_counts
 from backplan.services.lookup import find_rep, find_team
@@ -41,6 +42,7 @@ COUNTINGS: tuple[str, ...] = ("period", "cohort")
 RATE_COLUMNS = [
     "rep", "name", "team", "conversion", "from", "to", "successes", "trials", "raw",
     "estimate", "low", "high", "team_rate", "p_below_team", "prior", "prior_strength",
+    "flagged",
 ]  # fmt: skip
 
 
@@ -193,16 +195,36 @@ def estimate_rates(
         part = counts[counts["conversion"] == conversion.key].reset_index(drop=True)
         if part.empty:
             continue
-        model = (
-            BetaBinomialShrinkage(level=level)
-            if counting == "cohort"
-            else GammaPoissonShrinkage(level=level)
+        # Successes that cannot exceed trials are a proportion: beta-binomial. A bounded
+        # stage counted per period can still show more successes than trials when its
+        # events come from files that are not linked (deals owned by another team):
+        # those reps get no rate, and a warning says why.
+        bounded = counting == "cohort" or conversion.target.bounded
+        model: BetaBinomialShrinkage | GammaPoissonShrinkage = (
+            BetaBinomialShrinkage(level=level) if bounded else GammaPoissonShrinkage(level=level)
         )
         team_of = [None if pd.isna(t) else str(t) for t in part["team"]]
+        unlinked = (part["successes"] > part["trials"]).to_numpy() if bounded else None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StatisticalWarning)
+            if unlinked is not None and unlinked.any():
+                warnings.warn(
+                    UnlinkedStages.about(
+                        conversion.target.plural,
+                        conversion.source.plural,
+                        [str(r) for r in part.loc[unlinked, "rep"]],
+                    ),
+                    UnlinkedStages,
+                    stacklevel=2,
+                )
+            successes = part["successes"].to_numpy(dtype=float)
+            trials = part["trials"].to_numpy(dtype=float)
+            if unlinked is not None:
+                # Not linked, not counted: such a rep is left out of the fit, like no data.
+                successes = np.where(unlinked, 0.0, successes)
+                trials = np.where(unlinked, 0.0, trials)
             try:
-                model.fit(part["successes"], part["trials"], teams=team_of)
+                model.fit(successes, trials, teams=team_of)
             except NoData:
                 caveats.append(
                     (conversion.key, f"no {conversion.source.plural} in {window.label}, so no rate")
@@ -218,13 +240,26 @@ def estimate_rates(
         rows.append(pd.concat([part, fitted], axis=1))
         teams.append(_team_rows(part, model, conversion))
         for rep, rate in zip(part["rep"], model.rates(), strict=True):
-            rates[(str(rep), conversion.key)] = rate
+            if rate is not None:
+                rates[(str(rep), conversion.key)] = rate
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=RATE_COLUMNS)
+    table["flagged"] = _flagged(table)
     table = table.sort_values("rep", kind="stable").reset_index(drop=True)
     team_table = pd.concat(teams, ignore_index=True) if teams else pd.DataFrame()
     return RatesReport(
         funnel, window, counting, level, table.loc[:, RATE_COLUMNS], team_table, rates, caveats
     )
+
+
+def _flagged(table: pd.DataFrame) -> pd.Series:
+    """Whether each rate is strong evidence of being below the team's, among all the
+    comparisons with the team made for the same rep (``core.flags``)."""
+    if table.empty:
+        return pd.Series(dtype=bool)
+    p = pd.to_numeric(table["p_below_team"], errors="coerce")
+    made = p.notna().groupby(table["rep"]).transform("sum")
+    bar = made.map(FLAG_RULE.threshold)
+    return (p > bar).fillna(False).astype(bool)
 
 
 def _team_rows(

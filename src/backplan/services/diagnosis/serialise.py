@@ -115,6 +115,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "probability_lower": _round(f.probability_lower),
         "output_at_stake": _round(f.output_at_stake),
         "strong": f.strong,
+        "threshold": _round(f.threshold),
         "text": f.text,
     }
 

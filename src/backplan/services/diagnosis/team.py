@@ -95,6 +95,9 @@ def _team_evidence(
             warnings.simplefilter("ignore", StatisticalWarning)
             model.fit(part["successes"], part["trials"])
         i = list(part.index).index(team)
+        # A team that is the whole organisation has no peers to be compared with: making
+        # that comparison would only raise the bar for the real ones (core.flags).
+        alone = len(part) == 1
         out[key] = ConversionEvidence(
             conversion=key,
             successes=float(part["successes"].iloc[i]),
@@ -102,8 +105,8 @@ def _team_evidence(
             estimate=float(model.estimate_[i]),
             low=float(model.low_[i]),
             high=float(model.high_[i]),
-            team=float(model.team_rate_[i]),
-            p_below_team=float(model.p_below_team_[i]),
+            team=None if alone else float(model.team_rate_[i]),
+            p_below_team=None if alone else float(model.p_below_team_[i]),
         )
         posteriors[key] = model.posteriors_[i]
     return out, posteriors

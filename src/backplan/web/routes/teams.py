@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from backplan.accounts.access import Principal, Role
 from backplan.core.bounds import check_day
 from backplan.core.errors import BackplanError, UnknownTeam
+from backplan.core.flags import FLAG_RULE
 from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
@@ -23,7 +24,7 @@ from backplan.web.types import Day
 
 router = APIRouter()
 
-STRONG_EVIDENCE = 0.9  # P(rate below the team's) above which a cell is flagged (DESIGN.md)
+STRONG_EVIDENCE = FLAG_RULE.threshold(1)  # the bar for one comparison; more raise it (core.flags)
 
 
 def team_diagnosis(
@@ -102,7 +103,7 @@ def team_details(
                 "coaching": coaching.get(r["conversion"]),
             }
             for r in rates["rates"]
-            if r["p_below_team"] is not None and r["p_below_team"] > STRONG_EVIDENCE
+            if r.get("flagged")
         ),
         key=lambda f: -f["p_below_team"],
     )
