@@ -198,16 +198,17 @@ def test_unknown_and_known_emails_take_similar_time(backplan_home: Path) -> None
     accounts = Accounts(settings)
     accounts.add_user(ANA.email, PASSWORD, "rep", rep="Ana")
 
-    def median_time(email: str) -> float:
+    def fastest(email: str) -> float:
+        # The fastest of several tries: what the work costs, without a busy machine's pauses.
         times = []
-        for _ in range(7):
+        for _ in range(9):
             start = time.perf_counter()
             with pytest.raises(SignInFailed):
                 accounts.sign_in(email, "wrong password here")
             times.append(time.perf_counter() - start)
-        return sorted(times)[3]
+        return min(times)
 
-    ratio = median_time("nobody@example.com") / median_time(ANA.email)
+    ratio = fastest("nobody@example.com") / fastest(ANA.email)
     assert 0.5 < ratio < 2.0
 
 
