@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,11 +48,32 @@ def app_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
             pytest.skip(
                 "set BACKPLAN_TEST_DATABASE_URL to run the app-database tests on PostgreSQL"
             )
-        reset_postgres(POSTGRES_URL)
-        monkeypatch.setenv("BACKPLAN_DATABASE_URL", POSTGRES_URL)
+        url = worker_database(POSTGRES_URL)
+        reset_postgres(url)
+        monkeypatch.setenv("BACKPLAN_DATABASE_URL", url)
     appdb.dispose()
     yield request.param
     appdb.dispose()
+
+
+@functools.cache
+def worker_database(url: str) -> str:
+    """Each pytest-xdist worker its own database on the server (``backplan_test_gw0`` ...),
+    so two workers never drop each other's tables; the URL as given without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_postgres(url: str) -> None:
