@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from backplan.config import Settings
+from backplan.core.errors import NoObjective
 from backplan.core.period import Period
 from backplan.services import okr
 from backplan.services.diagnosis import (
@@ -66,31 +67,62 @@ def test_the_agreed_plan_is_the_objective_and_the_rates_agreed(org: Settings):
     assert planned_for(org, "ana", september) is None  # another period has no plan
 
 
-def test_the_reps_diagnosis_uses_their_agreed_plan_over_what_is_given(org: Settings):
-    _agree(org, "ana", "6 sqls", {"sqls/meetings": "1/2"})
-    request = DiagnosisRequest(
-        objective="1 sqls",
-        rates={
-            "conversations/dials": "0.5",
-            "meetings/conversations": "1/2",
-            "sqls/meetings": "1/9",
-        },
+def _october(objective: str | None = None, **rates: str) -> DiagnosisRequest:
+    return DiagnosisRequest(
+        objective=objective,
+        rates=rates,
         funnel="outbound",
         since=date(2026, 10, 1),
         until=date(2026, 10, 31),
         as_of=date(2026, 10, 15),
     )
-    result = result_to_dict(diagnose_rep(build_context(org, request), "ana"))
-    assert (result["objective"]["stage"], result["objective"]["target"]) == ("sqls", 6)
+
+
+def test_the_reps_diagnosis_defaults_to_their_agreed_plan(org: Settings):
+    oid = _agree(org, "ana", "6 sqls", {"sqls/meetings": "1/2"})
+    result = result_to_dict(diagnose_rep(build_context(org, _october()), "ana"))
+    assert result["objective"]["target"] == 6
+    assert (result["objective"]["source"], result["objective"]["objective_id"]) == ("agreed", oid)
     planned = {p["conversion"]: p for p in result["planned_rates"]}
     assert planned["sqls/meetings"] == {
         "conversion": "sqls/meetings",
         "rate": 0.5,
         "source": "agreed",
     }
-    ben = result_to_dict(diagnose_rep(build_context(org, request), "ben"))
-    assert ben["objective"]["target"] == 1  # no agreed plan: what was given
-    assert {p["conversion"]: p["rate"] for p in ben["planned_rates"]}["sqls/meetings"] == 0.111111
+    # A rate typed overrides the agreed one; the agreed objective stays.
+    typed = _october(**{"sqls/meetings": "1/4"})
+    result = result_to_dict(diagnose_rep(build_context(org, typed), "ana"))
+    assert result["objective"]["target"] == 6
+    assert {p["conversion"]: p["rate"] for p in result["planned_rates"]}["sqls/meetings"] == 0.25
+
+
+def test_a_typed_objective_overrides_the_agreed_plan(org: Settings):
+    _agree(org, "ana", "6 sqls", {"sqls/meetings": "1/2"})
+    typed = _october(
+        "1 sqls",
+        **{"conversations/dials": "0.5", "meetings/conversations": "1/2", "sqls/meetings": "1/9"},
+    )
+    ana = result_to_dict(diagnose_rep(build_context(org, typed), "ana"))
+    assert (ana["objective"]["target"], ana["objective"]["source"]) == (1, "given")
+    assert {p["conversion"]: p["rate"] for p in ana["planned_rates"]}["sqls/meetings"] == 0.111111
+
+
+def test_an_objective_set_but_not_agreed_is_planned_at_the_reps_own_rates(org: Settings):
+    oid = okr.create_objective(
+        org, okr.ObjectiveRequest("ben", "rep", "2026-10", ["5 sqls"]), date(2026, 10, 1)
+    ).objective.id
+    ben = result_to_dict(diagnose_rep(build_context(org, _october()), "ben"))
+    assert (ben["objective"]["target"], ben["objective"]["source"]) == (5, "okr")
+    assert ben["objective"]["objective_id"] == oid
+    own = {e["conversion"]: e["estimate"] for e in ben["evidence"]}
+    for p in ben["planned_rates"]:
+        assert p["source"] == "own"
+        assert p["rate"] == pytest.approx(own[p["conversion"]], abs=1e-6)
+
+
+def test_without_any_objective_the_diagnosis_says_how_to_give_one(org: Settings):
+    with pytest.raises(NoObjective, match=r"Ana Silva has no objective for 2026-10.*--objective"):
+        diagnose_rep(build_context(org, _october()), "ana")
 
 
 def test_a_plan_agreed_on_my_plan_is_the_one_the_diagnosis_reads(org: Settings):

@@ -77,6 +77,34 @@ def test_without_an_objective_the_page_asks_for_the_plan(company_x: FastAPI) -> 
     assert "objective" in bad["diagnosis"]["error"]
 
 
+def test_without_an_objective_typed_the_page_uses_the_objectives_set_for_the_period(
+    company_x: FastAPI,
+) -> None:
+    from datetime import date
+
+    from backplan.services import okr
+
+    settings = company_x.state.web.settings
+    march = date(2026, 3, 1)
+    team = okr.create_objective(
+        settings, okr.ObjectiveRequest("company-x", "team", "2026-03", ["16 sqls"]), march
+    ).objective
+    for rep in COMPANY_X:
+        okr.create_objective(
+            settings, okr.ObjectiveRequest(rep, "rep", "2026-03", ["4 sqls"]), march
+        )
+    mo = signed_in(company_x, "mo@example.com")
+    window = {"since": "2026-03-01", "until": "2026-03-31", "as_of": "2026-04-02"}
+    d = mo.get("/api/teams/company-x", params=window).json()["diagnosis"]
+    assert d["objective"] == {
+        "stage": "sqls", "target": 16, "text": "16 sqls", "source": "okr", "objective_id": team.id,
+    }  # fmt: skip
+    assert {r["objective"]["source"] for r in d["reps"]} == {"okr"}
+    assert {p["source"] for r in d["reps"] for p in r["planned_rates"]} == {"own"}
+    html = mo.get("/teams/company-x", params=window).text
+    assert "objective for this period, 16 sqls, and the plans its reps agreed" in html
+
+
 def test_a_rep_gets_no_diagnosis_of_their_colleagues(company_x: FastAPI) -> None:
     ann = signed_in(company_x, "ann@example.com")
     data = ann.get("/api/teams/company-x", params=S3_QUERY).json()

@@ -37,10 +37,12 @@ def _options(
 
     both_or_neither(since, until, "the current month to date")
     # Parsed exactly as `backplan plan` parses them (objective, rates, plan file).
-    planned = _request(file, objective, rate, funnel, None, None, None, None, deal_value, [], None)
+    planned = _request(
+        file, objective, rate, funnel, None, None, None, None, deal_value, [], None, required=False
+    )
     settings = get_settings()
     return DiagnosisRequest(
-        objective=planned.objective,
+        objective=planned.objective or None,
         rates=planned.rates,
         funnel=planned.funnel or settings.funnel,
         since=_date(since) if since else planned.since,
@@ -53,13 +55,18 @@ def _options(
 
 
 OBJECTIVE = typer.Option(
-    None, "--objective", "-o", help="The objective the plan is for, as in `plan`: '4 sqls'."
+    None,
+    "--objective",
+    "-o",
+    help="The objective each rep's plan is for, as in `plan`: '4 sqls'; default: the objective "
+    "set for the period and the plans the reps agreed.",
 )
 RATE = typer.Option(
     [],
     "--rate",
     "-r",
-    help="A planned rate TO/FROM=VALUE, as in `plan`; without one, the team's rate is assumed.",
+    help="A planned rate TO/FROM=VALUE, as in `plan`; overrides an agreed rate. Without one: "
+    "the agreed rate, else the team's.",
 )
 FILE = typer.Option(None, "--file", help="A TOML plan file (as for `plan`); the command line wins.")
 FUNNEL = typer.Option(

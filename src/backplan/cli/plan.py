@@ -159,17 +159,21 @@ def _request(
     deal_value: float | None,
     time_off: list[str],
     improvement: float | None,
+    *,
+    required: bool = True,
 ) -> PlanRequest:
+    """The plan asked for on the command line over the plan file; without ``required`` the
+    objective may be left out (the diagnosis then reads each one's objective in force)."""
     spec = read_plan_file(file) if file else None
     rates = {k: str(v) for k, v in (spec.rates if spec else {}).items()}
     rates.update(parse_rate_option(r) for r in rate)
     chosen = objective or (spec.objective if spec else None)
-    if not chosen:
+    if not chosen and required:
         raise typer.BadParameter(
             "give --objective, e.g. --objective '4 sqls'", param_hint="--objective"
         )
     return PlanRequest(
-        objective=chosen,
+        objective=chosen or "",
         rates=rates,
         funnel=funnel or (spec.funnel if spec and spec.funnel else ""),
         period=period or (spec.period if spec else None),

@@ -145,6 +145,10 @@ class InvalidObjective(InvalidInput):
     """An objective that cannot be planned (not a whole positive count, unknown unit ...)."""
 
 
+class NoObjective(InvalidObjective):
+    """None was typed and the rep or team has no objective for the period."""
+
+
 class ObjectiveInPast(InvalidObjective):
     """The objective's period ended before today."""
 

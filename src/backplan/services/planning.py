@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from backplan.config import Settings
-from backplan.core.errors import InvalidPeriod, InvalidRate, MissingRate, ObjectiveInPast
+from backplan.core.errors import InvalidPeriod, InvalidRate, MissingRate, NoData, ObjectiveInPast
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
 from backplan.core.period import Calendar, FixedWorkingDays, Period
@@ -152,7 +152,11 @@ def build_plan(
         )
     objective = Objective.parse(request.objective, funnel, period, request.deal_value)
     given = parse_rates(request.rates, funnel)
-    source = _rates_from_data(request, settings, today, given) if request.rep else None
+    needed = [c.key for c in funnel.conversions(down_to=objective.stage)]
+    typed = all(key in given for key in needed)  # typed rates need no history
+    source = (
+        _rates_from_data(request, settings, today, given) if request.rep and not typed else None
+    )
     estimated = source.rates if source else {}
     all_rates = {**(rates or {}), **estimated, **given}
     if source is not None:
@@ -184,11 +188,25 @@ def _rates_from_data(
 
     assert request.rep is not None
     window = rates_window(request.rates_since, request.rates_until, today)
-    found = rep_rates(settings, request.rep, request.funnel, window, level=request.level)
+    notes: list[str] = []
+    try:
+        found = rep_rates(settings, request.rep, request.funnel, window, level=request.level)
+    except NoData:
+        if request.rates_since or request.rates_until:
+            raise
+        # A new organisation: plan on the history there is, and say so.
+        window = Period(window.start, today)
+        found = rep_rates(settings, request.rep, request.funnel, window, level=request.level)
+        notes.append(
+            f"no events in the last full quarter: rates from {window.start} to {today}, the "
+            "history there is; on so few events their ranges are wide"
+        )
     overridden = tuple(k for k in found.rates if k in given)
     estimated = [k for k in found.rates if k not in given]
-    notes = tuple(found.report.notes_for(estimated))
-    return RatesFromData(found.rep, found.name, found.team, window, found.rates, overridden, notes)
+    notes.extend(found.report.notes_for(estimated))
+    return RatesFromData(
+        found.rep, found.name, found.team, window, found.rates, overridden, tuple(notes)
+    )
 
 
 def plan_to_dict(planned: PlannedObjective) -> dict[str, Any]:

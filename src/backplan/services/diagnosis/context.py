@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from backplan.config import Settings
-from backplan.core.errors import InvalidObjective, NoData
+from backplan.core.errors import NoData
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
 from backplan.core.period import Period, WorkingCalendar
@@ -66,7 +66,8 @@ class Context:
     funnel: Funnel
     window: Window
     calendar: WorkingCalendar
-    objective: Objective
+    objective: Objective | None
+    """The objective typed for every rep; None: each one's objective in force."""
     given: dict[str, Rate]
     counts: pd.DataFrame
     report: RatesReport
@@ -92,11 +93,11 @@ def build_context(
         settings.country, settings.subdivision, range(min(years) - 1, max(years) + 1)
     )
     window = diagnosis_window(since, until, as_of, calendar, day_done)
-    if not request.objective:
-        raise InvalidObjective(
-            "give the objective the plan is for, as for `backplan plan`: --objective '4 sqls'"
-        )
-    objective = Objective.parse(request.objective, funnel, window.period, request.deal_value)
+    objective = (
+        Objective.parse(request.objective, funnel, window.period, request.deal_value)
+        if request.objective
+        else None  # each rep's and team's objective in force for the period (plan.py)
+    )
     given = parse_rates(request.rates, funnel)
     table = open_events(settings) if events is None else events
     people = load_roster(settings) if roster is None else roster

@@ -20,6 +20,7 @@ from backplan.core.objective import Objective
 from backplan.core.period import Period
 from backplan.core.plan import rate_for, whole_units
 from backplan.core.rate import Rate, as_fraction
+from backplan.services.planning import parse_rates
 
 
 def planned_for(settings: Settings, rep: str, period: Period) -> Mapping[str, Any] | None:
@@ -31,6 +32,48 @@ def planned_for(settings: Settings, rep: str, period: Period) -> Mapping[str, An
     from backplan.services.okr import agreed_plan_for
 
     return agreed_plan_for(settings, rep, period)
+
+
+@dataclass(frozen=True)
+class ObjectiveInForce:
+    """The objective a diagnosis measures against, the rates given with it, and their source:
+    ``given`` (typed), ``agreed`` (the plan the rep agreed) or ``okr`` (the objective set for
+    the period, planned at the owner's own rates)."""
+
+    objective: Objective
+    given: Mapping[str, Rate]
+    source: str
+    objective_id: int | None = None
+
+
+def rep_objective(
+    settings: Settings, funnel: Funnel, period: Period, rep: str,
+    typed: Objective | None, given: Mapping[str, Rate],
+) -> ObjectiveInForce | None:  # fmt: skip
+    """What ``rep`` is measured against: the objective typed, else the plan they agreed for
+    the period (typed rates still override its rates), else their objective for the period."""
+    if typed is not None:
+        return ObjectiveInForce(typed, given, "given")
+    agreed = planned_for(settings, rep, period)
+    if agreed is not None:
+        objective = Objective.parse(str(agreed["objective"]), funnel, period)
+        rates = {**parse_rates(dict(agreed.get("rates", {})), funnel), **given}
+        return ObjectiveInForce(objective, rates, "agreed", int(agreed["objective_id"]))
+    return owner_objective(settings, funnel, period, "rep", rep, given)
+
+
+def owner_objective(
+    settings: Settings, funnel: Funnel, period: Period, kind: str, owner: str,
+    given: Mapping[str, Rate],
+) -> ObjectiveInForce | None:  # fmt: skip
+    """The objective a rep or team has for exactly ``period`` (``services/okr``), if any."""
+    from backplan.services.okr import objective_in_force
+
+    found = objective_in_force(settings, kind, owner, period)  # type: ignore[arg-type]
+    if found is None:
+        return None
+    objective = Objective.parse(str(found["objective"]), funnel, period, found["deal_value"])
+    return ObjectiveInForce(objective, given, "okr", int(found["objective_id"]))
 
 
 @dataclass
@@ -76,7 +119,7 @@ def planned_rates(
         assumed.append(f"{conversion.short} ({value:.1%})")
     if assumed:
         notes.append(
-            f"no planned rate given for {', '.join(assumed)}: the {peers}'s rate is the "
+            f"no planned rate given for {', '.join(assumed)}: {_whose(peers)} rate is the "
             "plan's assumption there"
         )
     if missing:
@@ -86,6 +129,10 @@ def planned_rates(
             f"{last.target.plural} (give --rate {last.key}=... to go further)"
         )
     return planned, notes
+
+
+def _whose(peers: str) -> str:
+    return "the rep's own" if peers == "own" else f"the {peers}'s"
 
 
 def planned_units(

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from backplan.core.diagnose import ConversionEvidence
-from backplan.core.errors import BackplanError
+from backplan.core.errors import BackplanError, NoObjective
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
 from backplan.core.plan import marginal_gains
@@ -23,14 +23,14 @@ from backplan.services.diagnosis.channels import channel_mix_for
 from backplan.services.diagnosis.context import Context
 from backplan.services.diagnosis.plan import (
     actual_counts,
-    planned_for,
     planned_rates,
     planned_units,
+    rep_objective,
 )
 from backplan.services.diagnosis.result import Result, diagnosed
 from backplan.services.diagnosis.trends import rate_trends
 from backplan.services.lookup import find_rep
-from backplan.services.planning import gain_to_dict, parse_rates
+from backplan.services.planning import gain_to_dict
 
 
 def diagnose_rep(context: Context, wanted: str) -> Result:
@@ -48,15 +48,23 @@ def rep_result(context: Context, rep: str, name: str, team: str | None) -> Resul
     """The diagnosis of ``rep`` (a key the report knows), named and placed in ``team``."""
     funnel, report = context.funnel, context.report
     rows = report.table[report.table["rep"] == rep].set_index("conversion")
-    agreed = planned_for(context.settings, rep, context.window.period)
-    objective, given = context.objective, context.given
-    if agreed is not None:
-        objective = Objective.parse(str(agreed["objective"]), funnel, context.window.period)
-        given = {**given, **parse_rates(dict(agreed.get("rates", {})), funnel)}
-    team_rates = {str(key): float(value) for key, value in rows["team_rate"].dropna().items()}
+    period = context.window.period
+    found = rep_objective(context.settings, funnel, period, rep, context.objective, context.given)
+    if found is None:
+        raise NoObjective(
+            f"{name} has no objective for {period.label}: set one on the OKRs page "
+            "(backplan okr create) or give the objective the plan is for (--objective '4 sqls')"
+        )
+    objective = found.objective
+    # Planned at the team's rates where nothing was given; an objective set but not yet
+    # agreed is planned at the rep's own rates, as its proposal would be.
+    column = "estimate" if found.source == "okr" else "team_rate"
+    fallback = {str(key): float(value) for key, value in rows[column].dropna().items()}
     planned, notes = planned_rates(
-        funnel, objective, given, team_rates, "agreed" if agreed else "given"
-    )
+        funnel, objective, found.given, fallback,
+        "given" if found.source == "given" else "agreed",
+        "own" if found.source == "okr" else "team",
+    )  # fmt: skip
     expected = planned_units(funnel, objective, planned)
     evidence = {}
     for key, row in rows.iterrows():
@@ -83,9 +91,10 @@ def rep_result(context: Context, rep: str, name: str, team: str | None) -> Resul
         context, "rep", rep, name, team, 1, objective, planned, expected, actual, evidence,
         notes, "the team",
     )  # fmt: skip
+    result.objective_source, result.objective_id = found.source, found.objective_id
     result.gains = _gains(context, objective, rows)
     result.channel_mix = channel_mix_for(context, [rep])
-    result.trends = rate_trends(context, [rep])
+    result.trends = rate_trends(context, [rep], objective.stage)
     notes.extend(report.notes_for([k for k in evidence if k in _span_keys(funnel, objective)]))
     return result
 

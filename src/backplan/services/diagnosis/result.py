@@ -42,6 +42,9 @@ class Result:
     trends: list[dict[str, Any]]
     notes: list[str]
     members: list[Result] = field(default_factory=list)
+    objective_source: str = "given"
+    """Where the objective came from: ``given``, ``agreed`` or ``okr``."""
+    objective_id: int | None = None
     control: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property

@@ -26,6 +26,8 @@ def result_to_dict(result: Result) -> dict[str, Any]:
             "stage": result.objective.stage,
             "target": result.objective.target,
             "text": result.objective.describe(),
+            "source": result.objective_source,
+            "objective_id": result.objective_id,
         },
         "planned_rates": [p.to_dict() for p in result.planned],
         "expected": result.expected,

@@ -11,13 +11,19 @@ import pandas as pd
 
 from backplan.core.control import WARNING_LEVEL, classify
 from backplan.core.diagnose import ConversionEvidence
+from backplan.core.errors import NoObjective
 from backplan.core.objective import Objective
 from backplan.core.posterior import Posterior
 from backplan.core.shrinkage import GammaPoissonShrinkage
 from backplan.core.warnings import StatisticalWarning
 from backplan.services.diagnosis.channels import channel_mix_for
 from backplan.services.diagnosis.context import Context
-from backplan.services.diagnosis.plan import actual_counts, planned_rates
+from backplan.services.diagnosis.plan import (
+    ObjectiveInForce,
+    actual_counts,
+    owner_objective,
+    planned_rates,
+)
 from backplan.services.diagnosis.rep import rep_result
 from backplan.services.diagnosis.result import Result, diagnosed
 from backplan.services.diagnosis.trends import rate_trends
@@ -30,10 +36,13 @@ def diagnose_team(context: Context, wanted: str) -> Result:
     table = context.report.table
     team = find_team(wanted, table)
     people = table[table["team"] == team].drop_duplicates("rep").loc[:, ["rep", "name"]].to_numpy()
-    members = [
-        rep_result(context, str(rep), str(rep) if pd.isna(name) else str(name), team)
-        for rep, name in people
-    ]
+    members, without = [], []
+    for rep, name in people:
+        shown = str(rep) if pd.isna(name) else str(name)
+        try:
+            members.append(rep_result(context, str(rep), shown, team))
+        except NoObjective:
+            without.append(shown)  # nothing typed and no objective of their own this period
     funnel = context.funnel
     reps = [m.key for m in members]
     pooled = context.counts[context.counts["rep"].isin(reps)]
@@ -43,14 +52,8 @@ def diagnose_team(context: Context, wanted: str) -> Result:
         str(r["conversion"]): float(r["team_rate"])
         for r in team_rows[team_rows["team"] == team].to_dict("records")
     }
-    target = sum(m.objective.target for m in members)
-    objective = Objective(
-        context.objective.stage,
-        max(target, 1),
-        context.window.period,
-        None if context.objective.revenue is None else context.objective.revenue * len(members),
-        context.objective.deal_value,
-    )
+    found = _team_objective(context, team, members)
+    objective = found.objective
     planned, notes = planned_rates(funnel, objective, context.given, own_rates, "given")
     for key, e in evidence.items():
         if key in planned:
@@ -64,15 +67,47 @@ def diagnose_team(context: Context, wanted: str) -> Result:
             expected[stage] = expected.get(stage, 0) + units
     actual = actual_counts(pooled, funnel)
     notes.insert(0, f"{len(members)} reps: the team's plan is the sum of their plans")
+    if without:
+        notes.insert(1, f"no objective for {', '.join(without)} in {objective.period.label}: "
+                     "not in the team's plan")  # fmt: skip
     result = diagnosed(
         context, "team", team, team, team, len(members), objective, planned, expected, actual,
         evidence, notes, "the organisation",
     )  # fmt: skip
+    result.objective_source, result.objective_id = found.source, found.objective_id
     result.members = sorted(members, key=lambda m: (-m.output_at_stake, m.name))
     result.channel_mix = channel_mix_for(context, reps)
-    result.trends = rate_trends(context, reps)
+    result.trends = rate_trends(context, reps, objective.stage)
     result.control = {m.key: _control(context, m) for m in members}
     return result
+
+
+def _team_objective(context: Context, team: str, members: list[Result]) -> ObjectiveInForce:
+    """The team's objective: its objective for the period (from the OKRs) when none was
+    typed, else the sum of its reps' objectives, which must be at one stage."""
+    period = context.window.period
+    if context.objective is None:
+        found = owner_objective(context.settings, context.funnel, period, "team", team, {})
+        if found is not None:
+            return found
+    stages = {m.objective.stage for m in members}
+    if len(stages) != 1:
+        raise NoObjective(
+            f"team {team} has no objective for {period.label}"
+            + (" and its reps' objectives are at different stages" if stages else "")
+            + ": set one on the OKRs page (backplan okr create --team) or give the objective "
+            "each rep's plan is for (--objective '4 sqls')"
+        )
+    first = members[0].objective
+    objective = Objective(
+        first.stage,
+        max(sum(m.objective.target for m in members), 1),
+        period,
+        None if first.revenue is None else sum(m.objective.revenue or 0 for m in members),
+        first.deal_value,
+    )
+    source = "given" if context.objective is not None else "okr"
+    return ObjectiveInForce(objective, {}, source)
 
 
 def _team_evidence(

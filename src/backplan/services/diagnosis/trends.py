@@ -14,7 +14,7 @@ from backplan.core.warnings import StatisticalWarning
 from backplan.services.diagnosis.context import Context
 
 
-def rate_trends(context: Context, reps: list[str]) -> list[dict[str, Any]]:
+def rate_trends(context: Context, reps: list[str], stage: str) -> list[dict[str, Any]]:
     """Each conversion's rate per month over recent months, and whether it is really moving."""
     monthly = context.monthly[context.monthly["rep"].isin(reps)]
     months = pd.to_datetime(pd.Series(context.months))
@@ -26,7 +26,7 @@ def rate_trends(context: Context, reps: list[str]) -> list[dict[str, Any]]:
     )
     totals = totals.reindex(months, fill_value=0)
     out = []
-    for conversion in context.funnel.conversions(down_to=context.objective.stage):
+    for conversion in context.funnel.conversions(down_to=stage):
         x = [int(v) for v in totals[conversion.target.key]]
         n = [int(v) for v in totals[conversion.source.key]]
         record: dict[str, Any] = {

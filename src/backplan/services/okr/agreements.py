@@ -22,7 +22,13 @@ from backplan.appdb.models import Agreement, ObjectivePlan, Rep
 from backplan.appdb.models import Objective as ObjectiveRow
 from backplan.config import Settings
 from backplan.core.bounds import is_row_id
-from backplan.core.errors import InvalidObjective, NotAllowed, UnknownObjective, UnknownRep
+from backplan.core.errors import (
+    InvalidObjective,
+    NotAllowed,
+    UnknownObjective,
+    UnknownRep,
+    UnknownTeam,
+)
 from backplan.core.objective import Objective
 from backplan.core.period import Period
 from backplan.core.posterior import Posterior
@@ -40,6 +46,7 @@ from backplan.services.okr.objectives import (
 from backplan.services.okr.views import (
     Actor,
     ObjectiveView,
+    OwnerKind,
     PlanView,
     objective_text,
     objective_view,
@@ -294,6 +301,25 @@ def agreed_plan_for(settings: Settings, rep: str, period: Period) -> dict[str, A
         "rates": {str(r["conversion"]): str(r["value"]) for r in rates},
         "objective_id": objective.id,
         "plan_id": plan.id,
+    }
+
+
+def objective_in_force(
+    settings: Settings, owner_kind: OwnerKind, owner: str, period: Period
+) -> dict[str, Any] | None:
+    """The objective ``owner`` has for exactly ``period`` (its main result as a count, its id
+    and words), or None when the owner is unknown to the roster or has none."""
+    try:
+        objective = find_objective(settings, owner_kind, owner, period=period, day=period.start)
+    except (UnknownRep, UnknownTeam):
+        return None
+    if objective is None:
+        return None
+    return {
+        "objective": objective_text(objective.main),
+        "deal_value": objective.main.deal_value,
+        "objective_id": objective.id,
+        "text": objective.text,
     }
 
 

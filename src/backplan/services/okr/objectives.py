@@ -8,6 +8,7 @@ rows, and a rep's days off.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -201,6 +202,12 @@ def _split(
     splits = [okr.split_target(r.target, weights) for r in results]
     shares = []
     for member in members:
+        target = splits[0][member.key]
+        child = None
+        if target >= 1:  # else nothing of the main result to work back from: no objective
+            child = _share_row(member, results, splits, text, parent, period, now)
+            parent.children.append(child)
+            db.flush()
         shares.append(
             Share(
                 rep=member.key,
@@ -208,29 +215,37 @@ def _split(
                 working_days=days[member.key],
                 pace=round(paces[member.key], 3),
                 weight=round(weights[member.key], 3),
-                target=splits[0][member.key],
+                target=target,
+                objective_id=None if child is None else child.id,
             )
         )
-        if splits[0][member.key] < 1:
-            continue  # nothing of the main result to work back from: no objective of their own
-        share = f"{member.name}'s share: {text}"
-        child = new_objective_row(share, period, parent.funnel, now, parent.created_by, rep=member)
-        child.key_results = [
-            KeyResult(
-                position=i,
-                stage=r.stage,
-                target=split[member.key],
-                revenue=(
-                    split[member.key] * r.deal_value
-                    if r.revenue is not None and r.deal_value
-                    else None
-                ),
-                deal_value=r.deal_value,
-            )
-            for i, (r, split) in enumerate(zip(results, splits, strict=True))
-        ]
-        parent.children.append(child)
     return shares
+
+
+def _share_row(
+    member: Rep,
+    results: list[Objective],
+    splits: list[dict[str, int]],
+    text: str,
+    parent: ObjectiveRow,
+    period: Period,
+    now: datetime,
+) -> ObjectiveRow:
+    """A rep's own objective for their share, titled with the share's target, not the team's."""
+    own = [
+        replace(
+            r,
+            target=split[member.key],
+            revenue=(
+                split[member.key] * r.deal_value if r.revenue is not None and r.deal_value else None
+            ),
+        )
+        for r, split in zip(results, splits, strict=True)
+    ]
+    title = f"{own[0].describe()} in {period.label}: {member.name}'s share of {text}"
+    child = new_objective_row(title, period, parent.funnel, now, parent.created_by, rep=member)
+    child.key_results = [new_key_result_row(i, r) for i, r in enumerate(own)]
+    return child
 
 
 def share_weights(settings: Settings, team: str, period: Period, stage: str) -> dict[str, float]:

@@ -120,6 +120,7 @@ def share_to_dict(share: Share) -> dict[str, Any]:
         "pace": share.pace,
         "weight": share.weight,
         "target": share.target,
+        "objective_id": share.objective_id,
     }
 
 

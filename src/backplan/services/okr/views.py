@@ -131,6 +131,8 @@ class Share:
     """Units per working day at the main result's stage over the reference window."""
     weight: float
     target: int
+    objective_id: int | None = None
+    """The rep's own objective for the share; none when the share rounds to nothing."""
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ def team_diagnosis(
     web: WebContext, team: str, funnel: str, query: dict[str, str], since: date | None,
     until: date | None,
 ) -> dict[str, Any] | None:  # fmt: skip
-    """The onion diagnosis of the team and each rep against the plan in the query, or None
-    when no objective is given (the page then asks for it)."""
+    """The onion diagnosis of the team and each rep: against the objective and rates in the
+    query, else the team's objective for the period and the plans its reps agreed; None when
+    there is neither (the page then asks for an objective)."""
     objective = query.get("objective", "").strip()
-    if not objective:
-        return None
+    from backplan.core.errors import NoObjective
     from backplan.services.diagnosis import (
         DiagnosisRequest,
         build_context,
@@ -47,7 +47,7 @@ def team_diagnosis(
     as_of = query.get("as_of")
     try:
         request = DiagnosisRequest(
-            objective=objective[:100],
+            objective=objective[:100] or None,
             rates=rates,
             funnel=funnel,
             since=since,
@@ -57,6 +57,8 @@ def team_diagnosis(
         return result_to_dict(diagnose_team(build_context(web.settings, request), team))
     except ValueError:
         return {"error": f"cannot read as_of {as_of!r}; write it as YYYY-MM-DD"}
+    except NoObjective:
+        return None if not objective else {"error": "no objective to diagnose against"}
     except BackplanError as e:
         return {"error": str(e)}
 
