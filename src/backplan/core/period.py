@@ -48,6 +48,11 @@ class Period:
         return cls(first.start, last.end, f"{year}-Q{quarter}")
 
     @classmethod
+    def year(cls, year: int) -> Period:
+        check_year(year)
+        return cls(date(year, 1, 1), date(year, 12, 31), f"{year}")
+
+    @classmethod
     def trailing(cls, days: int, until: date) -> Period:
         """The ``days`` days ending with ``until`` (a trailing window, e.g. the last 28 days)."""
         if days < 1:
@@ -59,20 +64,48 @@ class Period:
 
     @classmethod
     def parse(cls, text: str, today: date) -> Period:
-        """Read ``month`` or ``quarter`` (the current one), ``2026-10`` or ``2026-Q4``."""
-        t = text.strip().lower()
-        if t == "month":
-            return cls.month(today.year, today.month)
-        if t == "quarter":
-            return cls.quarter(today.year, (today.month - 1) // 3 + 1)
+        """Read ``month``, ``quarter`` or ``year`` (the current one, or with ``next`` or
+        ``last`` before it), ``2026-10``, ``2026-Q4`` or ``2026``.
+
+        >>> [Period.parse(t, date(2026, 12, 1)).label for t in ("next month", "last quarter", "2027")]
+        ['2027-01', '2026-Q3', '2027']
+        """
+        t = " ".join(text.strip().lower().split())
+        step, _, unit = t.rpartition(" ")
+        if unit in ("month", "quarter", "year") and step in ("", "this", "next", "last"):
+            current = {
+                "month": cls.month(today.year, today.month),
+                "quarter": cls.quarter(today.year, (today.month - 1) // 3 + 1),
+                "year": cls.year(today.year),
+            }[unit]
+            if step == "last":
+                return current.previous()
+            return current.following() if step == "next" else current
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})", t):
             return cls.month(int(m[1]), int(m[2]))
         if m := re.fullmatch(r"(\d{4})-?q([1-4])", t):
             return cls.quarter(int(m[1]), int(m[2]))
+        if m := re.fullmatch(r"(\d{4})", t):
+            return cls.year(int(m[1]))
         raise InvalidPeriod(
-            f"cannot read period {text!r}; use month, quarter, 2026-10, 2026-Q4, "
-            "or --since and --until"
+            f"cannot read period {text!r}; use month, quarter, year (or next month, last "
+            "quarter ...), 2026-10, 2026-Q4, 2026, or --since and --until"
         )
+
+    def following(self) -> Period:
+        """The period of the same kind just after this one (a month, a quarter, a year).
+
+        >>> Period.month(2026, 12).following().label, Period.quarter(2026, 4).following().label
+        ('2027-01', '2027-Q1')
+        """
+        after = self.end + timedelta(days=1)
+        if re.fullmatch(r"\d{4}-\d{2}", self.label):
+            return Period.month(after.year, after.month)
+        if re.fullmatch(r"\d{4}-Q[1-4]", self.label):
+            return Period.quarter(after.year, (after.month - 1) // 3 + 1)
+        if re.fullmatch(r"\d{4}", self.label):
+            return Period.year(after.year)
+        return Period(after, after + (self.end - self.start))
 
     def previous(self) -> Period:
         """The period of the same kind just before this one: the month, the quarter, or as
@@ -86,6 +119,8 @@ class Period:
             return Period.month(before.year, before.month)
         if re.fullmatch(r"\d{4}-Q[1-4]", self.label):
             return Period.quarter(before.year, (before.month - 1) // 3 + 1)
+        if re.fullmatch(r"\d{4}", self.label):
+            return Period.year(before.year)
         return Period(self.start - (self.end - self.start) - timedelta(days=1), before)
 
     def days(self) -> Iterable[date]:

@@ -251,7 +251,8 @@ class _Context:
         ages = self.pipeline.open_ages.get(member.owner, [])
         pipeline: dict[str, OpenUnits] = {feeder[-1].source.key: ages} if feeder else {}
         lags = {feeder[-1].key: self.pipeline.lag} if feeder and self.pipeline.lag else None
-        target = member.main.target if member.id > 0 else None
+        # A stored objective's, or a rolled-up one's; the roster's reps of a team have none.
+        target = member.main.target if member.id > 0 or member.main.target > 0 else None
         result = forecast(
             self.objective.stage,
             target if target is not None else self.objective.target,
@@ -298,6 +299,8 @@ def _stored_objective(
         return okr.get_objective(settings, request.objective_id)
     period = Period.parse(request.period, as_of) if request.period else None
     found = okr.find_objective(settings, kind, owner, period=period, day=as_of)
+    if found is None and period is not None:  # a quarter of monthly objectives, say
+        found = okr.rolled_up(settings, kind, owner, period)
     if found is None and not request.objective:
         when = period.label if period else f"the period holding {as_of}"
         raise UnknownObjective(

@@ -111,8 +111,10 @@ def leadership_view(
     funnel = resolve_funnel(settings, request.funnel)
     objectives = okr.list_objectives(settings, period=period)
     objectives = [o for o in objectives if o.period == period and o.funnel == funnel.key]
-    stage = _objective_stage(objectives, funnel)
     roster = load_roster(settings)
+    teams = sorted(str(t) for t in roster["team"].dropna().unique())
+    objectives += _nested(settings, teams, objectives, period, funnel)
+    stage = _objective_stage(objectives, funnel)
     events = open_events(settings)
     calendar = working_calendar(
         settings.country, settings.subdivision, range(period.start.year, period.end.year + 1)
@@ -124,7 +126,6 @@ def leadership_view(
         window = Period(period.start, min(as_of, period.end))
         counts = stage_counts(events, funnel, window, roster=roster).to_pandas()
     targets = _team_targets(objectives, stage)
-    teams = sorted(str(t) for t in roster["team"].dropna().unique())
     share = elapsed / working_days
     rows = []
     for i, team in enumerate(teams):
@@ -158,6 +159,32 @@ def leadership_view(
         sources_window=sources_window,
         notes=notes,
     )
+
+
+def _nested(
+    settings: Settings,
+    teams: list[str],
+    objectives: list[okr.ObjectiveView],
+    period: Period,
+    funnel: Funnel,
+) -> list[okr.ObjectiveView]:
+    """Each team without an objective for the period itself: its objectives inside it
+    rolled up (a quarter's months), else its reps' rolled up."""
+    owned = {o.owner for o in objectives if o.owner_kind == "team"}
+    owned |= {o.team for o in objectives if o.owner_kind == "rep" and o.team}
+    out: list[okr.ObjectiveView] = []
+    for team in teams:
+        if team in owned:
+            continue
+        rolled = okr.rolled_up(settings, "team", team, period)
+        parts = [rolled] if rolled else []
+        if not parts:
+            reps = {o.owner for o in okr.list_objectives(settings, team=team, period=period)}
+            parts = [
+                r for rep in sorted(reps) if (r := okr.rolled_up(settings, "rep", rep, period))
+            ]
+        out.extend(p for p in parts if p.funnel == funnel.key)
+    return out
 
 
 def _objective_stage(objectives: list[okr.ObjectiveView], funnel: Funnel) -> str:

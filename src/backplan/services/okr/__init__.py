@@ -34,6 +34,7 @@ from backplan.services.okr.objectives import (
     list_objectives,
     share_weights,
 )
+from backplan.services.okr.rollup import rolled_up
 from backplan.services.okr.serialise import (
     agreed_plan_to_dict,
     objective_to_dict,
@@ -92,6 +93,7 @@ __all__ = [
     "propose_plan",
     "rates_evidence",
     "rates_from_evidence",
+    "rolled_up",
     "share_to_dict",
     "share_weights",
 ]
