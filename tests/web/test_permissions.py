@@ -41,6 +41,7 @@ EXPECTED_RULES = {
     ("POST", "/account/password"): EVERYONE,
     ("POST", "/api/me/password"): EVERYONE,
     ("GET", "/"): EVERYONE,
+    ("GET", "/api/home"): EVERYONE,
     ("GET", "/plan"): EVERYONE,
     ("POST", "/plan/agree"): "rep",
     ("GET", "/plans/{plan_id}"): EVERYONE,

@@ -19,3 +19,12 @@ def number(x: float | int | None) -> str:
     if isinstance(x, int) or float(x).is_integer():
         return f"{int(x):,}"
     return f"{x:,.1f}"
+
+
+def counted(x: float | int | None, unit: str, plural: str) -> str:
+    """A figure with its unit, singular only for exactly one.
+
+    >>> counted(1, "SQL", "SQLs"), counted(3.2, "SQL", "SQLs"), counted(0, "deal", "deals")
+    ('1 SQL', '3.2 SQLs', '0 deals')
+    """
+    return f"{number(x)} {unit if x == 1 else plural}"
