@@ -246,7 +246,9 @@ def test_sign_in_asks_for_the_code_before_any_session_starts(home: Path) -> None
     client = TestClient(app_at(home, moment))
     response = password_step(client, ADMIN, next_path="/admin/users")
     assert response.headers["location"] == "/login/two-factor"
-    assert not any(c.startswith("backplan_session=") for c in response.headers.get_list("set-cookie"))
+    assert not any(
+        c.startswith("backplan_session=") for c in response.headers.get_list("set-cookie")
+    )
     assert client.get("/api/me").status_code == 401  # half signed in is not signed in
     done = code_step(client, code(secret, moment))
     assert done.status_code == 303 and done.headers["location"] == "/admin/users"
@@ -269,7 +271,7 @@ def test_a_wrong_code_is_refused_and_counts_as_a_failed_sign_in(home: Path) -> N
 def test_a_code_cannot_be_used_twice(home: Path) -> None:
     secret, _ = enrolled_admin(home)
     moment = START + timedelta(minutes=5)
-    first, response = signed_in_at(home, moment, code(secret, moment))
+    _, response = signed_in_at(home, moment, code(secret, moment))
     assert response.status_code == 303
     second, replayed = signed_in_at(home, moment, code(secret, moment))
     assert replayed.status_code == 401 and "used" in replayed.text
@@ -306,7 +308,7 @@ def test_a_recovery_code_signs_in_once(home: Path) -> None:
 
 
 def test_the_second_step_expires(home: Path) -> None:
-    secret, _ = enrolled_admin(home)
+    enrolled_admin(home)
     client = TestClient(app_at(home, START + timedelta(minutes=5)))
     password_step(client, ADMIN)
     late = TestClient(app_at(home, START + timedelta(minutes=16)), cookies=client.cookies)
