@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from backplan.cli import app as cli
 from backplan.web import create_app
+from backplan.web.pending import LIFETIME, Pending, pending_state, read_pending
 
 from .conftest import (
     ADMIN,
@@ -314,6 +315,18 @@ def test_the_second_step_expires(home: Path) -> None:
     late = TestClient(app_at(home, START + timedelta(minutes=16)), cookies=client.cookies)
     response = late.get("/login/two-factor", follow_redirects=False)  # eleven minutes on
     assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_a_pending_state_cannot_be_forged_altered_or_stretched() -> None:
+    key = b"k" * 32
+    state = pending_state(key, Pending("u1", "/plan"), START)
+    assert read_pending(key, state, START) == Pending("u1", "/plan")
+    assert read_pending(b"another key, another server......", state, START) is None
+    mine = pending_state(key, Pending("u2", "/"), START)
+    swapped = mine.rsplit(".", 1)[0] + "." + state.rsplit(".", 1)[1]  # u2's, with u1's HMAC
+    assert read_pending(key, swapped, START) is None
+    assert read_pending(key, state, START + LIFETIME) is None
+    assert read_pending(key, "", START) is None
 
 
 def test_the_second_step_form_needs_its_token(home: Path) -> None:

@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 PENDING_COOKIE = "backplan_two_factor"
 LIFETIME = timedelta(minutes=10)
 """How long the code may take after the password: long enough to wait out a throttled try."""
+LONGEST_NEXT = 1000
+"""A longer page to go to after signing in is dropped for the start page (cookies are small)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def pending_state(secret: bytes, pending: Pending, now: datetime) -> str:
     """The cookie's value: the signed state, valid for LIFETIME from ``now``."""
     fields = {
         "user": pending.user_id,
-        "next": pending.next_path,
+        "next": pending.next_path if len(pending.next_path) <= LONGEST_NEXT else "/",
         "until": int((now + LIFETIME).timestamp()),
         "nonce": secrets.token_urlsafe(16),
     }
@@ -50,7 +52,7 @@ def pending_state(secret: bytes, pending: Pending, now: datetime) -> str:
 
 def read_pending(secret: bytes, state: str | None, now: datetime) -> Pending | None:
     """The pending sign-in behind a cookie, or None (absent, forged, altered or expired)."""
-    if not state or len(state) > 2000 or "." not in state:
+    if not state or len(state) > 4 * LONGEST_NEXT or "." not in state:
         return None
     payload, mac = state.rsplit(".", 1)
     if not hmac.compare_digest(
