@@ -65,3 +65,12 @@ def test_the_demo_keeps_every_store_in_its_own_folder(backplan_home: Path) -> No
     assert demo.app_database_url == f"sqlite:///{backplan_home / 'demo' / 'backplan.db'}"
     assert demo.events_url is None
     assert (demo.country, demo.clock.today()) == ("DE", real.clock.today())
+
+
+def test_the_demo_makes_two_factor_sign_in_optional_unless_it_is_set(
+    backplan_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings().admin_two_factor == "required"  # safe by default
+    assert Settings().for_demo().admin_two_factor == "optional"  # no phone needed to try it
+    monkeypatch.setenv("BACKPLAN_ADMIN_TWO_FACTOR", "required")
+    assert Settings().for_demo().admin_two_factor == "required"  # asked for: kept

@@ -50,11 +50,15 @@ TODAY = "2026-11-16T10:00"
 
 def fast_settings(home: Path, **overrides: object) -> Settings:
     """Settings with a cheap Argon2 cost, so sign-ins in tests take milliseconds, and a
-    pinned clock, so a page's figures do not depend on the day the tests run."""
+    pinned clock, so a page's figures do not depend on the day the tests run.
+
+    Two-factor sign-in is optional for admins here, so tests can sign in as one with a
+    password; ``test_two_factor.py`` asks for ``admin_two_factor="required"`` itself."""
     values: dict[str, object] = {
         "argon2_time_cost": 1,
         "argon2_memory_kib": 8,
         "today": TODAY,
+        "admin_two_factor": "optional",
         **overrides,
     }
     return Settings(home=home, **values)

@@ -16,7 +16,7 @@ from backplan import appdb
 from backplan.appdb.models import Base
 from backplan.config import Settings
 
-ACCOUNT_TABLES = {"users", "user_teams", "web_sessions", "sign_in_throttles"}
+ACCOUNT_TABLES = {"users", "user_teams", "web_sessions", "sign_in_throttles", "recovery_codes"}
 PLAN_TABLES = {"objectives", "key_results", "plans", "agreements"}
 
 

@@ -38,6 +38,12 @@ EXPECTED_RULES = {
     ("DELETE", "/api/session"): EVERYONE,
     ("GET", "/api/me"): EVERYONE,
     ("GET", "/account"): EVERYONE,
+    ("GET", "/account/two-factor"): EVERYONE,
+    ("POST", "/account/two-factor"): EVERYONE,
+    ("POST", "/account/two-factor/recovery-codes"): EVERYONE,
+    ("POST", "/account/two-factor/disable"): EVERYONE,
+    ("GET", "/login/two-factor"): "public",
+    ("POST", "/login/two-factor"): "public",
     ("POST", "/account/password"): EVERYONE,
     ("POST", "/api/me/password"): EVERYONE,
     ("GET", "/"): EVERYONE,
@@ -225,6 +231,12 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         kwargs["data"] = {"objective": "4 sqls", "working_days": "20", **S1_RATES}
     elif path == "/account/password":
         kwargs["data"] = {"current_password": PASSWORD, "new_password": PASSWORD}
+    elif (method, path) == ("POST", "/account/two-factor"):
+        kwargs["data"] = {"password": PASSWORD, "code": "123456"}  # no app: a wrong code, 422
+    elif path.startswith("/account/two-factor/"):
+        kwargs["data"] = {"confirm": PASSWORD}  # not set up: nothing to change, 422
+    elif (method, path) == ("POST", "/login/two-factor"):
+        kwargs["data"] = {"code": "123456"}  # no password step first: back to /login
     elif path == "/api/me/password":
         kwargs["json"] = {"current_password": PASSWORD, "new_password": PASSWORD}
     elif (method, path) == ("POST", "/admin/users"):

@@ -1,6 +1,6 @@
 """The app database's tables: the roster (teams, reps, time off), the import log, OKRs
 with their plans and agreements (also those agreed on My plan), and web accounts
-(users, sessions, failed sign-ins) and background jobs.
+(users, sessions, failed sign-ins, two-factor recovery codes) and background jobs.
 
 Later features (users, coaching notes) add their models here and a migration in
 ``backplan/appdb/migrations/versions``.
@@ -217,6 +217,13 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     rep: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The authenticator app's key (base32), kept from the start of enrolment; two-factor
+    sign-in is on once ``totp_enabled_at`` is set (services/two_factor.py)."""
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The 30-second step of the last code accepted: a code of that step or an older one
+    is refused, so no code works twice."""
     teams: Mapped[list[UserTeam]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -244,6 +251,19 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for the authenticator app; only its SHA-256 is kept
+    (the codes are random, 80 bits, so a hash cannot be reversed by guessing). Using one
+    deletes it."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SignInThrottle(Base):

@@ -37,12 +37,12 @@ def demo(
     if as_json:
         print_json(site.to_dict())
     else:
-        show(site, port)
+        show(site, port, two_factor=settings.admin_two_factor)
     if serve:
         run_server(settings, "127.0.0.1", port)
 
 
-def show(site: DemoSite, port: int) -> None:
+def show(site: DemoSite, port: int, *, two_factor: str = "optional") -> None:
     table = Table(title=f"Demo accounts — sign in at http://127.0.0.1:{port}/login")
     # Sign-ins are copied from here: never cut or fold them, let "sees" wrap instead.
     for column in ("email", "password"):
@@ -60,6 +60,17 @@ def show(site: DemoSite, port: int) -> None:
     if site.objectives:
         console.print(
             f"{site.objectives} objectives for this month: each team's, split across its reps"
+        )
+    if two_factor == "optional":
+        console.print(
+            "Two-factor sign-in is optional in the demo, so the admin signs in with the "
+            "password alone (anyone may set it up on their account page); a real "
+            "deployment requires it of admins (BACKPLAN_ADMIN_TWO_FACTOR)."
+        )
+    else:
+        console.print(
+            "Two-factor sign-in is required of admins: the admin sets it up with an "
+            "authenticator app at the first sign-in."
         )
 
 

@@ -10,9 +10,13 @@ from rich.table import Table
 from backplan.accounts.errors import InvalidAccount
 from backplan.cli.output import console, print_json
 from backplan.config import get_settings
-from backplan.services.accounts import Accounts, user_to_dict
+from backplan.services.accounts import Accounts, UserView, user_to_dict
 
 user_app = typer.Typer(help="Manage web accounts: admins, managers and reps.", no_args_is_help=True)
+two_factor_app = typer.Typer(
+    help="Two-factor sign-in of an account (its owner sets it up on their account page).",
+    no_args_is_help=True,
+)
 
 
 def accounts() -> Accounts:
@@ -51,6 +55,13 @@ def add(
         console.print(f"Created {user.role.value} account [bold]{user.email}[/].")
 
 
+def account_of(store: Accounts, email: str) -> UserView:
+    found = next((u for u in store.users() if u.email == email.strip().lower()), None)
+    if found is None:
+        raise InvalidAccount(f"no account for {email!r}; see backplan user list")
+    return found
+
+
 @user_app.command("password")
 def password(email: str = typer.Argument(..., help="The account's email.")) -> None:
     """Set a new password for an account (read from standard input); its sessions end.
@@ -58,9 +69,7 @@ def password(email: str = typer.Argument(..., help="The account's email.")) -> N
     printf '%s\\n' "$NEW_PASSWORD" | backplan user password ana@example.com
     """
     store = accounts()
-    found = next((u for u in store.users() if u.email == email.strip().lower()), None)
-    if found is None:
-        raise InvalidAccount(f"no account for {email!r}; see backplan user list")
+    found = account_of(store, email)
     store.set_password(found.id, read_password())
     console.print(f"New password set for [bold]{found.email}[/]; their sessions ended.")
 
@@ -80,6 +89,28 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="Print as JSON
             u.email, u.role.value, u.rep or ", ".join(u.teams), f"{u.created_at:%Y-%m-%d}"
         )
     console.print(table)
+
+
+@two_factor_app.command("reset")
+def reset_two_factor(email: str = typer.Argument(..., help="The account's email.")) -> None:
+    """Turn two-factor sign-in off for an account whose owner lost their phone and recovery
+    codes: its key and recovery codes are deleted, and its sessions end.
+
+    The owner then signs in with the password alone and sets it up again on their
+    account page; an admin is taken there at once where two-factor sign-in is required.
+
+    backplan user two-factor reset ana@example.com
+    """
+    store = accounts()
+    found = account_of(store, email)
+    store.reset_two_factor(found.id)
+    console.print(
+        f"Two-factor sign-in is off for [bold]{found.email}[/]; their sessions ended. "
+        "They set it up again on their account page."
+    )
+
+
+user_app.add_typer(two_factor_app, name="two-factor")
 
 
 def register(app: typer.Typer) -> None:

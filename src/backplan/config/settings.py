@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
@@ -134,6 +134,12 @@ class Settings(BaseSettings):
         description="The longest wait between tries for an account past max_failed_sign_ins: "
         "an attacker slows an account down, its owner still signs in after the wait.",
     )
+    admin_two_factor: Literal["required", "optional"] = Field(
+        default="required",
+        description="required: admins sign in with a code from an authenticator app too, and "
+        "an admin without one is asked to set it up before any admin page opens; optional: "
+        "anyone may set it up on their account page, nobody must.",
+    )
     max_upload_mb: int = Field(
         default=100,
         ge=1,
@@ -201,10 +207,18 @@ class Settings(BaseSettings):
 
     def for_demo(self) -> Settings:
         """The same settings with every store in ``home/demo``: the demo never writes into
-        the organisation's own database, event store or warehouse."""
-        return self.model_copy(
-            update={"home": self.home / "demo", "database_url": None, "events_url": None}
-        )
+        the organisation's own database, event store or warehouse.
+
+        Two-factor sign-in is optional in the demo (someone trying it may have no
+        authenticator app at hand) unless ``admin_two_factor`` is set explicitly."""
+        update: dict[str, Any] = {
+            "home": self.home / "demo",
+            "database_url": None,
+            "events_url": None,
+        }
+        if "admin_two_factor" not in self.model_fields_set:
+            update["admin_two_factor"] = "optional"
+        return self.model_copy(update=update)
 
 
 def config_file() -> Path:

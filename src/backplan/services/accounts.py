@@ -3,6 +3,8 @@
 Sessions live in the app database; the browser holds only a random id
 (256 bits), of which the database keeps a SHA-256 hash. Every sign-in makes
 a new session (a session id never survives a sign-in), sign-out deletes it.
+An account with two-factor sign-in gets a session only once its code is
+accepted too (``services/two_factor.py``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from backplan import appdb
 from backplan.accounts.access import Principal, Role
 from backplan.accounts.errors import InvalidAccount
 from backplan.accounts.passwords import PasswordHasher, check_new_password
+from backplan.accounts.two_factor import is_app_code
 from backplan.appdb.models import Rep, Team, User, UserTeam, WebSession
 from backplan.config import Settings
 from backplan.core.errors import InvalidInput, Unauthenticated
 from backplan.services.sign_ins import SignInThrottles
 from backplan.services.sign_ins import TooManySignIns as TooManySignIns  # shells name it here
+from backplan.services.two_factor import CodeNeeded, NotSetUp, TwoFactor, WrongCode
 
 Clock = Callable[[], datetime]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
@@ -43,6 +47,16 @@ class SignInFailed(Unauthenticated):
 
 class WrongPassword(InvalidInput):
     """The current password, typed to change it, is not right."""
+
+
+class NotConfirmed(InvalidInput):
+    """Neither the password nor the app's current code, typed to confirm a change."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That is neither your password nor the code your authenticator app shows now; "
+            "type one of them again."
+        )
 
 
 def open_app_database(settings: Settings) -> None:
@@ -156,6 +170,9 @@ class ActiveSession:
     token: str
     principal: Principal
     csrf_token: str
+    must_set_up_two_factor: bool = False
+    """An admin without two-factor sign-in where it is required: only their own account
+    (where they set it up) is open to them."""
 
 
 def _view(user: User) -> UserView:
@@ -184,6 +201,7 @@ class Accounts:
         )
         self.clock = clock
         self.throttles = SignInThrottles(settings, clock)
+        self.two_factor = TwoFactor(settings, self.throttles)
 
     # -- users -------------------------------------------------------------
 
@@ -283,22 +301,91 @@ class Accounts:
 
     # -- sessions ----------------------------------------------------------
 
-    def sign_in(self, email: str, password: str, *, replacing: str | None = None) -> ActiveSession:
+    def sign_in(
+        self,
+        email: str,
+        password: str,
+        *,
+        code: str | None = None,
+        replacing: str | None = None,
+    ) -> ActiveSession:
         """A new session for a right email and password; ``replacing`` (an old cookie) ends.
 
         Unknown addresses and wrong passwords fail alike, after the same
         hashing work, and both count as failures of the address: past the
-        limit, each further try waits longer (``services/sign_ins.py``).
+        limit, each further try waits longer (``services/sign_ins.py``). An
+        account with two-factor sign-in needs ``code`` too: without it,
+        ``CodeNeeded`` says whose password was right (the web's second step).
         """
         user = self._verify(email, password)
-        with appdb.session(self.settings) as s:
-            if replacing:
-                s.execute(delete(WebSession).where(WebSession.id_hash == _hash_token(replacing)))
-            if self.hasher.needs_rehash(user.password_hash):
+        if self.hasher.needs_rehash(user.password_hash):
+            with appdb.session(self.settings) as s:
                 fresh = s.get(User, user.id)
                 if fresh is not None:
                     fresh.password_hash = self.hasher.hash(password)
+        if user.totp_enabled_at is None:
+            return self._replace_session(user.id, replacing)
+        if code is None:
+            raise CodeNeeded(user.id)
+        return self.finish_sign_in(user.id, code, replacing=replacing)
+
+    def finish_sign_in(
+        self, user_id: str, code: str, *, replacing: str | None = None
+    ) -> ActiveSession:
+        """The second step: a new session once the app's code (or a recovery code) for an
+        account whose password was right is accepted (WrongCode, TooManySignIns if not)."""
+        self.two_factor.check(user_id, code)
+        return self._replace_session(user_id, replacing)
+
+    def _replace_session(self, user_id: str, replacing: str | None) -> ActiveSession:
+        with appdb.session(self.settings) as s:
+            if replacing:
+                s.execute(delete(WebSession).where(WebSession.id_hash == _hash_token(replacing)))
+            user = s.get(User, user_id)
+            if user is None:
+                raise SignInFailed()
             return self._start_session(s, user)
+
+    # -- two-factor sign-in --------------------------------------------------
+
+    def turn_on_two_factor(self, principal: Principal, password: str, code: str) -> list[str]:
+        """Confirm the waiting key with the password and the app's first code; returns the
+        recovery codes, to be shown once."""
+        self._confirm_password(principal, password)
+        return self.two_factor.turn_on(principal.user_id, code)
+
+    def new_recovery_codes(self, principal: Principal, confirm: str) -> list[str]:
+        """Ten new recovery codes (the old ones stop working), given the password or a code."""
+        self._confirm(principal, confirm)
+        return self.two_factor.new_recovery_codes(principal.user_id)
+
+    def turn_off_two_factor(self, principal: Principal, confirm: str) -> None:
+        """Turn two-factor sign-in off, given the password or the app's current code."""
+        self._confirm(principal, confirm)
+        self.two_factor.turn_off(principal.user_id)
+
+    def reset_two_factor(self, user_id: str) -> None:
+        """An operator's reset for an owner who lost their phone: the key and the recovery
+        codes are forgotten and every session of the account ends."""
+        self.two_factor.turn_off(user_id, end_sessions=True)
+
+    def _confirm(self, principal: Principal, typed: str) -> None:
+        """The password or the app's current code (each try counted like a sign-in)."""
+        if not self.two_factor.status(principal.user_id).on:
+            raise NotSetUp()
+        try:
+            if is_app_code(typed):
+                self.two_factor.check(principal.user_id, typed, recovery=False)
+            else:
+                self._verify(principal.email, typed)
+        except (SignInFailed, WrongCode):
+            raise NotConfirmed() from None
+
+    def _confirm_password(self, principal: Principal, password: str) -> None:
+        try:
+            self._verify(principal.email, password)
+        except SignInFailed:
+            raise WrongPassword("Your password is not right; type it again.") from None
 
     def change_password(self, principal: Principal, current: str, new: str) -> ActiveSession:
         """The user's own password change: the current one is checked (and counts towards
@@ -337,7 +424,15 @@ class Accounts:
                 last_seen_at=now,
             )
         )
-        return ActiveSession(token, _view(user).principal, csrf)
+        must = self._must_set_up_two_factor(user.role, user.totp_enabled_at)
+        return ActiveSession(token, _view(user).principal, csrf, must)
+
+    def two_factor_required(self, role: Role | str) -> bool:
+        """Whether accounts of ``role`` must sign in with two factors (admins, by default)."""
+        return role == Role.ADMIN and self.settings.admin_two_factor == "required"
+
+    def _must_set_up_two_factor(self, role: str, on_since: datetime | None) -> bool:
+        return on_since is None and self.two_factor_required(role)
 
     def session(self, token: str) -> ActiveSession | None:
         """The live session behind a cookie, or None (unknown, idle too long, too old).
@@ -361,6 +456,7 @@ class Accounts:
                     User.email,
                     User.role,
                     User.rep,
+                    User.totp_enabled_at,
                 )
                 .join(User, User.id == WebSession.user_id)
                 .where(WebSession.id_hash == id_hash)
@@ -382,7 +478,8 @@ class Accounts:
                     s.scalars(select(UserTeam.team).where(UserTeam.user_id == row.id))
                 )
             principal = Principal(row.id, row.email, role, row.rep, teams)
-            return ActiveSession(token, principal, row.csrf_token)
+            must = self._must_set_up_two_factor(row.role, row.totp_enabled_at)
+            return ActiveSession(token, principal, row.csrf_token, must)
 
     def sign_out(self, token: str) -> None:
         """End the session behind a cookie (nothing happens for an unknown one)."""

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from backplan.core.errors import BackplanError, TooManyTries
-from backplan.web.permissions import NotSignedIn
+from backplan.web.permissions import NotSignedIn, SetUpTwoFactorFirst
 from backplan.web.render import page, wants_json
 
 log = logging.getLogger("backplan.web")
@@ -37,10 +37,19 @@ TITLES = {
 }
 
 
-def error_page(request: Request, status: int, message: str, detail: object = None) -> Response:
+def error_page(
+    request: Request,
+    status: int,
+    message: str,
+    detail: object = None,
+    next_step: dict[str, str] | None = None,
+) -> Response:
+    """The error as a page (or JSON); ``next_step`` (href, label) is the way forward."""
     data: dict[str, object] = {"error": message, "status": status}
     if detail is not None:
         data["detail"] = detail
+    if next_step is not None:
+        data["next_step"] = next_step
     return page(request, "error.html", data, status=status, extra={"title": TITLES.get(status)})
 
 
@@ -72,6 +81,11 @@ def install(app: FastAPI) -> None:
             request.url.path + (f"?{request.url.query}" if request.url.query else "")
         )
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(SetUpTwoFactorFirst)
+    async def set_up_two_factor_first(request: Request, exc: SetUpTwoFactorFirst) -> Response:
+        step = {"href": "/account/two-factor", "label": "Set up two-factor sign-in"}
+        return error_page(request, exc.status, str(exc), next_step=step)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

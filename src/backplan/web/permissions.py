@@ -5,6 +5,11 @@ checks the CSRF token on every state-changing request, and lets the request
 through only for the roles it names. ``check_routes`` runs when the app is
 built and refuses to build an app with a route that declares no rule, so
 access is denied by default rather than by remembering.
+
+Where two-factor sign-in is required of admins (``BACKPLAN_ADMIN_TWO_FACTOR``),
+an admin who has yet to set it up passes only the rules that say
+``before_two_factor`` (their own account and session, ``OWN_ACCOUNT``); every
+other route answers 403 with the way forward.
 """
 
 from __future__ import annotations
@@ -45,6 +50,17 @@ class WrongRole(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("Your role does not allow this page or action.")
+
+
+class SetUpTwoFactorFirst(Forbidden):
+    """An admin without two-factor sign-in, where it is required, asking for anything but
+    their own account."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Set up two-factor sign-in first: admins sign in with a code from an "
+            "authenticator app as well as their password. It takes a minute, on your account."
+        )
 
 
 class BadCsrfToken(Forbidden):
@@ -102,11 +118,15 @@ class Public(Rule):
 
 
 class Allow(Rule):
-    """Signed-in users with one of ``roles``; state changes need the session's CSRF token."""
+    """Signed-in users with one of ``roles``; state changes need the session's CSRF token.
 
-    def __init__(self, *roles: Role) -> None:
+    ``before_two_factor`` lets in an admin who must still set up two-factor sign-in.
+    """
+
+    def __init__(self, *roles: Role, before_two_factor: bool = False) -> None:
         self.roles = frozenset(roles or tuple(Role))
         self.name = "+".join(sorted(r.value for r in self.roles))
+        self.before_two_factor = before_two_factor
 
     async def __call__(self, request: Request) -> Principal:
         session = await current_session(request)
@@ -118,11 +138,16 @@ class Allow(Rule):
                 raise BadCsrfToken()
         if session.principal.role not in self.roles:
             raise WrongRole()
+        if session.must_set_up_two_factor and not self.before_two_factor:
+            raise SetUpTwoFactorFirst()
         return session.principal
 
 
 PUBLIC = Public()
 SIGNED_IN = Allow(Role.ADMIN, Role.MANAGER, Role.REP)
+OWN_ACCOUNT = Allow(Role.ADMIN, Role.MANAGER, Role.REP, before_two_factor=True)
+"""Signed-in users' own account and session: open to an admin who must still set up
+two-factor sign-in, so they can (and can sign out)."""
 ADMIN = Allow(Role.ADMIN)
 REP = Allow(Role.REP)
 MANAGERS = Allow(Role.ADMIN, Role.MANAGER)

@@ -1,4 +1,5 @@
-"""A user's own account: change the password (the current one is asked for)."""
+"""A user's own account: change the password (the current one is asked for), and whether
+two-factor sign-in is on (``routes/two_factor.py`` sets it up)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from backplan.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from backplan.core.errors import BackplanError
 from backplan.services.accounts import ActiveSession
 from backplan.web.context import WebContext
-from backplan.web.permissions import SIGNED_IN
+from backplan.web.permissions import OWN_ACCOUNT
 from backplan.web.render import page
 from backplan.web.routes.auth import user_dict
 from backplan.web.sessions import SESSION_COOKIE, set_cookie
@@ -25,9 +26,17 @@ router = APIRouter()
 def _account_page(
     request: Request, principal: Principal, *, message: str = "", error: str = "", status: int = 200
 ) -> Response:
+    web: WebContext = request.app.state.web
+    two_factor = web.accounts.two_factor.status(principal.user_id)
     data = {
         "user": user_dict(principal),
         "password_rules": {"min_length": MIN_LENGTH, "max_length": MAX_LENGTH},
+        "two_factor": {
+            "on": two_factor.on,
+            "since": two_factor.since,
+            "recovery_codes_left": two_factor.recovery_codes_left,
+            "required": web.accounts.two_factor_required(principal.role),
+        },
         "message": message or None,
         "error": error or None,
     }
@@ -36,7 +45,7 @@ def _account_page(
 
 @router.get("/account", include_in_schema=False)
 def account(
-    request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)], changed: str = ""
+    request: Request, principal: Annotated[Principal, Depends(OWN_ACCOUNT)], changed: str = ""
 ) -> Response:
     message = "Your password is changed; other browsers were signed out." if changed else ""
     return _account_page(request, principal, message=message)
@@ -50,7 +59,7 @@ def _change(request: Request, principal: Principal, current: str, new: str) -> A
 @router.post("/account/password", include_in_schema=False)
 async def change_password_form(
     request: Request,
-    principal: Annotated[Principal, Depends(SIGNED_IN)],
+    principal: Annotated[Principal, Depends(OWN_ACCOUNT)],
     current_password: Annotated[str, Form(max_length=1024)] = "",
     new_password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
@@ -77,7 +86,7 @@ def api_change_password(
     body: PasswordChange,
     request: Request,
     response: Response,
-    principal: Annotated[Principal, Depends(SIGNED_IN)],
+    principal: Annotated[Principal, Depends(OWN_ACCOUNT)],
 ) -> dict[str, Any]:
     """Change your own password; every session ends and a new one starts (new cookie, new
     csrf_token)."""
