@@ -193,14 +193,11 @@ class CoachingEffect:
         pooled_before = sum(control_before, Counts(0, 0))
         pooled_after = sum(control_after, Counts(0, 0))
         before = self._before(rep_before, control_before)
-        c_before, c_after = _jeffreys(pooled_before), _jeffreys(pooled_after)
         self.before_ = _window(rep_before, before, self.level)
         self.after_ = _jeffreys_window(rep_after, self.level)
         self.control_before_ = _jeffreys_window(pooled_before, self.level)
         self.control_ = _jeffreys_window(pooled_after, self.level)
         change = _control_change(control_before, control_after)
-        if change is None:  # no control rep has trials in both windows
-            change = _difference(_masses(c_after), _masses(c_before))
         self.control_change_ = _summary(change, self.level)
         if not self.use_control:
             change = _NO_CHANGE
@@ -230,7 +227,7 @@ class CoachingEffect:
         with_data = sum(c.trials > 0 for c in team)
         if with_data == 0:
             self.caveats_.append("no trials before the start for anyone in the team")
-            return _jeffreys(rep)
+            return Posterior("beta", 1.0, 1.0)  # nothing known: every rate alike
         if with_data < DEFAULT_MIN_REPS:
             self.caveats_.append(
                 f"only {with_data} rep(s) with data before the start: too few to learn how "
@@ -238,7 +235,11 @@ class CoachingEffect:
             )
         hyper = HyperPosterior.fit([c.successes for c in team], [c.trials for c in team])
         means, variances = hyper.rep_moments([rep.successes], [rep.trials])
-        return Posterior.matching("beta", float(means[0]), float(variances[0]))
+        mean = float(means[0])
+        # Both shapes at least 1, as the rates' widening keeps them: a unimodal before rate,
+        # so that more successes after the start never make an improvement less likely.
+        most = mean * (1 - mean) / (max(1 / mean, 1 / (1 - mean)) + 1)
+        return Posterior.matching("beta", mean, min(float(variances[0]), most))
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted review as JSON-ready data (the ``coaching review --json`` fields)."""
@@ -311,22 +312,18 @@ def _sum(a: _Grid, b: _Grid) -> _Grid:
     return _Grid(a.cells[0] + b.cells[0] + spacing * np.arange(len(mass), dtype=np.int64), mass)
 
 
-def _difference(a: _Grid, b: _Grid) -> _Grid:
-    """a − b for two rates: centre minus centre is a whole number of half-steps, even."""
-    return _sum(a, _Grid(-b.cells[::-1], b.mass[::-1]))
-
-
-def _control_change(before: Sequence[Counts], after: Sequence[Counts]) -> _Grid | None:
+def _control_change(before: Sequence[Counts], after: Sequence[Counts]) -> _Grid:
     """The control's change in rate: each rep's own change, weighted by its precision.
 
     Comparing each rep with themselves keeps a change in who did the trials (a strong
     rep busier after the start) out of the drift, which pooled counts would mistake
-    for one. Normal on the grid, in even half-steps; None when no rep has trials in
-    both windows.
+    for one. Normal on the grid, in even half-steps: log-concave, so more successes
+    after the start never make an improvement less likely. With no rep in both
+    windows, the pooled counts: a change all but unknown.
     """
     pairs = [(b, a) for b, a in zip(before, after, strict=True) if b.trials and a.trials]
-    if not pairs:
-        return None
+    if not pairs:  # nobody to compare with themselves: the pooled counts, however few
+        pairs = [(sum(before, Counts(0, 0)), sum(after, Counts(0, 0)))]
     rates = np.array([[_jeffreys(b).mean, _jeffreys(a).mean] for b, a in pairs])
     trials = np.array([[b.trials, a.trials] for b, a in pairs], dtype=float)
     variance = (rates * (1 - rates) / (trials + 1)).sum(axis=1)
