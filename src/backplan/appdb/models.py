@@ -2,7 +2,7 @@
 with their plans and agreements (also those agreed on My plan), and web accounts
 (users, sessions, failed sign-ins, two-factor recovery codes) and background jobs.
 
-Later features (users, coaching notes) add their models here and a migration in
+Coaching focuses live here too. Later features add their models here and a migration in
 ``backplan/appdb/migrations/versions``.
 """
 
@@ -331,3 +331,32 @@ class DefinitionVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(320))
+
+
+# -- coaching ---------------------------------------------------------------------
+
+
+class CoachingFocus(Base):
+    """What a rep is coached on: one conversion, from ``since``, with the playbook items
+    chosen, a note and the rep's own commitments. Starting a new focus on the same
+    conversion ends this one (``ended_at``); every focus is kept."""
+
+    __tablename__ = "coaching_focuses"
+    __table_args__ = (Index("ix_coaching_focuses_rep_conversion", "rep_id", "conversion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    funnel: Mapped[str] = mapped_column(String(500))
+    conversion: Mapped[str] = mapped_column(String(200))
+    """Keyed like the rates, ``to/from``: ``sqls/meetings`` is meeting → SQL."""
+    playbook: Mapped[list[str]] = mapped_column(JSON)
+    """The playbook's suggestions chosen for this focus."""
+    note: Mapped[str | None] = mapped_column(Text)
+    commitments: Mapped[list[str]] = mapped_column(JSON)
+    since: Mapped[date] = mapped_column(Date)
+    started_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by: Mapped[str | None] = mapped_column(String(320))
+
+    rep: Mapped[Rep] = relationship()

@@ -42,6 +42,7 @@ app = typer.Typer(
 def _register() -> None:
     from backplan.cli import (
         calibration,
+        coaching,
         config,
         data,
         demo,
@@ -56,8 +57,19 @@ def _register() -> None:
         users,
     )
 
-    modules = (plan, rates, diagnose, okr, leadership, calibration, funnels, example, demo, data)
-    for module in (*modules, serve, users, config):
+    modules = (
+        plan,
+        rates,
+        diagnose,
+        okr,
+        coaching,
+        leadership,
+        calibration,
+        funnels,
+        example,
+        demo,
+    )
+    for module in (*modules, data, serve, users, config):
         module.register(app)
 
 

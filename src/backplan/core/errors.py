@@ -213,6 +213,10 @@ class UnknownObjective(NotFound):
     """An objective (or plan) id that the app database does not hold."""
 
 
+class UnknownFocus(NotFound):
+    """A coaching focus that is not there (a rep with no current focus on a conversion)."""
+
+
 # -- conflict (409) ------------------------------------------------------------------
 
 
