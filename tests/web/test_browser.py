@@ -179,7 +179,10 @@ def test_a_rep_signs_in_builds_and_agrees_the_s1_plan(page) -> None:  # type: ig
     )
     # (wait_for_function would need eval, which the page's CSP forbids)
     page.locator("#what-if-summary", has_text="fewer").wait_for()
-    assert "400 fewer dials" in page.inner_text("#what-if-summary")
+    summary = page.inner_text("#what-if-summary")
+    # The daily number first, the raw volume second.
+    assert summary.startswith("2.8 conversations a working day instead of 4.2")
+    assert "400 fewer dials over the period" in summary
     assert page.inner_text('[data-what-if="dials"]') == "800"
     shot(page, "my-plan-what-if")
 

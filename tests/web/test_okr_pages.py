@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from backplan.services import okr
+from backplan.services.formatting import number
 
 from .conftest import ADMIN, ANA, ANA_SILVA, BEN, MANAGER, S1_RATES, form_token
 
@@ -108,6 +109,16 @@ def test_a_rep_proposes_and_agrees_their_own_plan_through_the_forms(
     sqls = next(k for k in progress["key_results"] if k["stage"] == "sqls")
     assert (sqls["target"], sqls["actual"], sqls["leading"]) == (6, 0, False)  # events end in Oct
     assert any(k["leading"] and k["from_plan"] for k in progress["key_results"])
+    # The plan is summed up as the daily number Ana controls, the raw volume second.
+    daily = plan["daily_number"]
+    stages = {s["key"]: s for s in plan["figures"]["stages"]}
+    assert (daily["stage"], daily["volume"]["stage"]) == ("conversations", "dials")
+    assert daily["per_working_day"] == stages["conversations"]["per_working_day"]
+    html = ana.get(f"/okrs/{oid}").text
+    assert (
+        f"{number(daily['per_working_day'])} conversations a working day</strong> (the daily"
+        in html
+    )
 
 
 def test_another_rep_cannot_propose_or_agree_a_plan_they_cannot_see(objectives, signed_in) -> None:  # type: ignore[no-untyped-def]

@@ -277,7 +277,14 @@ def render_plan(plan: okr.PlanView) -> None:
     status = plan.status
     if plan.agreement:
         status += f" by {plan.agreement.agreed_by} at {plan.agreement.agreed_at:%Y-%m-%d %H:%M}"
-    console.print(f"Plan {plan.id} ({status}): {stages}", highlight=False)
+    daily = okr.daily_number(plan.figures)
+    lead = (
+        f"{number(daily['per_working_day'])} {daily['label'].lower()} a working day, the daily "
+        "number; "
+        if daily
+        else ""
+    )
+    console.print(f"Plan {plan.id} ({status}): {lead}{stages} over the period", highlight=False)
     for r in plan.rates:
         evidence = (
             f"{number(r['successes'])} / {number(r['trials'])}"

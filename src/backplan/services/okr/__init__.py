@@ -37,6 +37,7 @@ from backplan.services.okr.objectives import (
 from backplan.services.okr.rollup import rolled_up
 from backplan.services.okr.serialise import (
     agreed_plan_to_dict,
+    daily_number,
     objective_to_dict,
     period_to_dict,
     plan_form_fields,
@@ -75,6 +76,7 @@ __all__ = [
     "agree_plan",
     "agreed_plan_for",
     "agreed_plan_to_dict",
+    "daily_number",
     "agreed_plans_of",
     "create_objective",
     "find_objective",

@@ -67,6 +67,29 @@ def plan_view_to_dict(plan: PlanView) -> dict[str, Any]:
             else None
         ),
         "figures": plan.figures,
+        "daily_number": daily_number(plan.figures),
+    }
+
+
+def daily_number(figures: dict[str, Any]) -> dict[str, Any] | None:
+    """The plan summed up as the rep's controllable number (its focus stage a working day),
+    with the raw volume at the top of the funnel second."""
+    stages = figures.get("stages") or []
+    if not stages:
+        return None
+    focus = next((s for s in stages if s.get("focus")), stages[-1])
+    top = stages[0]
+    return {
+        "stage": focus["key"],
+        "label": focus["label"],
+        "per_working_day": focus["per_working_day"],
+        "per_period": focus["per_period"],
+        "volume": {
+            "stage": top["key"],
+            "label": top["label"],
+            "per_working_day": top["per_working_day"],
+            "per_period": top["per_period"],
+        },
     }
 
 

@@ -53,6 +53,23 @@ function drawChart(plan, whatIf) {
   chart.dataset.drawn = "true";
 }
 
+// The what-if in the rep's daily number first ("3.6 conversations a working day instead
+// of 4.2"), the raw volume at the top of the funnel second.
+function whatIfSummary(plan, result) {
+  const focusOf = (p) => p.stages.find((s) => s.focus) || p.stages[p.stages.length - 1];
+  const focus = focusOf(plan);
+  const next = result.stages.find((s) => s.key === focus.key) || focusOf(result);
+  const top = plan.stages[0], newTop = result.stages[0];
+  const diff = top.per_period - newTop.per_period;
+  const label = focus.label.toLowerCase();
+  if (next.per_working_day === focus.per_working_day && diff === 0) return "Same daily number as your plan.";
+  let text = `${formatNumber(next.per_working_day)} ${label} a working day instead of ${formatNumber(focus.per_working_day)}`;
+  if (top.key !== focus.key && diff !== 0) {
+    text += `; ${formatNumber(Math.abs(diff))} ${diff > 0 ? "fewer" : "more"} ${top.label.toLowerCase()} over the period`;
+  }
+  return text + ".";
+}
+
 function setUpPlanPage() {
   const dataNode = document.getElementById("plan-data");
   if (!dataNode) return;
@@ -100,10 +117,7 @@ function setUpPlanPage() {
       const cell = document.querySelector(`[data-what-if="${stage.key}"]`);
       if (cell) cell.textContent = formatNumber(stage.per_period);
     }
-    const top = plan.stages[0], newTop = result.stages[0];
-    const diff = top.per_period - newTop.per_period;
-    summary.textContent = diff === 0 ? `Same ${top.label.toLowerCase()} as your plan.`
-      : `${formatNumber(Math.abs(diff))} ${diff > 0 ? "fewer" : "more"} ${top.label.toLowerCase()} than your plan (${formatNumber(newTop.per_working_day)} a working day).`;
+    summary.textContent = whatIfSummary(plan, result);
     useButton.disabled = false;
     drawChart(plan, result);
   }
