@@ -23,8 +23,11 @@ class BackplanGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except BackplanError as e:
+            hint = f" ({e.command})" if e.command else ""
             error_console.print(
-                f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True
+                f"[bold red]error:[/] {escape(str(e))}{escape(hint)}",
+                highlight=False,
+                soft_wrap=True,
             )
             raise typer.Exit(code=e.exit_code) from None
 

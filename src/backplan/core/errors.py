@@ -38,6 +38,13 @@ class BackplanError(Exception):
     """The HTTP status the web app answers with."""
     exit_code: int = 2
     """The status the ``backplan`` command exits with."""
+    command: str | None = None
+    """How to fix it on the command line (``--objective '4 sqls'``): the CLI adds it to the
+    message; web pages, which have no options, show the message alone."""
+
+    def __init__(self, message: str = "", *, command: str | None = None) -> None:
+        super().__init__(message)
+        self.command = command
 
 
 # -- categories ---------------------------------------------------------------

@@ -89,7 +89,8 @@ class Period:
             return cls.year(int(m[1]))
         raise InvalidPeriod(
             f"cannot read period {text!r}; use month, quarter, year (or next month, last "
-            "quarter ...), 2026-10, 2026-Q4, 2026, or --since and --until"
+            "quarter ...), 2026-10, 2026-Q4 or 2026",
+            command="or give --since and --until",
         )
 
     def following(self) -> Period:

@@ -304,8 +304,9 @@ def _stored_objective(
     if found is None and not request.objective:
         when = period.label if period else f"the period holding {as_of}"
         raise UnknownObjective(
-            f"{owner} has no objective for {when}; give one (--objective '4 sqls') or create it "
-            f"(backplan okr create --{kind} {owner!r} --objective '4 sqls')"
+            f"{owner} has no objective for {when}: set one on the OKRs page, or give the "
+            "objective to forecast",
+            command=f"--objective '4 sqls', or backplan okr create --{kind} {owner!r} ...",
         )
     # With an objective typed in, a stored one still lends its plan (pace and rates).
     return found

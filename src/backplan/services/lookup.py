@@ -77,7 +77,7 @@ def _hint(wanted: str, spellings: dict[str, str], shown: list[str], what: str) -
     whose key and name are both close is suggested once, by the closer spelling.
     """
     if not shown:
-        return f"there are no {what} yet (import a roster with `backplan roster FILE`)"
+        return f"there are no {what} yet: load a roster on the Roster page, or import events"
     listing = f"{what} are " + ", ".join(shown[:LISTED]) + (", ..." if len(shown) > LISTED else "")
     folded = {spelled.casefold(): spelled for spelled in spellings}
     close = difflib.get_close_matches(

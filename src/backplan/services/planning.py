@@ -108,7 +108,10 @@ def resolve_funnel(settings: Settings, name: str | None = None) -> Funnel:
 def resolve_period(request: PlanRequest, today: date) -> Period:
     if request.since or request.until:
         if not (request.since and request.until):
-            raise InvalidPeriod("give both --since and --until, or use --period")
+            raise InvalidPeriod(
+                "give both the first and the last day, or a period",
+                command="--since and --until, or --period",
+            )
         return Period(request.since, request.until)
     return Period.parse(request.period or "month", today)
 
@@ -175,8 +178,9 @@ def _check_estimated(
         if conversion.key not in rates:
             raise MissingRate(
                 f"no rate for {conversion.key} from {source.name}'s data: no "
-                f"{conversion.source.plural} anywhere in {source.window.label}; give one "
-                f"(e.g. --rate {conversion.key}=0.25) or choose another --rates-since/--rates-until"
+                f"{conversion.source.plural} anywhere in {source.window.label}; give a rate "
+                "for it (e.g. 0.25) or measure the rates over another window",
+                command=f"--rate {conversion.key}=0.25, or --rates-since and --rates-until",
             )
 
 

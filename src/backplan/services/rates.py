@@ -159,7 +159,8 @@ def conversion_counts(
         if long.empty:
             raise NoData(
                 f"no prospect entered a stage of {funnel.key!r} in {window.label}; cohort "
-                "counting needs prospect ids on the events (or count per period: --count period)"
+                "counting needs prospect ids on the events (or count per period)",
+                command="--count period",
             )
         long = long.loc[:, ["rep", "from", "to", "successes", "trials"]]
     reps = pd.Index(pd.concat([long["rep"], people["rep"]]).dropna().unique(), name="rep")

@@ -9,6 +9,7 @@ again with what was typed, a section of a page that could not be computed).
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -90,10 +91,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            {
-                "where": ".".join(str(p) for p in e.get("loc", ())),
-                "problem": e.get("msg", ""),
-            }
+            {"where": _where(e.get("loc", ())), "problem": _problem(e.get("msg", ""))}
             for e in exc.errors()
         ]
         summary = "; ".join(f"{p['where']}: {p['problem']}" for p in problems[:5])
@@ -113,3 +111,18 @@ def install(app: FastAPI) -> None:
         return error_page(
             request, 500, "An unexpected error; it has been logged. Please try again later."
         )
+
+
+def _where(loc: Any) -> str:
+    """The field a problem is in ("period"), without the request part it came from."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("query", "path", "body", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "the request"
+
+
+def _problem(message: str) -> str:
+    """Pydantic's message without its class-of-error prefix ("Value error, ...")."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message

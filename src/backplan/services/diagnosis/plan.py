@@ -126,7 +126,7 @@ def planned_rates(
         last = missing[-1]
         notes.append(
             f"no planned rate and no data for {last.short}: the plan stops at "
-            f"{last.target.plural} (give --rate {last.key}=... to go further)"
+            f"{last.target.plural} (give a planned rate for {last.short} to go further)"
         )
     return planned, notes
 

@@ -52,8 +52,9 @@ def rep_result(context: Context, rep: str, name: str, team: str | None) -> Resul
     found = rep_objective(context.settings, funnel, period, rep, context.objective, context.given)
     if found is None:
         raise NoObjective(
-            f"{name} has no objective for {period.label}: set one on the OKRs page "
-            "(backplan okr create) or give the objective the plan is for (--objective '4 sqls')"
+            f"{name} has no objective for {period.label}: set one on the OKRs page, or give "
+            "the objective the plan is for",
+            command=f"backplan okr create --rep {rep!r} ..., or --objective '4 sqls'",
         )
     objective = found.objective
     # Planned at the team's rates where nothing was given; an objective set but not yet

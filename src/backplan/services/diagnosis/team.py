@@ -95,8 +95,8 @@ def _team_objective(context: Context, team: str, members: list[Result]) -> Objec
         raise NoObjective(
             f"team {team} has no objective for {period.label}"
             + (" and its reps' objectives are at different stages" if stages else "")
-            + ": set one on the OKRs page (backplan okr create --team) or give the objective "
-            "each rep's plan is for (--objective '4 sqls')"
+            + ": set one on the OKRs page, or give the objective each rep's plan is for",
+            command=f"backplan okr create --team {team!r} ..., or --objective '4 sqls'",
         )
     first = members[0].objective
     objective = Objective(
