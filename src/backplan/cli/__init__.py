@@ -41,6 +41,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from backplan.cli import (
+        audit,
         calibration,
         config,
         data,
@@ -57,7 +58,7 @@ def _register() -> None:
     )
 
     modules = (plan, rates, diagnose, okr, leadership, calibration, funnels, example, demo, data)
-    for module in (*modules, serve, users, config):
+    for module in (*modules, serve, users, audit, config):
         module.register(app)
 
 
