@@ -138,8 +138,7 @@ def record(
 
 def now(settings: Settings) -> datetime:
     """The organisation's clock's now, in UTC (the clock is pinned in tests and demos)."""
-    clock = settings.clock
-    return clock.now().replace(tzinfo=clock.zone).astimezone(UTC)
+    return settings.clock.moment().astimezone(UTC)
 
 
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
