@@ -414,3 +414,16 @@ def test_times_are_the_organisations_and_so_are_the_days_filtered(backplan_home:
     assert [e["subject"] for e in since] == ["Next day", "Late"]
     csv_text = client.get("/admin/audit.csv", params={"until": "2026-11-15"}).text
     assert "2026-11-15T09:00:00-05:00" in csv_text and "Late" not in csv_text
+
+
+def test_the_page_shows_a_change_before_and_after_in_words(
+    admin: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, csrf = admin
+    ben = next(u for u in client.get("/api/users").json() if u["email"] == "ben@example.com")
+    body = {"role": "manager", "teams": ["East", "West"]}
+    client.patch(f"/api/users/{ben['id']}", json=body, headers=csrf)
+    page = client.get("/admin/audit", params={"action": "user.role_changed"}).text
+    row = page.split('data-action="user.role_changed"')[1].split("</tr>")[0]
+    assert "changed the role of" in row and "ben@example.com" in row
+    assert "rep → manager" in row and "none → East, West" in row and "Ben → –" in row
