@@ -196,3 +196,11 @@ def test_the_cadence_on_day_1_is_last_months(first_morning: Settings) -> None:
     window = json.loads(result.stdout)["window"]
     assert (window["since"], window["until"]) == ("2026-10-01", "2026-10-31")
     assert "2026-11 has just begun" in window["chosen"]
+
+
+def test_a_records_moment_is_the_pinned_one_in_the_organisations_zone() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    moment = Clock(paris, pinned="2026-12-01T07:40").moment()
+    assert moment.isoformat() == "2026-12-01T07:40:00+01:00"
+    live = Clock(paris).moment()  # the real time, aware: a record, not a figure's today
+    assert live.tzinfo is paris

@@ -20,6 +20,7 @@ from backplan.core.errors import (
     UnknownFunnel,
 )
 from backplan.services import definitions, okr
+from backplan.services.audit import Actor
 from backplan.services.planning import PlanRequest, build_plan, resolve_funnel
 from okr_support import add_roster
 
@@ -50,7 +51,7 @@ NOW = datetime(2026, 11, 23, tzinfo=UTC)
 def test_a_saved_funnel_is_the_one_in_force_and_listed(app_database: str) -> None:
     settings = Settings()
     assert "inbound" not in definitions.funnel_names(settings)
-    version = definitions.save_funnel(settings, "inbound", INBOUND, "admin@example.com")
+    version = definitions.save_funnel(settings, "inbound", INBOUND, Actor.user("admin@example.com"))
     assert definitions.funnel_names(settings) == ["inbound", "outbound", "sales-director"]
     funnel = definitions.organisation_funnel(settings, "inbound")
     assert [s.key for s in funnel.stages] == ["leads", "meetings", "deals"]
@@ -67,12 +68,12 @@ def test_an_edited_shipped_funnel_wins_until_reverted_and_the_history_stays(
     settings = Settings()
     renamed = OUTBOUND.replace('label = "SQLs"', 'label = "Qualified leads"', 1)
     assert renamed != OUTBOUND
-    definitions.save_funnel(settings, "outbound", renamed, "ada@example.com")
+    definitions.save_funnel(settings, "outbound", renamed, Actor.user("ada@example.com"))
     assert definitions.organisation_funnel(settings, "outbound").stage("sqls").label == (
         "Qualified leads"
     )
     assert definitions.funnel_text(settings, "outbound") == renamed
-    definitions.revert_funnel(settings, "outbound", "bo@example.com")
+    definitions.revert_funnel(settings, "outbound", Actor.user("bo@example.com"))
     assert definitions.organisation_funnel(settings, "outbound") == defaults.funnel("outbound")
     assert definitions.funnel_text(settings, "outbound") == OUTBOUND
     history = definitions.history(settings, "funnel", "outbound")
@@ -87,7 +88,7 @@ def test_an_invalid_funnel_names_the_line_and_field_and_stores_nothing(app_datab
     settings = Settings()
     bad = INBOUND.replace('kinds = ["meeting_booked"]', "kinds = []")
     with pytest.raises(DefinitionError) as caught:
-        definitions.save_funnel(settings, "inbound", bad, "admin@example.com")
+        definitions.save_funnel(settings, "inbound", bad, Actor.user("admin@example.com"))
     assert str(caught.value) == (
         "funnel 'inbound' (edited):11: stages[1].kinds: "
         "List should have at least 1 item after validation, not 0"
@@ -169,7 +170,7 @@ def test_the_playbook_is_shipped_then_the_file_then_the_organisations_edits(
     assert before.area == shipped.area == "qualification"
     assert before.suggestions[-1] == "Agree the next step before the meeting ends"
 
-    definitions.save_playbook(settings, EDITED_PLAYBOOK, "admin@example.com")
+    definitions.save_playbook(settings, EDITED_PLAYBOOK, Actor.user("admin@example.com"))
     book = definitions.organisation_playbook(settings)
     edited = book.conversions["sqls/meetings"]
     assert edited.area == "discovery calls"  # the organisation's edit wins
@@ -179,7 +180,7 @@ def test_the_playbook_is_shipped_then_the_file_then_the_organisations_edits(
     assert definitions.playbook_text(settings) == EDITED_PLAYBOOK
     assert definitions.playbook_source(settings).startswith(f"shipped default ← {file} ← edited")
 
-    definitions.revert_playbook(settings, "admin@example.com")
+    definitions.revert_playbook(settings, Actor.user("admin@example.com"))
     assert definitions.organisation_playbook(settings).conversions["sqls/meetings"] == before
     text = definitions.playbook_text(settings)
     assert text.endswith(
@@ -195,7 +196,7 @@ def test_an_invalid_playbook_names_the_line_and_field_and_stores_nothing(
     settings = Settings()
     bad = '[conversions."sqls/meetings"]\nwhy = "x"\n\n[conversions."deals/sqls"]\narea = ""\n'
     with pytest.raises(DefinitionError) as caught:
-        definitions.save_playbook(settings, bad, "admin@example.com")
+        definitions.save_playbook(settings, bad, Actor.user("admin@example.com"))
     assert str(caught.value) == (
         "playbook (edited):5: conversions.deals/sqls.area: "
         "String should have at least 1 character (got '')"

@@ -19,14 +19,15 @@ from backplan.config import Settings
 ACCOUNT_TABLES = {"users", "user_teams", "web_sessions", "sign_in_throttles", "recovery_codes"}
 PLAN_TABLES = {"objectives", "key_results", "plans", "agreements"}
 COACHING_TABLES = {"coaching_focuses"}
+AUDIT_TABLES = {"audit_events"}
 
 
 def test_an_empty_database_is_migrated_to_tables_that_match_the_models(backplan_home: Path) -> None:
     engine = appdb.engine(Settings(home=backplan_home))
-    assert set(inspect(engine).get_table_names()) >= ACCOUNT_TABLES | COACHING_TABLES
+    assert set(inspect(engine).get_table_names()) >= ACCOUNT_TABLES | COACHING_TABLES | AUDIT_TABLES
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    checked = ACCOUNT_TABLES | PLAN_TABLES | COACHING_TABLES
+    checked = ACCOUNT_TABLES | PLAN_TABLES | COACHING_TABLES | AUDIT_TABLES
     assert [d for d in diffs if table_of(d) in checked] == []
     assert "plan_agreements" not in inspect(engine).get_table_names()
 
@@ -179,3 +180,34 @@ def test_downgrading_copies_agreed_plans_back(app_database: str, backplan_home: 
     rates, plan = (json.loads(v) if isinstance(v, str) else v for v in (row.rates, row.plan))
     assert rates["sqls/meetings"] == "1/3"
     assert plan["stages"][0]["per_period"] == 1200
+
+
+def test_the_audit_log_refuses_updates_and_deletes_and_downgrades_away(
+    app_database: str, backplan_home: Path
+) -> None:
+    """The audit log is append-only in the database itself, on SQLite and PostgreSQL."""
+    import pytest
+    from sqlalchemy.exc import DBAPIError
+
+    from backplan.services.audit import Actor, record
+
+    settings = Settings(home=backplan_home, today="2026-11-16T10:00")
+    with appdb.session(settings) as db:
+        record(db, settings, Actor.user("admin@example.com"), "roster.team_added", "East")
+    for statement in ("UPDATE audit_events SET actor = 'someone else'", "DELETE FROM audit_events"):
+        with pytest.raises(DBAPIError, match="append-only"), appdb.connection(settings) as conn:
+            conn.execute(text(statement))
+    with appdb.connection(settings) as conn:
+        assert conn.execute(text("SELECT actor FROM audit_events")).scalar_one() == (
+            "admin@example.com"
+        )
+    appdb.dispose()
+    config = appdb.alembic_config()
+    raw = create_engine(settings.app_database_url)
+    with raw.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+        assert "audit_events" not in inspect(conn).get_table_names()
+        command.upgrade(config, "head")
+        assert "audit_events" in inspect(conn).get_table_names()
+    raw.dispose()

@@ -77,6 +77,7 @@ def test_home_links_depend_on_the_role(signed_in) -> None:
     assert links(rep) == ["/plan", "/reps/Ana", "/okrs", "/funnels"]
     assert links(admin) == [
         "/plan", "/okrs", "/forecast", "/funnels", "/admin/users", "/admin/roster", "/admin/imports",
+        "/admin/audit",
     ]  # fmt: skip
     assert links(manager) == ["/plan", "/teams/East", "/okrs", "/forecast", "/funnels"]
 

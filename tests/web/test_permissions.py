@@ -119,6 +119,9 @@ EXPECTED_RULES = {
     ("POST", "/admin/playbook/revert"): "admin",
     ("PUT", "/api/playbook"): "admin",
     ("DELETE", "/api/playbook"): "admin",
+    ("GET", "/admin/audit"): "admin",
+    ("GET", "/api/audit"): "admin",
+    ("GET", "/admin/audit.csv"): "admin",
 }
 
 # A valid request body for each route that takes one (form fields, files or JSON).

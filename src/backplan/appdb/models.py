@@ -1,6 +1,7 @@
 """The app database's tables: the roster (teams, reps, time off), the import log, OKRs
 with their plans and agreements (also those agreed on My plan), and web accounts
-(users, sessions, failed sign-ins, two-factor recovery codes) and background jobs.
+(users, sessions, failed sign-ins, two-factor recovery codes), background jobs and the
+audit log of admin actions.
 
 Coaching focuses live here too. Later features add their models here and a migration in
 ``backplan/appdb/migrations/versions``.
@@ -360,3 +361,37 @@ class CoachingFocus(Base):
     ended_by: Mapped[str | None] = mapped_column(String(320))
 
     rep: Mapped[Rep] = relationship()
+
+
+# -- the audit log ----------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """One admin action, recorded in the transaction that made the change (services/audit).
+
+    Append-only: the migration adds triggers that refuse to update or delete a row, so
+    not even a bug in backplan can rewrite what happened. ``actor_id`` is no foreign
+    key: an event outlives the account that acted, and keeps its email as it was then.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_action", "action"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """When, in UTC, from the organisation's clock (``Settings.clock``)."""
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    """``user`` (an account, on the web) or ``command line`` (an OS user)."""
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    """The account's id (None for the command line)."""
+    actor: Mapped[str] = mapped_column(String(320))
+    """The account's email at the time, or the OS user's name."""
+    action: Mapped[str] = mapped_column(String(40))
+    """A stable code: ``user.role_changed``, ``funnel.saved`` ... (``services/audit``)."""
+    subject: Mapped[str] = mapped_column(String(500))
+    """What was changed: a user's email, a rep's key, a funnel's name ..."""
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """A small record of the change (before → after); never a password or its hash."""

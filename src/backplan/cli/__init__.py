@@ -44,6 +44,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from backplan.cli import (
+        audit,
         calibration,
         coaching,
         config,
@@ -72,7 +73,7 @@ def _register() -> None:
         example,
         demo,
     )
-    for module in (*modules, data, serve, users, config):
+    for module in (*modules, data, serve, users, audit, config):
         module.register(app)
 
 

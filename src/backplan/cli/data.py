@@ -13,6 +13,7 @@ from backplan.cli.output import console, error_console, print_json
 from backplan.cli.plan import _date
 from backplan.config import Settings, get_settings
 from backplan.events.errors import MissingColumns
+from backplan.services.audit import Actor
 from backplan.services.formatting import number
 from backplan.services.importing import (
     ImportRequest,
@@ -67,7 +68,12 @@ def import_(
     """
     settings = get_settings()
     request = ImportRequest(
-        file, mapping, allow_rejects=allow_rejects, add_reps=add_reps, sheet=sheet
+        file,
+        mapping,
+        allow_rejects=allow_rejects,
+        add_reps=add_reps,
+        sheet=sheet,
+        by=Actor.command_line(),
     )
     try:
         summary = import_file(settings, request) if as_json else _with_progress(settings, request)
@@ -165,7 +171,7 @@ def roster(
 
         backplan roster sales_teams.csv
     """
-    summary = import_roster(get_settings(), file, sheet=sheet)
+    summary = import_roster(get_settings(), file, sheet=sheet, by=Actor.command_line())
     if as_json:
         print_json(summary.to_dict())
         return
@@ -188,7 +194,7 @@ def time_off(
 
         backplan time-off holidays.csv
     """
-    loaded = import_time_off(get_settings(), file, sheet=sheet)
+    loaded = import_time_off(get_settings(), file, sheet=sheet, by=Actor.command_line())
     if as_json:
         print_json({"file": str(file), "absences": loaded})
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import typer
@@ -11,6 +10,7 @@ from rich.table import Table
 from backplan.cli.output import console, print_json
 from backplan.config import get_settings
 from backplan.defaults.definitions import read_text
+from backplan.services.audit import Actor
 from backplan.services.definitions import funnel_names, save_funnel
 from backplan.services.planning import resolve_funnel
 
@@ -35,8 +35,7 @@ def funnels(
         if not name:
             raise typer.BadParameter("give the TOML file to save: --save NAME FILE")
         file = Path(name)
-        by = f"{getpass.getuser()} (command line)"
-        save_funnel(settings, save, read_text(file), by, source=str(file))
+        save_funnel(settings, save, read_text(file), Actor.command_line(), source=str(file))
         name = save
     names = [name] if name else funnel_names(settings)
     chosen = [resolve_funnel(settings, n) for n in names]

@@ -12,6 +12,7 @@ from backplan.cli.plan import _date
 from backplan.config import get_settings
 from backplan.core.period import Period
 from backplan.services import okr
+from backplan.services.audit import Actor
 from backplan.services.forecasting import (
     ForecastRequest,
     PeriodForecast,
@@ -85,7 +86,7 @@ def create(
         split=split,
         created_by=by,
     )
-    created = okr.create_objective(get_settings(), request, _today(as_of))
+    created = okr.create_objective(get_settings(), request, _today(as_of), by=Actor.command_line())
     if as_json:
         data = okr.objective_to_dict(created.objective)
         data["shares"] = [okr.share_to_dict(s) for s in created.shares]

@@ -11,6 +11,7 @@ from backplan.accounts.errors import InvalidAccount
 from backplan.cli.output import console, print_json
 from backplan.config import get_settings
 from backplan.services.accounts import Accounts, UserView, user_to_dict
+from backplan.services.audit import Actor
 
 user_app = typer.Typer(help="Manage web accounts: admins, managers and reps.", no_args_is_help=True)
 two_factor_app = typer.Typer(
@@ -48,7 +49,9 @@ def add(
 
     printf '%s\\n' "$PASSWORD" | backplan user add ana@example.com --role rep --rep "Ana"
     """
-    user = accounts().add_user(email, read_password(), role, rep=rep, teams=team)
+    user = accounts().add_user(
+        email, read_password(), role, rep=rep, teams=team, by=Actor.command_line()
+    )
     if as_json:
         print_json(user_to_dict(user))
     else:
@@ -70,7 +73,7 @@ def password(email: str = typer.Argument(..., help="The account's email.")) -> N
     """
     store = accounts()
     found = account_of(store, email)
-    store.set_password(found.id, read_password())
+    store.set_password(found.id, read_password(), by=Actor.command_line())
     console.print(f"New password set for [bold]{found.email}[/]; their sessions ended.")
 
 

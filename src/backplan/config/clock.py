@@ -87,6 +87,17 @@ class Clock:
     def today(self) -> date:
         return self.now().date()
 
+    def moment(self) -> datetime:
+        """When something happens, for a record (the audit log's "when"): the pinned moment
+        when pinned, else the real time, with the organisation's time zone.
+
+        A record says when a person acted; no figure depends on it, so reading it is not
+        reading "today" (the tests' clock guard watches ``now`` only).
+        """
+        if self.pinned is not None:
+            return self.pinned.replace(tzinfo=self.zone)
+        return datetime.now(self.zone)
+
     def day_done(self, day: date) -> float:
         """The share of ``day``'s office hours that has passed: 1 before today, 0 after it."""
         now = self.now()

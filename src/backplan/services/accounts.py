@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from backplan import appdb
@@ -28,6 +28,7 @@ from backplan.accounts.two_factor import is_app_code
 from backplan.appdb.models import Rep, Team, User, UserTeam, WebSession
 from backplan.config import Settings
 from backplan.core.errors import InvalidInput, Unauthenticated
+from backplan.services.audit import Actor, changes, record
 from backplan.services.sign_ins import SignInThrottles
 from backplan.services.sign_ins import TooManySignIns as TooManySignIns  # shells name it here
 from backplan.services.two_factor import CodeNeeded, NotSetUp, TwoFactor, WrongCode
@@ -175,6 +176,17 @@ class ActiveSession:
     (where they set it up) is open to them."""
 
 
+def _end_sessions(s: Session, user_id: str) -> int:
+    """End every session of the user; how many there were."""
+    ended = s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return cast(CursorResult[Any], ended).rowcount
+
+
+def _access(user: User) -> dict[str, Any]:
+    """What an account may see, as the audit log records it."""
+    return {"role": user.role, "rep": user.rep, "teams": sorted(t.team for t in user.teams)}
+
+
 def _view(user: User) -> UserView:
     return UserView(
         id=user.id,
@@ -213,8 +225,12 @@ class Accounts:
         *,
         rep: str | None = None,
         teams: Iterable[str] = (),
+        by: Actor | None = None,
     ) -> UserView:
-        """Create a user; a rep is linked to a rep of the roster, a manager to their teams."""
+        """Create a user; a rep is linked to a rep of the roster, a manager to their teams.
+
+        ``by`` (who creates it) is recorded in the audit log, as every change here is.
+        """
         address = normalise_email(email)
         role, rep, team_names = _links(role, rep, teams)
         stored = self.hasher.hash(check_new_password(password, address))
@@ -235,6 +251,7 @@ class Accounts:
             )
             s.add(user)
             s.flush()
+            record(s, self.settings, by, "user.created", address, _access(user))
             return _view(user)
 
     def update_user(
@@ -244,28 +261,34 @@ class Accounts:
         *,
         rep: str | None = None,
         teams: Iterable[str] = (),
-        by: str | None = None,
+        by: Actor | None = None,
     ) -> UserView | None:
         """Change what an account may see: its role, its rep or a manager's teams (None: no
         such user). The change holds from the user's next request.
 
-        ``by`` (the admin's own user id) may not take away their own admin role,
-        so an organisation always keeps an admin who can undo a mistake.
+        ``by`` (the admin) may not take away their own admin role, so an organisation
+        always keeps an admin who can undo a mistake. A change is recorded in the audit
+        log (``user.role_changed`` when the role changes); saving no change records nothing.
         """
         role, rep, team_names = _links(role, rep, teams)
         with appdb.session(self.settings) as s:
             user = s.get(User, user_id)
             if user is None:
                 return None
-            if user_id == by and role is not Role.ADMIN:
+            if by is not None and user_id == by.user_id and role is not Role.ADMIN:
                 raise InvalidAccount("you cannot take away your own admin role; ask another admin")
             rep, team_names = _roster_links(s, rep, team_names)
             taken = select(User.id).where(User.rep == rep, User.id != user_id)
             if rep and s.scalar(taken):
                 raise InvalidAccount(f"rep {rep!r} already has an account")
+            before = _access(user)
             user.role, user.rep = role.value, rep
             user.teams = [UserTeam(team=t) for t in team_names]
             s.flush()
+            changed = changes(before, _access(user))
+            if changed:
+                action = "user.role_changed" if "role" in changed else "user.access_changed"
+                record(s, self.settings, by, action, user.email, changed)
             return _view(user)
 
     def users(self) -> list[UserView]:
@@ -277,26 +300,33 @@ class Accounts:
             user = s.get(User, user_id)
             return _view(user) if user else None
 
-    def remove_user(self, user_id: str) -> bool:
+    def remove_user(self, user_id: str, *, by: Actor | None = None) -> bool:
         """Delete a user and end their sessions; False when there is no such user."""
         with appdb.session(self.settings) as s:
             user = s.get(User, user_id)
             if user is None:
                 return False
-            s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+            ended = _end_sessions(s, user_id)
+            record(
+                s, self.settings, by, "user.deleted", user.email,
+                _access(user) | {"sessions_ended": ended},
+            )  # fmt: skip
             s.delete(user)
             return True
 
-    def set_password(self, user_id: str, password: str) -> None:
+    def set_password(self, user_id: str, password: str, *, by: Actor | None = None) -> None:
         """A new password (an admin's reset); every session of the user ends, and the failed
-        sign-ins of the account are forgotten, so its owner can sign in at once."""
+        sign-ins of the account are forgotten, so its owner can sign in at once. The audit
+        log records who set it, never the password."""
         with appdb.session(self.settings) as s:
             user = s.get(User, user_id)
             if user is None:
                 raise InvalidAccount("no such user")
             user.password_hash = self.hasher.hash(check_new_password(password, user.email))
-            s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+            ended = _end_sessions(s, user_id)
             email = user.email
+            detail = {"sessions_ended": ended}
+            record(s, self.settings, by, "user.password_set", email, detail)
         self.throttles.forget(email)
 
     # -- sessions ----------------------------------------------------------
@@ -400,7 +430,10 @@ class Accounts:
             if row is None:
                 raise InvalidAccount("this account no longer exists")
             row.password_hash = stored
-            s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            ended = _end_sessions(s, user.id)
+            by = Actor.of(principal)
+            detail = {"sessions_ended": ended}
+            record(s, self.settings, by, "user.password_changed", row.email, detail)
             return self._start_session(s, row)
 
     def _verify(self, email: str, password: str) -> User:

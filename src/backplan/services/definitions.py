@@ -16,7 +16,9 @@ Looking a definition up never creates the app database: when it is an absent
 SQLite file (``backplan plan --rate ...`` on a fresh machine), only the shipped
 definitions (and the playbook file) exist.
 
-    >>> save_funnel(settings, "inbound", text, by="admin@example.com")
+Every save, revert and removal is recorded in the audit log, in the same transaction.
+
+    >>> save_funnel(settings, "inbound", text, by=Actor.user("admin@example.com"))
     >>> organisation_funnel(settings, "inbound").stages
 """
 
@@ -41,6 +43,7 @@ from backplan.core.errors import FunnelInUse, InvalidFunnelName, NotShipped, Unk
 from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
 from backplan.defaults.definitions import funnel_from_text, playbook_from_text, read_text
+from backplan.services.audit import Actor, acting, record
 from backplan.services.kept import Kept
 
 FRESH_SECONDS = 2.0
@@ -218,7 +221,7 @@ def check_playbook(settings: Settings, text: str) -> Playbook:
 
 
 def save_funnel(
-    settings: Settings, name: str, text: str, by: str | None, *, source: str | None = None
+    settings: Settings, name: str, text: str, by: Actor | None, *, source: str | None = None
 ) -> Version:
     """Save a new version of funnel ``name`` (new or shipped); invalid text stores nothing.
 
@@ -226,28 +229,28 @@ def save_funnel(
     Errors name ``source`` (e.g. the file it came from), the line and the field.
     """
     check_funnel(name, text, source=source)
-    return _add(settings, "funnel", name, text, by)
+    return _add(settings, "funnel", name, text, by, "funnel.saved")
 
 
-def save_playbook(settings: Settings, text: str, by: str | None) -> Version:
+def save_playbook(settings: Settings, text: str, by: Actor | None) -> Version:
     """Save a new version of the organisation's playbook; invalid text stores nothing."""
     check_playbook(settings, text)
-    return _add(settings, "playbook", PLAYBOOK, text, by)
+    return _add(settings, "playbook", PLAYBOOK, text, by, "playbook.saved")
 
 
-def revert_funnel(settings: Settings, name: str, by: str | None) -> Version:
+def revert_funnel(settings: Settings, name: str, by: Actor | None) -> Version:
     """Put the shipped funnel ``name`` back in force; the edited versions stay in the history."""
     if name not in defaults.funnel_names():
         raise NotShipped(f"backplan ships no funnel {name[:100]!r}; remove it instead")
-    return _add(settings, "funnel", name, "", by)
+    return _add(settings, "funnel", name, "", by, "funnel.reverted")
 
 
-def revert_playbook(settings: Settings, by: str | None) -> Version:
+def revert_playbook(settings: Settings, by: Actor | None) -> Version:
     """Put the shipped playbook (with the ``BACKPLAN_PLAYBOOK`` file, if set) back in force."""
-    return _add(settings, "playbook", PLAYBOOK, "", by)
+    return _add(settings, "playbook", PLAYBOOK, "", by, "playbook.reverted")
 
 
-def remove_funnel(settings: Settings, name: str, by: str | None) -> Version:
+def remove_funnel(settings: Settings, name: str, by: Actor | None) -> Version:
     """Remove the organisation's own funnel ``name`` (not a shipped one: revert that).
 
     Refused while objectives use it; its versions stay in the history.
@@ -265,7 +268,7 @@ def remove_funnel(settings: Settings, name: str, by: str | None) -> Version:
             f"funnel {name!r} is used by {len(users)} objective(s): {listed}; "
             "delete them or move them to another funnel first"
         )
-    return _add(settings, "funnel", name, "", by)
+    return _add(settings, "funnel", name, "", by, "funnel.removed")
 
 
 def objectives_using(settings: Settings, name: str) -> list[tuple[int, str]]:
@@ -351,15 +354,20 @@ def _read_current(settings: Settings, kind: Kind) -> dict[str, Version]:
         return {r.name: _version(r) for r in rows if r.text}
 
 
-def _add(settings: Settings, kind: Kind, name: str, text: str, by: str | None) -> Version:
+def _add(
+    settings: Settings, kind: Kind, name: str, text: str, by: Actor | None, action: str
+) -> Version:
+    """A new version row, and its audit event (``action``) in the same transaction."""
+    actor = acting(by)
     with _lock:
         _kept.pop(appdb.engine(settings), None)
     with appdb.session(settings) as s:
         row = DefinitionVersion(
-            kind=kind, name=name, text=text, created_at=datetime.now(UTC), created_by=by
+            kind=kind, name=name, text=text, created_at=datetime.now(UTC), created_by=actor.label
         )
         s.add(row)
         s.flush()
+        record(s, settings, actor, action, name, {"version": row.id})
         return _version(row)
 
 

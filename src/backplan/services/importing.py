@@ -6,6 +6,10 @@ rows it rejects to ``BACKPLAN_HOME/imports/<id>-<file>-rejects.csv`` and adds
 the good events in one atomic batch. Without ``allow_rejects`` a file with
 rejected rows adds nothing: fix the rows and import it again (events already
 stored are recognised by their id, so nothing is added twice).
+
+An import that added its events is recorded in the audit log (``import.events``),
+in the transaction that marks it done; one that failed or was rejected changed
+nothing, and the import log alone keeps it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from backplan.events.importer import ImportOutcome, ImportRules, Progress, impor
 from backplan.events.mapping import ResolvedMapping, load_mapping
 from backplan.events.readers import ExcelLimits, Source, open_source
 from backplan.events.store import CompactResult, EventStore, StoreWriter
+from backplan.services.audit import Actor, record
 from backplan.services.roster import add_reps, rep_aliases, roster_size
 
 IMPORTS_DIR = "imports"
@@ -53,6 +58,8 @@ class ImportRequest:
     name: str | None = None
     """The file's name as the organisation knows it (an upload's own name); default: the
     file's name on disk. The import log and the rejects file show this, never a server path."""
+    by: Actor | None = None
+    """Who imports (the audit log records them); default: the command line's OS user."""
 
     @property
     def shown_name(self) -> str:
@@ -173,6 +180,8 @@ def import_file(
                 outcome=outcome,
                 reps_added=len(reps_added),
                 encoding=source.encoding,
+                audited=summary if outcome.committed else None,
+                by=request.by,
             )
             return summary
 
@@ -239,6 +248,7 @@ def run_upload(
         allow_rejects=bool(params.get("allow_rejects")),
         add_reps=bool(params.get("add_reps")),
         name=str(params.get("name") or upload.name),
+        by=Actor.from_dict(params["by"]) if isinstance(params.get("by"), dict) else None,
     )
     try:
         summary = import_file(settings, request, progress)
@@ -388,8 +398,14 @@ def _finish(
     reps_added: int = 0,
     encoding: str | None = None,
     message: str | None = None,
+    audited: ImportSummary | None = None,
+    by: Actor | None = None,
 ) -> None:
+    """Mark the import run finished; ``audited`` (an import that added its events) is also
+    recorded in the audit log, in the same transaction."""
     with appdb.session(settings) as db:
+        if audited is not None:
+            record(db, settings, by, "import.events", audited.file, _audit_detail(audited))
         run = db.get(ImportRun, run_id)
         if run is None:
             return
@@ -407,6 +423,24 @@ def _finish(
             run.rejects_path = str(outcome.rejects_path) if outcome.rejects_path else None
             run.batch = outcome.batch
             run.reps_added = reps_added
+
+
+SHOWN_NEW_REPS = 20
+"""New reps an import's audit event names (it counts them all)."""
+
+
+def _audit_detail(summary: ImportSummary) -> dict[str, Any]:
+    return {
+        "import": summary.id,
+        "mapping": summary.mapping,
+        "read": summary.read,
+        "added": summary.added,
+        "duplicates": summary.duplicates,
+        "rejected": summary.rejected,
+        "skipped": summary.skipped,
+        "new_reps": len(summary.reps_added),
+        "new_rep_keys": summary.reps_added[:SHOWN_NEW_REPS],
+    }
 
 
 def _mark_interrupted(settings: Settings) -> None:

@@ -20,6 +20,7 @@ from backplan.web.permissions import PUBLIC, check_routes
 from backplan.web.routes import (
     account,
     admin,
+    audit,
     auth,
     calibration,
     definitions_admin,
@@ -123,7 +124,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
     pages = (home, plan, reps, teams, okrs, forecast, calibration, funnels, account, two_factor,
-             admin, roster, imports)  # fmt: skip
+             admin, roster, imports, audit)  # fmt: skip
     editors = (definitions_admin.router,)  # admins edit the funnels and the playbook
     for router in (static_router, auth.router, *(module.router for module in pages), *editors):
         app.router.routes.extend(router.routes)

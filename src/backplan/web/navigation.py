@@ -23,4 +23,5 @@ def links_for(principal: Principal | None) -> list[dict[str, str]]:
         links.append({"href": "/admin/users", "label": "Users"})
         links.append({"href": "/admin/roster", "label": "Roster"})
         links.append({"href": "/admin/imports", "label": "Imports"})
+        links.append({"href": "/admin/audit", "label": "Audit log"})
     return links

@@ -26,6 +26,7 @@ from backplan.core.errors import InvalidObjective, NoData, UnknownObjective
 from backplan.core.funnel import Funnel
 from backplan.core.objective import Objective
 from backplan.core.period import Period
+from backplan.services import audit
 from backplan.services.calendars import working_calendar
 from backplan.services.lookup import find_rep, find_team
 from backplan.services.okr.views import (
@@ -39,8 +40,11 @@ from backplan.services.okr.views import (
 from backplan.services.planning import resolve_funnel
 
 
-def create_objective(settings: Settings, request: ObjectiveRequest, today: date) -> Created:
-    """Store a new objective (and, for a split team objective, each rep's share)."""
+def create_objective(
+    settings: Settings, request: ObjectiveRequest, today: date, *, by: audit.Actor | None = None
+) -> Created:
+    """Store a new objective (and, for a split team objective, each rep's share); the audit
+    log records it as created ``by`` that actor."""
     funnel = resolve_funnel(settings, request.funnel)
     period = Period.parse(request.period, today)
     if not request.key_results:
@@ -66,7 +70,24 @@ def create_objective(settings: Settings, request: ObjectiveRequest, today: date)
                 raise InvalidObjective("only a team objective can be split across reps")
             shares = _split(db, settings, team, funnel, period, results, text, row, now)
         db.flush()
-        return Created(objective_view(row), shares)
+        created = Created(objective_view(row), shares)
+        _record_created(db, settings, by, created)
+        return created
+
+
+def _record_created(
+    db: Session, settings: Settings, by: audit.Actor | None, created: Created
+) -> None:
+    view = created.objective
+    owner = f"{view.owner_kind} {view.owner}"
+    detail = {
+        "objective": view.id,
+        "text": view.text,
+        "period": view.period.label,
+        "key_results": [k.text for k in view.key_results],
+        "shares": len([s for s in created.shares if s.target >= 1]),
+    }
+    audit.record(db, settings, by, "okr.created", owner, detail)
 
 
 def list_objectives(

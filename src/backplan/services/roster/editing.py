@@ -3,6 +3,9 @@
 A rep's key never changes once created, because events are joined to the rep by
 it; anything that would leave events, objectives or accounts without their team
 or rep is refused with a ``RosterConflict`` that says what to do instead.
+
+Every change is recorded in the audit log, in its own transaction, as done ``by``
+the actor given (the command line's OS user when none is).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from backplan.config import Settings
 from backplan.core.bounds import check_day
 from backplan.core.errors import InvalidRosterEntry, NoData, RosterConflict, UnknownRep, UnknownTeam
 from backplan.events.errors import InvalidRow
+from backplan.services.audit import Actor, changes, record
 from backplan.services.roster._records import has_control, reachable_key, rep_record, team_record
 from backplan.services.roster.views import (
     RepView,
@@ -59,7 +63,13 @@ class RepFields:
 
 
 def add_time_off(
-    settings: Settings, rep: str, first_day: date, last_day: date, reason: str | None = None
+    settings: Settings,
+    rep: str,
+    first_day: date,
+    last_day: date,
+    reason: str | None = None,
+    *,
+    by: Actor | None = None,
 ) -> TimeOffView:
     """Record days a rep does not work (inclusive); the rep is found by key, email or name.
 
@@ -90,10 +100,12 @@ def add_time_off(
         entry = TimeOff(first_day=first_day, last_day=last_day, reason=reason)
         found.time_off.append(entry)
         db.flush()
+        detail = {"first_day": first_day, "last_day": last_day, "reason": reason}
+        record(db, settings, by, "roster.time_off_added", key, detail)
         return time_off_view(entry)
 
 
-def add_team(settings: Settings, fields: TeamFields) -> TeamView:
+def add_team(settings: Settings, fields: TeamFields, *, by: Actor | None = None) -> TeamView:
     """A new team; its name must differ from every other team's, whatever the case."""
     name, manager, region = _team_fields(fields)
     with appdb.session(settings) as db:
@@ -101,10 +113,13 @@ def add_team(settings: Settings, fields: TeamFields) -> TeamView:
         team = Team(name=name, manager=manager, region=region)
         db.add(team)
         db.flush()
+        record(db, settings, by, "roster.team_added", name, _team_fields_dict(team))
         return TeamView(name, manager, region, 0)
 
 
-def edit_team(settings: Settings, current: str, fields: TeamFields) -> TeamView:
+def edit_team(
+    settings: Settings, current: str, fields: TeamFields, *, by: Actor | None = None
+) -> TeamView:
     """Change a team's name, manager or region.
 
     A new name is written wherever a team is stored by name: the teams a manager's
@@ -114,7 +129,7 @@ def edit_team(settings: Settings, current: str, fields: TeamFields) -> TeamView:
     name, manager, region = _team_fields(fields)
     with appdb.session(settings) as db:
         team = team_record(db, current)
-        old = team.name
+        old, before = team.name, _team_fields_dict(team)
         if name != old:
             _check_team_name_free(db, name, besides=team.id)
             # A manager listed under both names keeps one row (user_teams' key is user + team).
@@ -124,10 +139,13 @@ def edit_team(settings: Settings, current: str, fields: TeamFields) -> TeamView:
             team.name = name
         team.manager, team.region = manager, region
         db.flush()
+        changed = changes(before, _team_fields_dict(team))
+        if changed:
+            record(db, settings, by, "roster.team_changed", old, changed)
         return team_view(team)
 
 
-def remove_team(settings: Settings, name: str) -> None:
+def remove_team(settings: Settings, name: str, *, by: Actor | None = None) -> None:
     """Remove a team without reps or objectives; managers' accounts stop listing it."""
     with appdb.session(settings) as db:
         team = team_record(db, name)
@@ -146,10 +164,11 @@ def remove_team(settings: Settings, name: str) -> None:
             )
         # Left in place, a later team of the same name would hand these managers its reps.
         db.execute(delete(UserTeam).where(UserTeam.team == team.name))
+        record(db, settings, by, "roster.team_removed", team.name, _team_fields_dict(team))
         db.delete(team)
 
 
-def add_rep(settings: Settings, fields: RepFields) -> RepView:
+def add_rep(settings: Settings, fields: RepFields, *, by: Actor | None = None) -> RepView:
     """A new rep; the key must be new (whatever the case) and is fixed from then on."""
     key = _required_text("key", fields.key)
     if not reachable_key(key):
@@ -165,10 +184,13 @@ def add_rep(settings: Settings, fields: RepFields) -> RepView:
         _apply_rep_fields(db, rep, fields)
         db.add(rep)
         db.flush()
+        record(db, settings, by, "roster.rep_added", key, _rep_fields_dict(rep))
         return rep_view(rep)
 
 
-def edit_rep(settings: Settings, key: str, fields: RepFields) -> RepView:
+def edit_rep(
+    settings: Settings, key: str, fields: RepFields, *, by: Actor | None = None
+) -> RepView:
     """Change a rep's name, email, team, region or start date. The key cannot change:
     events are joined to the rep by it."""
     with appdb.session(settings) as db:
@@ -179,21 +201,25 @@ def edit_rep(settings: Settings, key: str, fields: RepFields) -> RepView:
                 f"key {wanted!r}: a rep's key cannot change once created (it is {rep.key!r}); "
                 "events are joined to the rep by it. Change the name instead"
             )
+        before = _rep_fields_dict(rep)
         _apply_rep_fields(db, rep, fields)
         db.flush()
+        _record_rep_change(db, settings, by, rep, before)
         return rep_view(rep)
 
 
-def move_rep(settings: Settings, key: str, team: str | None) -> RepView:
+def move_rep(settings: Settings, key: str, team: str | None, *, by: Actor | None = None) -> RepView:
     """Move a rep to another team, or to no team (``None``)."""
     with appdb.session(settings) as db:
         rep = rep_record(db, key)
+        before = _rep_fields_dict(rep)
         rep.team = _team_named(db, team) if team else None
         db.flush()
+        _record_rep_change(db, settings, by, rep, before)
         return rep_view(rep)
 
 
-def remove_rep(settings: Settings, key: str) -> None:
+def remove_rep(settings: Settings, key: str, *, by: Actor | None = None) -> None:
     """Remove a rep with nothing attached: no events, objectives, agreed plans or account."""
     with appdb.session(settings) as db:
         rep = rep_record(db, key)
@@ -207,16 +233,22 @@ def remove_rep(settings: Settings, key: str) -> None:
             "without a name. Move the rep to no team instead"
         )
     with appdb.session(settings) as db:
-        db.delete(rep_record(db, key))
+        gone = rep_record(db, key)
+        record(db, settings, by, "roster.rep_removed", gone.key, _rep_fields_dict(gone))
+        db.delete(gone)
 
 
-def remove_time_off(settings: Settings, key: str, time_off_id: int) -> None:
+def remove_time_off(
+    settings: Settings, key: str, time_off_id: int, *, by: Actor | None = None
+) -> None:
     """Remove one of the rep's absences (by its id, as the roster lists it)."""
     with appdb.session(settings) as db:
         rep = rep_record(db, key)
         entry = next((t for t in rep.time_off if t.id == time_off_id), None)
         if entry is None:
             raise UnknownRep(f"rep {rep.key!r} has no time off with id {time_off_id}")
+        detail = {"first_day": entry.first_day, "last_day": entry.last_day}
+        record(db, settings, by, "roster.time_off_removed", rep.key, detail)
         rep.time_off.remove(entry)
 
 
@@ -241,6 +273,29 @@ def _attached(db: Session, rep: Rep) -> list[str]:
     if account:
         held.append(f"an account ({account})")
     return held
+
+
+def _team_fields_dict(team: Team) -> dict[str, str | None]:
+    return {"name": team.name, "manager": team.manager, "region": team.region}
+
+
+def _rep_fields_dict(rep: Rep) -> dict[str, object]:
+    return {
+        "name": rep.name,
+        "email": rep.email,
+        "team": rep.team.name if rep.team else None,
+        "region": rep.region,
+        "start_date": rep.start_date,
+    }
+
+
+def _record_rep_change(
+    db: Session, settings: Settings, by: Actor | None, rep: Rep, before: dict[str, object]
+) -> None:
+    """Record what changed of the rep (nothing, when nothing did)."""
+    changed = changes(before, _rep_fields_dict(rep))
+    if changed:
+        record(db, settings, by, "roster.rep_changed", rep.key, changed)
 
 
 def _check_team_name_free(db: Session, name: str, *, besides: int | None = None) -> None:

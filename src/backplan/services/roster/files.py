@@ -26,6 +26,7 @@ from backplan.events.errors import InvalidRow, MissingColumns
 from backplan.events.mapping import mappings_dir
 from backplan.events.readers import REJECTS_TABLE, open_source, quote
 from backplan.events.store import duckdb_connection
+from backplan.services.audit import Actor, record
 from backplan.services.roster._records import reachable_key
 from backplan.services.roster.views import rep_aliases
 
@@ -97,14 +98,27 @@ def add_reps(db: Session, keys: list[str], *, origin: str = "import") -> int:
     return len(new)
 
 
-def import_roster(settings: Settings, path: Path, *, sheet: str | None = None) -> RosterSummary:
-    """Load a roster file; reps already known (by key, email or name) are updated, others added."""
+def import_roster(
+    settings: Settings,
+    path: Path,
+    *,
+    sheet: str | None = None,
+    by: Actor | None = None,
+    name: str | None = None,
+) -> RosterSummary:
+    """Load a roster file; reps already known (by key, email or name) are updated, others added.
+
+    ``name`` is the file's name as its user knows it (an upload's own name), for the audit log.
+    """
     rows = read_roster(path, sheet=sheet)
-    with appdb.session(settings) as db:
-        added, updated = _upsert(db, rows)
     managers = {r.manager for r in rows if r.manager}
     teams = {_team_name(r) for r in rows if _team_name(r)}
-    return RosterSummary(str(path), len(rows), len(teams), len(managers), added, updated)
+    with appdb.session(settings) as db:
+        added, updated = _upsert(db, rows)
+        summary = RosterSummary(str(path), len(rows), len(teams), len(managers), added, updated)
+        detail = summary.to_dict() | {"file": name or path.name}
+        record(db, settings, by, "roster.imported", name or path.name, detail)
+    return summary
 
 
 def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
@@ -169,7 +183,9 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
     return rows
 
 
-def import_time_off(settings: Settings, path: Path, *, sheet: str | None = None) -> int:
+def import_time_off(
+    settings: Settings, path: Path, *, sheet: str | None = None, by: Actor | None = None
+) -> int:
     """Load time off (rep, first day, last day, reason) from a file; returns the rows loaded.
 
     An absence with the same rep and first day as a recorded one replaces it.
@@ -220,6 +236,8 @@ def import_time_off(settings: Settings, path: Path, *, sheet: str | None = None)
                 rep.time_off.remove(old)
             db.flush()
             rep.time_off.append(TimeOff(first_day=first, last_day=last, reason=reason))
+        detail = {"rows": len(entries), "reps": len({e[0] for e in entries})}
+        record(db, settings, by, "roster.time_off_imported", path.name, detail)
     return len(entries)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -13,6 +14,7 @@ from backplan.accounts.access import Principal, Role
 from backplan.accounts.errors import InvalidAccount, UnknownUser
 from backplan.core.errors import BackplanError
 from backplan.services.accounts import UserView, user_to_dict
+from backplan.services.audit import Actor
 from backplan.web.context import WebContext
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page
@@ -55,7 +57,7 @@ def users(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str
 @router.post("/admin/users", include_in_schema=False)
 async def create_user_form(
     request: Request,
-    _: Annotated[Principal, Depends(ADMIN)],
+    principal: Annotated[Principal, Depends(ADMIN)],
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
@@ -65,7 +67,10 @@ async def create_user_form(
     web: WebContext = request.app.state.web
     try:
         await run_in_threadpool(
-            web.accounts.add_user, email, password, role, rep=rep or None, teams=[team]
+            partial(web.accounts.add_user, rep=rep or None, teams=[team], by=Actor.of(principal)),
+            email,
+            password,
+            role,
         )
     except BackplanError as e:
         problem = str(e)
@@ -108,7 +113,7 @@ def _user_page(
 
 def _update(web: WebContext, principal: Principal, user_id: str, links: UserLinks) -> UserView:
     updated = web.accounts.update_user(
-        user_id[:64], links.role, rep=links.rep, teams=links.teams, by=principal.user_id
+        user_id[:64], links.role, rep=links.rep, teams=links.teams, by=Actor.of(principal)
     )
     if updated is None:
         raise UnknownUser("No user with that id.")
@@ -143,13 +148,15 @@ async def update_user_form(
 async def reset_password_form(
     request: Request,
     user_id: str,
-    _: Annotated[Principal, Depends(ADMIN)],
+    principal: Annotated[Principal, Depends(ADMIN)],
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     web: WebContext = request.app.state.web
     _user(web, user_id)
     try:
-        await run_in_threadpool(web.accounts.set_password, user_id[:64], password)
+        await run_in_threadpool(
+            partial(web.accounts.set_password, by=Actor.of(principal)), user_id[:64], password
+        )
     except BackplanError as e:
         return await run_in_threadpool(_user_page, request, user_id, error=str(e), status=422)
     notice = "Password set; the user's sessions have ended."
@@ -175,18 +182,21 @@ def remove_user(
     web: WebContext = request.app.state.web
     if user_id == principal.user_id:
         raise InvalidAccount("you cannot remove your own account; ask another admin")
-    if not web.accounts.remove_user(user_id[:64]):
+    if not web.accounts.remove_user(user_id[:64], by=Actor.of(principal)):
         raise UnknownUser("No user with that id.")
 
 
 @router.post("/api/users", status_code=201, responses={422: {"description": "Cannot create"}})
 def api_create_user(
-    body: NewUser, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+    body: NewUser, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> dict[str, Any]:
     """Create a user (admins only); the password must meet the password rules."""
     web: WebContext = request.app.state.web
+    by = Actor.of(principal)
     return user_to_dict(
-        web.accounts.add_user(body.email, body.password, body.role, rep=body.rep, teams=body.teams)
+        web.accounts.add_user(
+            body.email, body.password, body.role, rep=body.rep, teams=body.teams, by=by
+        )
     )
 
 
@@ -202,10 +212,13 @@ def api_update_user(
     "/api/users/{user_id}/password", status_code=204, responses={404: {"description": "None"}}
 )
 def api_reset_password(
-    user_id: str, body: NewPassword, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+    user_id: str,
+    body: NewPassword,
+    request: Request,
+    principal: Annotated[Principal, Depends(ADMIN)],
 ) -> Response:
     """Set a user's password (admins only); every session of theirs ends."""
     web: WebContext = request.app.state.web
     _user(web, user_id)
-    web.accounts.set_password(user_id[:64], body.password)
+    web.accounts.set_password(user_id[:64], body.password, by=Actor.of(principal))
     return Response(status_code=204)

@@ -21,6 +21,7 @@ from backplan.core.errors import DefinitionError, NotFound
 from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
 from backplan.services import definitions
+from backplan.services.audit import Actor
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
 from backplan.web.routes.funnels import entry_dict, funnel_dict
@@ -172,7 +173,7 @@ def funnel_admin_form(
         if action == "check":
             preview = definitions.check_funnel(name, toml)
             return _funnel_editor(request, name, text=toml, preview=preview)
-        definitions.save_funnel(settings, name, toml, principal.email)
+        definitions.save_funnel(settings, name, toml, Actor.of(principal))
     except DefinitionError as e:
         return _funnel_editor(request, name, text=toml, error=error_dict(e, toml), status=422)
     if wants_json(request):
@@ -185,7 +186,7 @@ def revert_funnel_form(
     request: Request, name: str, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> Response:
     """Put the shipped funnel back in force (the edited versions stay in the history)."""
-    definitions.revert_funnel(_settings(request), name[:100], principal.email)
+    definitions.revert_funnel(_settings(request), name[:100], Actor.of(principal))
     return RedirectResponse(f"/admin/funnels/{name[:100]}", status_code=303)
 
 
@@ -194,7 +195,7 @@ def remove_funnel_form(
     request: Request, name: str, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> Response:
     """Remove an organisation's own funnel, unless objectives use it."""
-    definitions.remove_funnel(_settings(request), name[:100], principal.email)
+    definitions.remove_funnel(_settings(request), name[:100], Actor.of(principal))
     return RedirectResponse("/admin/funnels", status_code=303)
 
 
@@ -213,7 +214,7 @@ def api_save_funnel(
     settings = _settings(request)
     name = name[:100]
     try:
-        version = definitions.save_funnel(settings, name, body.toml, principal.email)
+        version = definitions.save_funnel(settings, name, body.toml, Actor.of(principal))
     except DefinitionError as e:
         return _invalid(e, body.toml)
     funnel = definitions.organisation_funnel(settings, name)
@@ -232,9 +233,9 @@ def api_remove_funnel(
     if entry is None:
         raise NotFound(f"No funnel named {name!r}.")
     if entry.shipped:
-        definitions.revert_funnel(settings, name, principal.email)
+        definitions.revert_funnel(settings, name, Actor.of(principal))
     else:
-        definitions.remove_funnel(settings, name, principal.email)
+        definitions.remove_funnel(settings, name, Actor.of(principal))
     return Response(status_code=204)
 
 
@@ -291,7 +292,7 @@ def playbook_admin_form(
         if action == "check":
             preview = definitions.check_playbook(settings, toml)
             return _playbook_editor(request, text=toml, preview=preview)
-        definitions.save_playbook(settings, toml, principal.email)
+        definitions.save_playbook(settings, toml, Actor.of(principal))
     except DefinitionError as e:
         return _playbook_editor(request, text=toml, error=error_dict(e, toml), status=422)
     if wants_json(request):
@@ -308,7 +309,7 @@ def playbook_admin_form(
 )
 def revert_playbook(request: Request, principal: Annotated[Principal, Depends(ADMIN)]) -> None:
     """Put the shipped playbook back in force (admins only); the history is kept."""
-    definitions.revert_playbook(_settings(request), principal.email)
+    definitions.revert_playbook(_settings(request), Actor.of(principal))
 
 
 @router.put("/api/playbook", responses={422: {"description": "Invalid TOML"}})
@@ -320,7 +321,7 @@ async def api_save_playbook(
     settings = _settings(request)
     try:
         version = await run_in_threadpool(
-            definitions.save_playbook, settings, body.toml, principal.email
+            definitions.save_playbook, settings, body.toml, Actor.of(principal)
         )
     except DefinitionError as e:
         return _invalid(e, body.toml)

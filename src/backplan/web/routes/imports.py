@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from backplan.accounts.access import Principal
 from backplan.config.private import create_private_file, private_folder
 from backplan.core.errors import NotFound
+from backplan.services.audit import Actor
 from backplan.services.importing import UPLOADS_DIR, mapping_names, recent_imports
 from backplan.web.context import WebContext
 from backplan.web.permissions import ADMIN
@@ -88,6 +89,7 @@ async def upload(request: Request, principal: Annotated[Principal, Depends(ADMIN
         "mapping": mapping,
         "allow_rejects": form.get("allow_rejects") == "on",
         "add_reps": form.get("add_reps") == "on",
+        "by": Actor.of(principal).to_dict(),
     }
     try:
         job = await run_in_threadpool(web.jobs.start, principal.user_id, "import", params)

@@ -9,6 +9,7 @@ it. An objective the user may not see answers exactly as a missing one (404).
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from backplan.accounts.access import Principal, Role
 from backplan.core.errors import BackplanError, InvalidObjective, UnknownObjective, UnknownTeam
 from backplan.services import okr
+from backplan.services.audit import Actor
 from backplan.web.context import WebContext
 from backplan.web.permissions import MANAGERS, REP, SIGNED_IN
 from backplan.web.planning import conversions_of
@@ -155,7 +157,10 @@ async def create_okr(
         created_by=principal.email,
     )
     created = await run_in_threadpool(
-        okr.create_objective, web.settings, req, web.settings.clock.today()
+        partial(okr.create_objective, by=Actor.of(principal)),
+        web.settings,
+        req,
+        web.settings.clock.today(),
     )
     if wants_json(request):
         body = okr.objective_to_dict(created.objective)

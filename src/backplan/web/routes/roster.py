@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
@@ -22,6 +23,7 @@ from backplan.accounts.access import Principal
 from backplan.config.private import create_private_file, private_folder
 from backplan.core.errors import BackplanError, InvalidRosterEntry
 from backplan.services import roster as service
+from backplan.services.audit import Actor
 from backplan.services.roster import RepFields, RepView, TeamFields, TeamView
 from backplan.web.context import WebContext
 from backplan.web.permissions import ADMIN
@@ -141,14 +143,19 @@ def roster_page(
 @router.post(f"{ROSTER}/teams", include_in_schema=False)
 def add_team_form(
     request: Request,
-    _: Annotated[Principal, Depends(ADMIN)],
+    principal: Annotated[Principal, Depends(ADMIN)],
     name: Annotated[str, Form(max_length=200)] = "",
     manager: Annotated[str, Form(max_length=200)] = "",
     region: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     web = _web(request)
     try:
-        _changed(web, service.add_team(web.settings, TeamFields(name, manager, region)))
+        _changed(
+            web,
+            service.add_team(
+                web.settings, TeamFields(name, manager, region), by=Actor.of(principal)
+            ),
+        )
     except BackplanError as e:
         typed = {"form": "add-team", "name": name, "manager": manager, "region": region}
         return _roster_page(request, error=str(e), typed=typed, status=422)
@@ -158,7 +165,7 @@ def add_team_form(
 @router.post(f"{ROSTER}/reps", include_in_schema=False)
 def add_rep_form(
     request: Request,
-    _: Annotated[Principal, Depends(ADMIN)],
+    principal: Annotated[Principal, Depends(ADMIN)],
     key: Annotated[str, Form(max_length=200)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
@@ -169,7 +176,7 @@ def add_rep_form(
     web = _web(request)
     try:
         fields = RepFields(key, name or key, email, team, region, _day("start_date", start_date))
-        rep = _changed(web, service.add_rep(web.settings, fields))
+        rep = _changed(web, service.add_rep(web.settings, fields, by=Actor.of(principal)))
     except BackplanError as e:
         typed = {
             "form": "add-rep",
@@ -183,7 +190,7 @@ def add_rep_form(
 @router.post(f"{ROSTER}/file", include_in_schema=False)
 async def upload_roster_form(
     request: Request,
-    _: Annotated[Principal, Depends(ADMIN)],
+    principal: Annotated[Principal, Depends(ADMIN)],
     file: Annotated[UploadFile | None, File()] = None,
     sheet: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
@@ -205,7 +212,10 @@ async def upload_roster_form(
                 "row per rep"
             )
         summary = await run_in_threadpool(
-            service.import_roster, web.settings, target, sheet=sheet.strip() or None
+            partial(service.import_roster, sheet=sheet.strip() or None, name=file.filename),
+            web.settings,
+            target,
+            by=Actor.of(principal),
         )
     except BackplanError as e:
         message = str(e).replace(str(target), file.filename)
@@ -246,7 +256,7 @@ def team_edit_page(
 def edit_team_form(
     request: Request,
     team: str,
-    _: Annotated[Principal, Depends(ADMIN)],
+    principal: Annotated[Principal, Depends(ADMIN)],
     name: Annotated[str, Form(max_length=200)] = "",
     manager: Annotated[str, Form(max_length=200)] = "",
     region: Annotated[str, Form(max_length=200)] = "",
@@ -255,7 +265,13 @@ def edit_team_form(
     current = _team_of(web, team)
     try:
         edited = _changed(
-            web, service.edit_team(web.settings, current.name, TeamFields(name, manager, region))
+            web,
+            service.edit_team(
+                web.settings,
+                current.name,
+                TeamFields(name, manager, region),
+                by=Actor.of(principal),
+            ),
         )
     except BackplanError as e:
         typed = {"name": name, "manager": manager, "region": region}
@@ -265,12 +281,12 @@ def edit_team_form(
 
 @router.post(f"{ROSTER}/teams/{{team}}/delete", include_in_schema=False)
 def remove_team_form(
-    request: Request, team: str, _: Annotated[Principal, Depends(ADMIN)]
+    request: Request, team: str, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> Response:
     web = _web(request)
     current = _team_of(web, team)
     try:
-        service.remove_team(web.settings, current.name)
+        service.remove_team(web.settings, current.name, by=Actor.of(principal))
         web.roster_changed()
     except BackplanError as e:
         return _team_page(request, current.name, error=str(e), status=422)
@@ -297,7 +313,7 @@ def rep_edit_page(request: Request, rep: str, _: Annotated[Principal, Depends(AD
 def edit_rep_form(
     request: Request,
     rep: str,
-    _: Annotated[Principal, Depends(ADMIN)],
+    principal: Annotated[Principal, Depends(ADMIN)],
     name: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
     team: Annotated[str, Form(max_length=200)] = "",
@@ -308,7 +324,7 @@ def edit_rep_form(
     current = _rep_of(web, rep)
     try:
         fields = RepFields(current.key, name, email, team, region, _day("start_date", start_date))
-        _changed(web, service.edit_rep(web.settings, current.key, fields))
+        _changed(web, service.edit_rep(web.settings, current.key, fields, by=Actor.of(principal)))
     except BackplanError as e:
         typed = {"form": "edit-rep", "name": name, "email": email, "team": team}
         typed |= {"region": region, "start_date": start_date}
@@ -318,12 +334,12 @@ def edit_rep_form(
 
 @router.post(f"{ROSTER}/reps/{{rep}}/delete", include_in_schema=False)
 def remove_rep_form(
-    request: Request, rep: str, _: Annotated[Principal, Depends(ADMIN)]
+    request: Request, rep: str, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> Response:
     web = _web(request)
     current = _rep_of(web, rep)
     try:
-        service.remove_rep(web.settings, current.key)
+        service.remove_rep(web.settings, current.key, by=Actor.of(principal))
         web.roster_changed()
     except BackplanError as e:
         return _rep_page(request, current.key, error=str(e), status=422)
@@ -334,7 +350,7 @@ def remove_rep_form(
 def add_time_off_form(
     request: Request,
     rep: str,
-    _: Annotated[Principal, Depends(ADMIN)],
+    principal: Annotated[Principal, Depends(ADMIN)],
     first_day: Annotated[str, Form(max_length=40)] = "",
     last_day: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form(max_length=200)] = "",
@@ -346,7 +362,8 @@ def add_time_off_form(
         if first is None:
             raise InvalidRosterEntry("first_day is empty; give the first day off")
         last = _day("last_day", last_day) or first
-        _changed(web, service.add_time_off(web.settings, current.key, first, last, reason))
+        by = Actor.of(principal)
+        _changed(web, service.add_time_off(web.settings, current.key, first, last, reason, by=by))
     except BackplanError as e:
         typed = {"form": "time-off", "first_day": first_day, "last_day": last_day}
         typed["reason"] = reason
@@ -367,12 +384,12 @@ def add_time_off_form(
     ),
 )
 def remove_time_off(
-    request: Request, rep: str, time_off_id: int, _: Annotated[Principal, Depends(ADMIN)]
+    request: Request, rep: str, time_off_id: int, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> str:
     """Remove one of the rep's absences by the id the roster lists."""
     web = _web(request)
     current = _rep_of(web, rep)
-    service.remove_time_off(web.settings, current.key, time_off_id)
+    service.remove_time_off(web.settings, current.key, time_off_id, by=Actor.of(principal))
     web.roster_changed()
     return current.key
 
@@ -400,17 +417,17 @@ def api_roster(
 
 @router.post("/api/roster/teams", status_code=201, responses=REFUSED)
 def api_add_team(
-    body: NewTeam, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+    body: NewTeam, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> dict[str, Any]:
     """Add a team (its name must be new, whatever the case)."""
     web = _web(request)
     fields = TeamFields(body.name, body.manager, body.region)
-    return _changed(web, service.add_team(web.settings, fields)).to_dict()
+    return _changed(web, service.add_team(web.settings, fields, by=Actor.of(principal))).to_dict()
 
 
 @router.patch("/api/roster/teams/{team}", responses={**NOT_FOUND, **REFUSED})
 def api_edit_team(
-    team: str, body: TeamChanges, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+    team: str, body: TeamChanges, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> dict[str, Any]:
     """Change a team; a new ``name`` also renames it in managers' accounts."""
     web = _web(request)
@@ -421,34 +438,35 @@ def api_edit_team(
         changes.get("manager", current.manager),
         changes.get("region", current.region),
     )
-    return _changed(web, service.edit_team(web.settings, current.name, fields)).to_dict()
+    edited = service.edit_team(web.settings, current.name, fields, by=Actor.of(principal))
+    return _changed(web, edited).to_dict()
 
 
 @router.delete("/api/roster/teams/{team}", status_code=204, responses={**NOT_FOUND, **REFUSED})
 def api_remove_team(
-    team: str, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+    team: str, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> Response:
     """Remove a team without reps (move them first) or objectives."""
     web = _web(request)
     current = _team_of(web, team)
-    service.remove_team(web.settings, current.name)
+    service.remove_team(web.settings, current.name, by=Actor.of(principal))
     web.roster_changed()
     return Response(status_code=204)
 
 
 @router.post("/api/roster/reps", status_code=201, responses=REFUSED)
 def api_add_rep(
-    body: NewRep, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+    body: NewRep, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> dict[str, Any]:
     """Add a rep; ``key`` is what events carry in their rep column and never changes."""
     web = _web(request)
     fields = RepFields(body.key, body.name, body.email, body.team, body.region, body.start_date)
-    return _changed(web, service.add_rep(web.settings, fields)).to_dict()
+    return _changed(web, service.add_rep(web.settings, fields, by=Actor.of(principal))).to_dict()
 
 
 @router.patch("/api/roster/reps/{rep}", responses={**NOT_FOUND, **REFUSED})
 def api_edit_rep(
-    rep: str, body: RepChanges, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+    rep: str, body: RepChanges, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> dict[str, Any]:
     """Change a rep's name, email, team (``null``: no team), region or start date.
     Sending a different ``key`` is refused: events are joined to the rep by it."""
@@ -463,27 +481,32 @@ def api_edit_rep(
         changes.get("region", current.region),
         changes.get("start_date", current.start_date),
     )
-    return _changed(web, service.edit_rep(web.settings, current.key, fields)).to_dict()
+    edited = service.edit_rep(web.settings, current.key, fields, by=Actor.of(principal))
+    return _changed(web, edited).to_dict()
 
 
 @router.delete("/api/roster/reps/{rep}", status_code=204, responses={**NOT_FOUND, **REFUSED})
-def api_remove_rep(rep: str, request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> Response:
+def api_remove_rep(
+    rep: str, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
+) -> Response:
     """Remove a rep with nothing attached (no events, objectives, agreed plans or account);
     otherwise move them to no team."""
     web = _web(request)
     current = _rep_of(web, rep)
-    service.remove_rep(web.settings, current.key)
+    service.remove_rep(web.settings, current.key, by=Actor.of(principal))
     web.roster_changed()
     return Response(status_code=204)
 
 
 @router.post("/api/roster/reps/{rep}/time-off", status_code=201, responses={**NOT_FOUND, **REFUSED})
 def api_add_time_off(
-    rep: str, body: NewTimeOff, request: Request, _: Annotated[Principal, Depends(ADMIN)]
+    rep: str, body: NewTimeOff, request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> dict[str, Any]:
     """Record days the rep does not work, first to last day inclusive."""
     web = _web(request)
     current = _rep_of(web, rep)
     last = body.last_day or body.first_day
-    added = service.add_time_off(web.settings, current.key, body.first_day, last, body.reason)
+    added = service.add_time_off(
+        web.settings, current.key, body.first_day, last, body.reason, by=Actor.of(principal)
+    )
     return _changed(web, added).to_dict()
