@@ -239,8 +239,9 @@ def run_upload(
     settings: Settings, params: dict[str, Any], progress: Progress | None = None
 ) -> dict[str, Any]:
     """Import an uploaded file (the job kind ``import``): its summary with the first rejected
-    rows, paths relative to the organisation. The upload is deleted afterwards, whatever
-    the outcome: it was only kept to be imported."""
+    rows, paths relative to the organisation. The upload is deleted afterwards, unless bad
+    rows stopped it: then it is kept for the admin to import its good rows or discard it
+    (``services/uploads``), and a day at most."""
     upload = Path(params["file"])
     request = ImportRequest(
         file=upload,
@@ -255,11 +256,17 @@ def run_upload(
     except BackplanError as e:
         # The message names the upload as its user named it, not by its path on the server.
         e.args = (str(e).replace(str(upload), request.shown_name),)
+        forget_upload(settings, params)
         raise
-    finally:
+    except BaseException:
+        forget_upload(settings, params)
+        raise
+    waiting = summary.status == "rejected" and summary.read > summary.rejected
+    if not waiting:
         forget_upload(settings, params)
     result = summary.to_dict(home=settings.home)
     result["rejected_rows"] = rejected_rows(summary.rejects_file)
+    result["good_rows_waiting"] = summary.read - summary.rejected if waiting else 0
     return result
 
 

@@ -157,6 +157,13 @@ def job(settings: Settings, job_id: str) -> JobView | None:
         return _view(row) if row else None
 
 
+def job_params(settings: Settings, job_id: str) -> dict[str, Any] | None:
+    """A job's parameters (never shown on a page: they name files on the server)."""
+    with appdb.session(settings) as s:
+        row = s.get(Job, job_id[:64])
+        return dict(row.params) if row else None
+
+
 def claim_next(settings: Settings, worker: Worker) -> tuple[JobView, dict[str, Any]] | None:
     """The oldest queued job, now running in ``worker``, with its parameters; None when no
     job waits. Two processes claiming at once never get the same job."""

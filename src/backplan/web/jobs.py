@@ -15,6 +15,7 @@ from typing import Any
 from backplan.config import Settings
 from backplan.services import jobs
 from backplan.services.jobs import JobView
+from backplan.services.uploads import forget_stale_uploads
 
 log = logging.getLogger("backplan.web")
 
@@ -28,6 +29,7 @@ class Jobs:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.interrupted = jobs.recover(settings, self.worker)
+        forget_stale_uploads(settings)  # those that waited a day for their admin
         self._thread = threading.Thread(target=self._loop, name="backplan-jobs", daemon=True)
         self._wake.set()  # queued jobs from before a restart run first
         self._thread.start()

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from backplan.accounts.access import Principal
 from backplan.config.private import create_private_file, private_folder
 from backplan.core.errors import NotFound
+from backplan.services import uploads
 from backplan.services.audit import Actor
 from backplan.services.importing import UPLOADS_DIR, mapping_names, recent_imports
 from backplan.web.context import WebContext
@@ -115,3 +116,50 @@ def job(request: Request, job_id: str, _: Annotated[Principal, Depends(ADMIN)]) 
     if found is None:
         raise NotFound(NOT_FOUND)
     return found.to_dict()
+
+
+@twin(
+    router,
+    "POST",
+    "/admin/imports/jobs/{job_id}/good-rows",
+    redirect=lambda started: f"/admin/imports/jobs/{started['id']}",
+    api=Api(
+        "/api/imports/jobs/{job_id}/good-rows",
+        status=202,
+        responses={404: {"description": "No upload waits on that import"}},
+    ),
+)
+def import_good_rows(
+    request: Request, job_id: str, principal: Annotated[Principal, Depends(ADMIN)]
+) -> dict[str, Any]:
+    """Import the good rows of an upload that bad rows stopped: a new job, the bad rows left
+    out and reported."""
+    web: WebContext = request.app.state.web
+    params = uploads.good_rows_job(web.settings, job_id[:64], Actor.of(principal).to_dict())
+    return web.jobs.start(principal.user_id, "import", params).to_dict()
+
+
+@twin(
+    router,
+    "POST",
+    "/admin/imports/jobs/{job_id}/discard",
+    redirect="/admin/imports",
+    api=Api(
+        "/api/imports/jobs/{job_id}/upload",
+        method="DELETE",
+        status=204,
+        responses={404: {"description": "No upload waits on that import"}},
+    ),
+)
+def discard_upload(request: Request, job_id: str, _: Annotated[Principal, Depends(ADMIN)]) -> None:
+    """Delete the upload that waits on an import stopped by bad rows."""
+    uploads.discard(request.app.state.web.settings, job_id[:64])
+
+
+@router.get("/admin/imports/jobs/{job_id}/rejects.csv", include_in_schema=False)
+def rejects_file(
+    request: Request, job_id: str, _: Annotated[Principal, Depends(ADMIN)]
+) -> FileResponse:
+    """Every row an import rejected, with why (formula cells neutralised when written)."""
+    path = uploads.rejects_path(request.app.state.web.settings, job_id[:64])
+    return FileResponse(path, media_type="text/csv", filename=path.name)
