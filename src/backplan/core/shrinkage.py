@@ -227,6 +227,21 @@ class _EmpiricalBayes:
             return stats.beta(alpha, beta)
         return stats.gamma(alpha, scale=1 / beta)
 
+    def prior_rates(self) -> list[Rate | None]:
+        """For a rep without trials, the rate their team's prior says (``None`` for the others):
+        no estimate to show, but what a forecast must draw from when it has nothing better."""
+        out: list[Rate | None] = []
+        for t, post in zip(self.trials_, self.posteriors_, strict=True):
+            if t > 0:
+                out.append(None)
+                continue
+            low, high = post.interval(self.level)
+            out.append(
+                Rate(as_fraction(float(post.mean)), low=float(low), high=float(high),
+                     level=self.level, successes=0.0, trials=0.0, distribution=post)
+            )  # fmt: skip
+        return out
+
     def rates(self) -> list[Rate | None]:
         """Every rep's estimate as a :class:`Rate` carrying its interval, counts and posterior;
         ``None`` for a rep without trials (no data, no rate)."""

@@ -214,7 +214,8 @@ class _Context:
             self._report = rates_report(
                 self.settings, ask, self.as_of, events=self.events, roster=self.roster
             )
-        return planning_rates(self._report, rep), f"data {window.label}"
+        rates = planning_rates(self._report, rep, priors=True)
+        return rates, f"data {window.label}"
 
     def history_pace(self, rep: str) -> float | None:
         """The rep's units a working day at the top of the funnel over the last full quarter:

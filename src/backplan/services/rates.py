@@ -106,6 +106,9 @@ class RatesReport:
     teams: pd.DataFrame
     rates: dict[tuple[str, str], Rate] = field(default_factory=dict)
     caveats: list[tuple[str, str]] = field(default_factory=list)
+    priors: dict[tuple[str, str], Rate] = field(default_factory=dict)
+    """For a rep without trials at a conversion: their team's prior, never shown as their
+    estimate, but what a forecast draws from when it has nothing better."""
 
     @property
     def notes(self) -> list[str]:
@@ -192,6 +195,7 @@ def estimate_rates(
     rows, teams = [], []
     caveats: list[tuple[str, str]] = []
     rates: dict[tuple[str, str], Rate] = {}
+    priors: dict[tuple[str, str], Rate] = {}
     for conversion in funnel.conversions():
         part = counts[counts["conversion"] == conversion.key].reset_index(drop=True)
         if part.empty:
@@ -240,16 +244,20 @@ def estimate_rates(
         fitted = model.to_frame().drop(columns=["team", "successes", "trials"])
         rows.append(pd.concat([part, fitted], axis=1))
         teams.append(_team_rows(part, model, conversion))
-        for rep, rate in zip(part["rep"], model.rates(), strict=True):
+        found = zip(part["rep"], model.rates(), model.prior_rates(), strict=True)
+        for i, (rep, rate, prior) in enumerate(found):
             if rate is not None:
                 rates[(str(rep), conversion.key)] = rate
+            elif prior is not None and not (unlinked is not None and unlinked[i]):
+                priors[(str(rep), conversion.key)] = prior  # no data: the team's prior
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=RATE_COLUMNS)
     table["flagged"] = _flagged(table)
     table = table.sort_values("rep", kind="stable").reset_index(drop=True)
     team_table = pd.concat(teams, ignore_index=True) if teams else pd.DataFrame()
     return RatesReport(
-        funnel, window, counting, level, table.loc[:, RATE_COLUMNS], team_table, rates, caveats
-    )
+        funnel, window, counting, level, table.loc[:, RATE_COLUMNS], team_table, rates, caveats,
+        priors,
+    )  # fmt: skip
 
 
 def _flagged(table: pd.DataFrame) -> pd.Series:
@@ -376,11 +384,15 @@ def rep_rates(
     return RepRates(key, name, team, rates, report)
 
 
-def planning_rates(report: RatesReport, rep: str) -> dict[str, Rate]:
+def planning_rates(report: RatesReport, rep: str, *, priors: bool = False) -> dict[str, Rate]:
     """One rep's rates from ``report``, fit to plan or forecast through: a per-period ratio
-    above 1 into a bounded stage (each SQL comes from one meeting) is capped at 1."""
+    above 1 into a bounded stage (each SQL comes from one meeting) is capped at 1. With
+    ``priors``, a conversion the rep has no trials at takes their team's prior (wide)."""
     rates = {}
-    for conversion_key, rate in report.for_rep(rep).items():
+    found = report.for_rep(rep)
+    if priors:
+        found = {**{k: r for (who, k), r in report.priors.items() if who == rep}, **found}
+    for conversion_key, rate in found.items():
         bounded = report.funnel.conversion(conversion_key).target.bounded
         rates[conversion_key] = _capped(rate) if bounded else rate
     return rates
