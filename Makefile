@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test lint typecheck unit edge-days bench clean
+.PHONY: install browser demo test lint typecheck unit edge-days bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,10 +44,14 @@ edge-days: install
 	@for day in $(EDGE_DAYS); do \
 	  echo "== the tests that read today, as if it were $$day (UTC)"; \
 	  $(BIN)/pytest -n 2 -q -m dates -k "not pyspark" --ignore=tests/web/test_browser.py \
+	    --ignore=tests/web/test_user_walks.py \
 	    --pinned-now $$day || exit 1; \
 	done
 
 test: lint typecheck unit
+
+screenshots: install browser
+	BACKPLAN_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/web/test_user_walks.py
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

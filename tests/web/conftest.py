@@ -176,3 +176,22 @@ def ns_signed_in(north_south: FastAPI):  # type: ignore[no-untyped-def]
         return c, sign_in(c, person)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def browser_context():  # type: ignore[no-untyped-def]
+    """One headless chromium for the session's browser tests (test_browser, test_user_walks)."""
+    from . import browser_support
+
+    if not browser_support.CHROMIUM.exists():
+        pytest.fail("chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(browser_support.CHROMIUM), headless=True, args=browser_support.ARGS
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context
+        context.close()
+        browser.close()

@@ -58,6 +58,10 @@ EXPECTED_RULES = {
     ("GET", "/funnels"): EVERYONE,
     ("GET", "/api/playbook"): EVERYONE,
     ("GET", "/reps/{rep}"): EVERYONE,
+    ("GET", "/reps/{rep}/events"): EVERYONE,
+    ("GET", "/api/reps/{rep}/events"): EVERYONE,
+    ("GET", "/teams/{team}/events"): "admin+manager",
+    ("GET", "/api/teams/{team}/events"): "admin+manager",
     ("GET", "/teams/{team}"): EVERYONE,
     ("GET", "/api/teams/{team}"): EVERYONE,
     ("GET", "/api/reps/{rep}"): EVERYONE,
@@ -73,6 +77,11 @@ EXPECTED_RULES = {
     ("POST", "/admin/imports"): "admin",
     ("GET", "/admin/imports/jobs/{job_id}"): "admin",
     ("GET", "/api/imports/jobs/{job_id}"): "admin",
+    ("POST", "/admin/imports/jobs/{job_id}/good-rows"): "admin",
+    ("POST", "/api/imports/jobs/{job_id}/good-rows"): "admin",
+    ("POST", "/admin/imports/jobs/{job_id}/discard"): "admin",
+    ("DELETE", "/api/imports/jobs/{job_id}/upload"): "admin",
+    ("GET", "/admin/imports/jobs/{job_id}/rejects.csv"): "admin",
     ("GET", "/api/imports"): "admin",
     ("POST", "/admin/users"): "admin",
     ("POST", "/admin/users/{user_id}/delete"): "admin",
@@ -216,6 +225,8 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         url = "/admin/funnels/new?name=inbound"
     if path == "/static":
         url = "/static/app.css"
+    if path.endswith("/events"):
+        url += "?stage=sqls"
     headers = {"Accept": "application/json", "X-CSRF-Token": csrf}
     kwargs: dict[str, Any] = {}
     if (method, path) == ("POST", "/login"):

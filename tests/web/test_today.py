@@ -84,6 +84,8 @@ def test_a_rep_lands_on_their_daily_number_and_what_is_done(org) -> None:  # typ
     html = _client(app, ANA_SILVA).get("/").text
     assert "conversations a working day — your daily number" in html
     assert 'class="pace-bar"' in html
+    drill = "/reps/ana/events?funnel=outbound&amp;since=2026-11-01&amp;until=2026-11-16"
+    assert f"{drill}&amp;stage=conversations" in html  # so far: the events behind it
 
 
 def test_a_plan_waiting_for_the_rep_is_the_first_thing_they_are_asked(org) -> None:  # type: ignore[no-untyped-def]

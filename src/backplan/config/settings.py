@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         "as worked when pace is measured.",
     )
     funnel: str = Field(default="outbound", description="The funnel used when none is named.")
+    currency: str = Field(
+        default="$",
+        max_length=8,
+        description="The symbol written before amounts of money: $, €, £, CHF ...",
+    )
     events_url: str | None = Field(
         default=None,
         description=(

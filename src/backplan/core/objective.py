@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from backplan.core.errors import InvalidObjective
-from backplan.core.funnel import Funnel
+from backplan.core.funnel import Funnel, Stage
 from backplan.core.period import Period
 
 _AMOUNT = r"([0-9][0-9,_]*(?:\.[0-9]+)?)\s*([km]?)"
@@ -81,7 +81,19 @@ class Objective:
             )
         return cls.from_revenue(amount, deal_value, stage.key, period)
 
-    def describe(self) -> str:
+    def describe(self, stage: Stage | None = None, currency: str = "") -> str:
+        """The objective in words; with its ``stage``, in its unit ("1 SQL", "4 SQLs").
+
+        >>> from backplan.core.funnel import Stage
+        >>> sql = Stage("sqls", "SQLs", ("sql",), unit="SQL", plural="SQLs")
+        >>> month = Period.month(2026, 11)
+        >>> Objective("sqls", 1, month).describe(sql), Objective("sqls", 4, month).describe()
+        ('1 SQL', '4 sqls')
+        >>> Objective("deals", 2, month, revenue=24000).describe(currency="$")
+        '$24,000 revenue (2 deals)'
+        """
+        units = self.stage if stage is None else (stage.unit if self.target == 1 else stage.plural)
+        counted = f"{self.target:,} {units}"
         if self.revenue is not None:
-            return f"{self.revenue:,.0f} revenue ({self.target:,} {self.stage})"
-        return f"{self.target:,} {self.stage}"
+            return f"{currency}{self.revenue:,.0f} revenue ({counted})"
+        return counted

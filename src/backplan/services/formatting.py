@@ -28,3 +28,15 @@ def counted(x: float | int | None, unit: str, plural: str) -> str:
     ('1 SQL', '3.2 SQLs', '0 deals')
     """
     return f"{number(x)} {unit if x == 1 else plural}"
+
+
+def percent(x: float | None) -> str:
+    """A rate as a percentage, one way on every page: to one decimal, none when whole.
+
+    >>> percent(0.125), percent(0.07), percent(1 / 3), percent(None)
+    ('12.5%', '7%', '33.3%', '–')
+    """
+    if x is None or x != x:  # None or NaN
+        return "–"
+    text = f"{100 * x:,.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + "%"

@@ -181,7 +181,15 @@ def today_to_dict(t: RepToday) -> dict[str, Any]:
     return {
         "rep": t.rep,
         "as_of": t.as_of.isoformat(),
-        "objective": None if o is None else {"id": o.id, "text": o.text, "period": o.period.label},
+        "objective": None
+        if o is None
+        else {
+            "id": o.id,
+            "text": o.text,
+            "period": o.period.label,
+            "since": o.period.start.isoformat(),
+            "funnel": o.funnel,
+        },
         "plan": None if t.plan is None else {"id": t.plan.id, "status": t.plan.status},
         "daily": stage(t.daily),
         "volume": stage(t.volume),

@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from backplan.services.formatting import counted, number
+from backplan.services.formatting import counted, number, percent
+from backplan.services.uploads import reason_in_words
 from backplan.web.context import HERE, static_version
 from backplan.web.navigation import links_for
 
@@ -59,7 +60,10 @@ def working_time(elapsed: float, total: int) -> str:
 
 
 templates.env.globals.update(static_url=static_url, plotly_url=PLOTLY_URL, links_for=links_for)
-templates.env.filters.update(json_script=json_script, number=number, pace=pace, counted=counted)
+templates.env.filters.update(
+    json_script=json_script, number=number, pace=pace, counted=counted, percent=percent,
+    reason=reason_in_words,
+)  # fmt: skip
 templates.env.globals.update(working_time=working_time)
 
 

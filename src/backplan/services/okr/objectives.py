@@ -54,7 +54,8 @@ def create_objective(
     ]
     if len({r.stage for r in results}) != len(results):
         raise InvalidObjective("give one key result per stage; two name the same stage")
-    text = request.text or f"{results[0].describe()} in {period.label}"
+    words = funnel.stage(results[0].stage)
+    text = request.text or f"{results[0].describe(words, settings.currency)} in {period.label}"
     now = datetime.now(UTC)
     with appdb.session(settings) as db:
         rep, team = find_owner(db, request.owner_kind, request.owner)
@@ -226,7 +227,8 @@ def _split(
         target = splits[0][member.key]
         child = None
         if target >= 1:  # else nothing of the main result to work back from: no objective
-            child = _share_row(member, results, splits, text, parent, period, now)
+            words = (funnel, settings.currency)
+            child = _share_row(member, results, splits, text, parent, period, now, words)
             parent.children.append(child)
             db.flush()
         shares.append(
@@ -251,8 +253,10 @@ def _share_row(
     parent: ObjectiveRow,
     period: Period,
     now: datetime,
+    words: tuple[Funnel, str],
 ) -> ObjectiveRow:
-    """A rep's own objective for their share, titled with the share's target, not the team's."""
+    """A rep's own objective for their share, titled with the share's target, not the team's
+    (in the funnel's units and the organisation's currency: ``words``)."""
     own = [
         replace(
             r,
@@ -263,7 +267,9 @@ def _share_row(
         )
         for r, split in zip(results, splits, strict=True)
     ]
-    title = f"{own[0].describe()} in {period.label}: {member.name}'s share of {text}"
+    funnel, currency = words
+    main = own[0].describe(funnel.stage(own[0].stage), currency)
+    title = f"{main} in {period.label}: {member.name}'s share of {text}"
     child = new_objective_row(title, period, parent.funnel, now, parent.created_by, rep=member)
     child.key_results = [new_key_result_row(i, r) for i, r in enumerate(own)]
     return child

@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from backplan.core.period import Period
+from backplan.services.formatting import percent
 from backplan.services.okr.views import (
     ObjectiveProgress,
     ObjectiveView,
@@ -108,6 +109,9 @@ def agreed_plan_to_dict(objective: ObjectiveView, plan: PlanView) -> dict[str, A
         "funnel": objective.funnel,
         "period": period_to_dict(objective.period),
         "rates": {str(r["conversion"]): str(r["value"]) for r in evidence},
+        "rates_shown": {
+            str(r["conversion"]): percent(float(Fraction(str(r["value"])))) for r in evidence
+        },
         "evidence": evidence,
         "plan": plan.figures,
     }

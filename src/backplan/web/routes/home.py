@@ -34,6 +34,8 @@ def home(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]) 
     who need attention first in each team they see (``attention``), with the reason."""
     web: WebContext = request.app.state.web
     data: dict[str, Any] = {"user": user_dict(principal), "links": links_for(principal)}
+    entry = web.roster_entry(principal.rep) if principal.rep else None
+    data["name"] = (entry or {}).get("name") or principal.rep
     if principal.rep:
         try:
             data["today"] = today_to_dict(rep_today(web.settings, principal.rep))

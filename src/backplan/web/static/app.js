@@ -70,6 +70,11 @@ function whatIfSummary(plan, result) {
   return text + ".";
 }
 
+// A rate as every page shows it: a percentage to one decimal, none when whole (12.5%, 7%).
+function formatPercent(rate) {
+  return `${(100 * rate).toFixed(1).replace(/\.0$/, "")}%`;
+}
+
 function setUpPlanPage() {
   const dataNode = document.getElementById("plan-data");
   if (!dataNode) return;
@@ -91,7 +96,7 @@ function setUpPlanPage() {
       // An untouched rate stays exactly as typed (1/7 is not 0.142857).
       if (Number(slider.value) !== 0) rates[slider.dataset.conversion] = rate.toPrecision(12);
       const out = document.querySelector(`[data-output-for="${slider.dataset.conversion}"]`);
-      if (out) out.textContent = Number(rate.toPrecision(3)).toString();
+      if (out) out.textContent = formatPercent(rate);
     }
     return rates;
   }
@@ -280,13 +285,15 @@ const CHART_LAYOUT = {
   font: { family: "system-ui, sans-serif", color: "#1d2430" },
 };
 
-// A rep's conversions month by month (months without trials are gaps, not zeros).
-function setUpTrendChart() {
-  const node = document.getElementById("trend-data");
-  const chart = document.getElementById("trend-chart");
+// Conversions month by month (months without trials are gaps, not zeros): a rep's on their
+// page, each team's on the forecast page.
+function setUpTrendChart(dataId = "trend-data", chartId = "trend-chart") {
+  const node = document.getElementById(dataId);
+  const chart = document.getElementById(chartId);
   if (!node || !chart || !window.Plotly) return;
   const traces = JSON.parse(node.textContent).map((t) => ({
-    type: "scatter", mode: "lines+markers", name: t.conversion, x: t.months,
+    type: "scatter", mode: "lines+markers", x: t.months,
+    name: t.team === undefined ? t.conversion : `${t.team || "Organisation"}: ${t.conversion}`,
     y: t.successes.map((hit, i) => (t.trials[i] ? hit / t.trials[i] : null)),
   }));
   const layout = {
@@ -295,6 +302,26 @@ function setUpTrendChart() {
     legend: { orientation: "h", y: -0.25 },
   };
   window.Plotly.react(chart, traces, layout, { displayModeBar: false, responsive: true });
+  chart.dataset.drawn = "true";
+}
+
+// Forecast page: what each lead source brought at the objective's stage.
+function setUpSourcesChart() {
+  const node = document.getElementById("sources-data");
+  const chart = document.getElementById("sources-chart");
+  if (!node || !chart || !window.Plotly) return;
+  const { sources, stage } = JSON.parse(node.textContent);
+  if (!sources.length) return;
+  const rows = [...sources].reverse();
+  const bars = {
+    type: "bar", orientation: "h", name: stage, y: rows.map((r) => r.source),
+    x: rows.map((r) => r.counts[stage] || 0), marker: { color: "#0f6e6e" },
+  };
+  const layout = {
+    ...CHART_LAYOUT, margin: { l: 120, r: 20, t: 10, b: 40 }, height: 60 + 28 * rows.length,
+    xaxis: { title: { text: stage }, rangemode: "tozero" },
+  };
+  window.Plotly.react(chart, [bars], layout, { displayModeBar: false, responsive: true });
   chart.dataset.drawn = "true";
 }
 
@@ -328,6 +355,8 @@ function setUpCadenceChart() {
 
 document.addEventListener("DOMContentLoaded", () => {
   setUpTrendChart();
+  setUpTrendChart("trends-data", "trends-chart");
+  setUpSourcesChart();
   setUpCadenceChart();
   setUpForecastChart();
   setUpCalibrationChart();
