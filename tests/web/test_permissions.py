@@ -119,6 +119,12 @@ EXPECTED_RULES = {
     ("POST", "/admin/playbook/revert"): "admin",
     ("PUT", "/api/playbook"): "admin",
     ("DELETE", "/api/playbook"): "admin",
+    ("GET", "/coaching"): EVERYONE,
+    ("GET", "/api/coaching"): EVERYONE,
+    ("POST", "/coaching/focuses"): EVERYONE,
+    ("POST", "/api/coaching/focuses"): EVERYONE,
+    ("POST", "/coaching/focuses/{focus_id}/end"): EVERYONE,
+    ("POST", "/api/coaching/focuses/{focus_id}/end"): EVERYONE,
 }
 
 # A valid request body for each route that takes one (form fields, files or JSON).
@@ -138,6 +144,12 @@ ROSTER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/roster/reps"): {"json": {"key": "eve", "name": "Eve", "team": "West"}},
     ("PATCH", "/api/roster/reps/{rep}"): {"json": {"email": "ana@example.com"}},
     ("POST", "/api/roster/reps/{rep}/time-off"): {"json": {"first_day": "2027-01-04"}},
+}
+
+# The coaching forms: Ana's own focus, which every role may start (a rep for themselves).
+COACHING_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/coaching/focuses"): {"data": {"rep": "Ana", "focus": "sqls/meetings"}},
+    ("POST", "/api/coaching/focuses"): {"json": {"rep": "Ana", "focus": "sqls/meetings"}},
 }
 
 
@@ -205,6 +217,7 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         .replace("{job_id}", "0" * 32)
         .replace("{team}", "East")
         .replace("{objective_id}", "1")
+        .replace("{focus_id}", "1")
         .replace("{time_off_id}", "1")
         .replace("{version}", PLOTLY_VERSION)
         .replace("{name}", "outbound")
@@ -253,6 +266,8 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         kwargs["json"] = {"email": "new2@example.com", "password": PASSWORD, "role": "admin"}
     elif (method, path) in ROSTER_BODIES:
         kwargs.update(ROSTER_BODIES[(method, path)])
+    elif (method, path) in COACHING_BODIES:
+        kwargs.update(COACHING_BODIES[(method, path)])
     elif (method, path) == ("PUT", "/api/funnels/{name}"):
         kwargs["json"] = {"toml": OUTBOUND_TOML}
     elif (method, path) == ("POST", "/admin/funnels/{name}"):

@@ -28,3 +28,31 @@ def counted(x: float | int | None, unit: str, plural: str) -> str:
     ('1 SQL', '3.2 SQLs', '0 deals')
     """
     return f"{number(x)} {unit if x == 1 else plural}"
+
+
+def percent(x: float | None) -> str:
+    """A rate as a whole percentage, with one decimal below 10%.
+
+    >>> percent(0.125), percent(0.5), percent(0.043), percent(None)
+    ('13%', '50%', '4.3%', '–')
+    """
+    if x is None:
+        return "–"
+    if 0 < abs(x) < 0.1:
+        return f"{x * 100:.1f}%"
+    return f"{x * 100:.0f}%"
+
+
+def points(x: float | None) -> str:
+    """A change in a rate, in percentage points with its sign.
+
+    >>> points(0.041), points(-0.2), points(0.0)
+    ('+4.1 points', '−20.0 points', '0.0 points')
+    """
+    if x is None:
+        return "–"
+    value = round(x * 100, 1)
+    if value == 0:
+        return "0.0 points"
+    sign = "+" if value > 0 else "−"
+    return f"{sign}{abs(value):.1f} points"

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from backplan.services.formatting import counted, number
+from backplan.services.formatting import counted, number, percent, points
 from backplan.web.context import HERE, static_version
 from backplan.web.navigation import links_for
 
@@ -59,7 +59,14 @@ def working_time(elapsed: float, total: int) -> str:
 
 
 templates.env.globals.update(static_url=static_url, plotly_url=PLOTLY_URL, links_for=links_for)
-templates.env.filters.update(json_script=json_script, number=number, pace=pace, counted=counted)
+templates.env.filters.update(
+    json_script=json_script,
+    number=number,
+    pace=pace,
+    counted=counted,
+    percent=percent,
+    points=points,
+)
 templates.env.globals.update(working_time=working_time)
 
 
