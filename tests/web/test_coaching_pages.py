@@ -74,7 +74,12 @@ def test_a_manager_sees_their_teams_focuses_reviewed_in_words(
     assert {r["rep"] for r in data["reps"]} == {"ana", "ben"}
     sqls = next(c for c in data["conversions"] if c["key"] == "sqls/meetings")
     assert sqls["suggestions"]
+    # What works, across the team's focuses: Ana's focus, for the conversion and its item.
+    every, item = data["what_works"]["items"]
+    assert (every["item"], every["focuses"], item["item"]) == (None, 1, focus["playbook"][0])
+    assert every["pooled"]["focuses"] == 1 and "likely that it helps" in every["words"]
     html = maya.get("/coaching").text
+    assert 'id="what-works-table"' in html
     assert "Team North" in html and "Meeting → SQL" in html and "Cy" not in html
     assert 'name="playbook:sqls/meetings"' in html and 'value="2026-11-16"' in html
     assert "backplan " not in html.replace("backplan —", "").replace("· backplan", "")
