@@ -125,6 +125,9 @@ EXPECTED_RULES = {
     ("POST", "/api/coaching/focuses"): EVERYONE,
     ("POST", "/coaching/focuses/{focus_id}/end"): EVERYONE,
     ("POST", "/api/coaching/focuses/{focus_id}/end"): EVERYONE,
+    ("GET", "/reps/{rep}/one-to-one"): EVERYONE,
+    ("GET", "/api/reps/{rep}/one-to-one"): EVERYONE,
+    ("GET", "/api/reps/{rep}/one-to-one.md"): EVERYONE,
 }
 
 # A valid request body for each route that takes one (form fields, files or JSON).

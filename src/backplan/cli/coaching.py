@@ -190,6 +190,30 @@ def playbook(
     )
 
 
+@coaching_app.command("agenda")
+def agenda(
+    rep: str = typer.Option(..., "--rep", help="The rep (key)."),
+    as_of: str = typer.Option(None, "--as-of", help="As at the end of this day."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print the Markdown itself."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """The 1:1 agenda: where the rep stands against their agreed plan, what the diagnosis
+    says, their coaching focus and its evidence, the commitments from last time."""
+    from rich.markdown import Markdown
+
+    from backplan.services.one_to_one import agenda, agenda_markdown
+
+    settings = get_settings()
+    with error_console.status("Reading the rep's plan, diagnosis and coaching…"):
+        data = agenda(settings, rep, _date(as_of) if as_of else None)
+    if as_json:
+        print_json(data)
+    elif markdown:
+        typer.echo(agenda_markdown(data))
+    else:
+        console.print(Markdown(agenda_markdown(data)))
+
+
 def _points(x: float) -> str:
     return f"{x * 100:+.1f} pts"
 

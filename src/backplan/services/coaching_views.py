@@ -81,7 +81,7 @@ def review_words(review: dict[str, Any], units: Units) -> dict[str, str]:
         if review["after"]["trials"]
         else f"no {units.trials} yet since the start",
         "control": (
-            f"the rest of the team ({others} rep{'' if others == 1 else 's'}) went from "
+            f"{others} other rep{'' if others == 1 else 's'} went from "
             f"{percent(control['before']['estimate'])} to {percent(control['estimate'])} "
             f"({points(control['change']['estimate'])})"
         ),

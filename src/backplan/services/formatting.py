@@ -56,3 +56,17 @@ def points(x: float | None) -> str:
         return "0.0 points"
     sign = "+" if value > 0 else "−"
     return f"{sign}{abs(value):.1f} points"
+
+
+PACE_WORDS = {
+    "ahead": "ahead",
+    "on_pace": "on pace",
+    "met": "met",
+    "behind": "behind",
+    "not_started": "not started",
+}
+
+
+def pace(code: str | None) -> str:
+    """A pace code in words ("not started", not ``not_started``)."""
+    return "–" if code is None else PACE_WORDS.get(code, code.replace("_", " "))

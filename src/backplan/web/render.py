@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from backplan.services.formatting import counted, number, percent, points
+from backplan.services.formatting import counted, number, pace, percent, points
 from backplan.web.context import HERE, static_version
 from backplan.web.navigation import links_for
 
@@ -35,20 +35,6 @@ def json_script(data: Any) -> Markup:
     text = json.dumps(jsonable_encoder(data))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
-
-
-PACE_WORDS = {
-    "ahead": "ahead",
-    "on_pace": "on pace",
-    "met": "met",
-    "behind": "behind",
-    "not_started": "not started",
-}
-
-
-def pace(code: str | None) -> str:
-    """A pace code in words ("not started", not ``not_started``)."""
-    return "–" if code is None else PACE_WORDS.get(code, code.replace("_", " "))
 
 
 def working_time(elapsed: float, total: int) -> str:
