@@ -128,6 +128,10 @@ EXPECTED_RULES = {
     ("GET", "/reps/{rep}/one-to-one"): EVERYONE,
     ("GET", "/api/reps/{rep}/one-to-one"): EVERYONE,
     ("GET", "/api/reps/{rep}/one-to-one.md"): EVERYONE,
+    ("GET", "/digest/preview"): EVERYONE,
+    ("GET", "/api/digest/preview"): EVERYONE,
+    ("POST", "/account/digest"): EVERYONE,
+    ("PUT", "/api/me/digest"): EVERYONE,
 }
 
 # A valid request body for each route that takes one (form fields, files or JSON).
@@ -153,6 +157,8 @@ ROSTER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 COACHING_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/coaching/focuses"): {"data": {"rep": "Ana", "focus": "sqls/meetings"}},
     ("POST", "/api/coaching/focuses"): {"json": {"rep": "Ana", "focus": "sqls/meetings"}},
+    ("POST", "/account/digest"): {"data": {"weekly_digest": "on"}},
+    ("PUT", "/api/me/digest"): {"json": {"weekly_digest": True}},
 }
 
 

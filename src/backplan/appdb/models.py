@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -224,6 +226,8 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     """The 30-second step of the last code accepted: a code of that step or an older one
     is refused, so no code works twice."""
+    digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The user asked for no weekly digest email (their account page)."""
     teams: Mapped[list[UserTeam]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -360,3 +364,16 @@ class CoachingFocus(Base):
     ended_by: Mapped[str | None] = mapped_column(String(320))
 
     rep: Mapped[Rep] = relationship()
+
+
+class DigestSent(Base):
+    """A weekly digest sent to a user: one row per user and week, so a rerun sends nothing
+    twice. ``week`` is the day that week's digest was due (services/digest)."""
+
+    __tablename__ = "digests_sent"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -24,6 +24,7 @@ from backplan.web.routes import (
     calibration,
     coaching,
     definitions_admin,
+    digest,
     forecast,
     funnels,
     home,
@@ -125,7 +126,7 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
     pages = (home, plan, one_to_one, reps, teams, okrs, coaching, forecast, calibration, funnels,
-             account, two_factor, admin, roster, imports)  # fmt: skip
+             account, digest, two_factor, admin, roster, imports)  # fmt: skip
     editors = (definitions_admin.router,)  # admins edit the funnels and the playbook
     for router in (static_router, auth.router, *(module.router for module in pages), *editors):
         app.router.routes.extend(router.routes)
