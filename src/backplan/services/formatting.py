@@ -33,7 +33,7 @@ def counted(x: float | int | None, unit: str, plural: str) -> str:
 def percent(x: float | None) -> str:
     """A rate as a whole percentage, with one decimal below 10%.
 
-    >>> percent(0.125), percent(0.5), percent(0.043), percent(None)
+    >>> percent(0.127), percent(0.5), percent(0.043), percent(None)
     ('13%', '50%', '4.3%', '–')
     """
     if x is None:
