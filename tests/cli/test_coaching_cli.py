@@ -167,3 +167,32 @@ def test_ending_a_focus_that_is_not_there_says_so(backplan_home: Path, tmp_path:
     result = runner.invoke(app, ["coaching", "end", "--rep", "ana", "--focus", "sqls/meetings"])
     assert result.exit_code == 2
     assert "no current coaching focus" in result.stderr
+
+
+def test_what_works_counts_each_playbook_items_focuses_and_pools_their_effects(
+    backplan_home: Path, tmp_path: Path
+) -> None:
+    organisation(backplan_home, tmp_path, ana_before=(71, 9), ana_after=(58, 29))
+    coaching("start", "--rep", "ana", "--focus", "sqls/meetings", "--since", "2026-10-01",
+             "--playbook", "1", "--playbook", "2", "--json")  # fmt: skip
+    coaching("start", "--rep", "bo", "--focus", "sqls/meetings", "--since", "2026-10-01",
+             "--playbook", "1", "--json")  # fmt: skip
+
+    data = coaching("playbook", "--team", "North", "--as-of", "2026-11-30", "--json")
+
+    every, first, second = data["items"]
+    assert (every["item"], every["focuses"], every["reps"]) == (None, 2, 2)
+    assert every["improved"] == 1 and every["improved"] + every["unclear"] + every["worse"] == 2
+    assert first["item"].startswith("Agree the qualification criteria") and first["focuses"] == 2
+    assert second["focuses"] == 1 and second["improved"] == 1
+    pooled = every["pooled"]
+    assert pooled["low"] < pooled["estimate"] < pooled["high"] and pooled["focuses"] == 2
+    # Ana's clear gain and Bo's none disagree: pooled, the gain is smaller and less sure, and
+    # the spread between focuses (tau) is counted rather than averaged away.
+    ana = second["pooled"]
+    assert pooled["estimate"] < ana["estimate"] and pooled["low"] < 0 < ana["low"]
+    assert pooled["tau"] > 0
+    assert "points" in every["words"]
+
+    table = runner.invoke(app, ["coaching", "playbook", "--as-of", "2026-11-30"])
+    assert table.exit_code == 0 and "What works" in table.stdout

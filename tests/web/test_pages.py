@@ -76,10 +76,12 @@ def test_home_links_depend_on_the_role(signed_in) -> None:
 
     assert links(rep) == ["/plan", "/reps/Ana", "/okrs", "/funnels"]
     assert links(admin) == [
-        "/plan", "/okrs", "/forecast", "/funnels", "/admin/users", "/admin/roster", "/admin/imports",
-        "/admin/audit",
+        "/plan", "/okrs", "/coaching", "/forecast", "/funnels", "/admin/users", "/admin/roster",
+        "/admin/imports", "/admin/audit",
     ]  # fmt: skip
-    assert links(manager) == ["/plan", "/teams/East", "/okrs", "/forecast", "/funnels"]
+    assert links(manager) == [
+        "/plan", "/teams/East", "/okrs", "/coaching", "/forecast", "/funnels",
+    ]  # fmt: skip
 
 
 def test_an_admin_adds_a_user_and_a_weak_password_is_explained(signed_in) -> None:

@@ -131,6 +131,19 @@ EXPECTED_RULES = {
     ("GET", "/admin/audit"): "admin",
     ("GET", "/api/audit"): "admin",
     ("GET", "/admin/audit.csv"): "admin",
+    ("GET", "/coaching"): EVERYONE,
+    ("GET", "/api/coaching"): EVERYONE,
+    ("POST", "/coaching/focuses"): EVERYONE,
+    ("POST", "/api/coaching/focuses"): EVERYONE,
+    ("POST", "/coaching/focuses/{focus_id}/end"): EVERYONE,
+    ("POST", "/api/coaching/focuses/{focus_id}/end"): EVERYONE,
+    ("GET", "/reps/{rep}/one-to-one"): EVERYONE,
+    ("GET", "/api/reps/{rep}/one-to-one"): EVERYONE,
+    ("GET", "/api/reps/{rep}/one-to-one.md"): EVERYONE,
+    ("GET", "/digest/preview"): EVERYONE,
+    ("GET", "/api/digest/preview"): EVERYONE,
+    ("POST", "/account/digest"): EVERYONE,
+    ("PUT", "/api/me/digest"): EVERYONE,
 }
 
 # A valid request body for each route that takes one (form fields, files or JSON).
@@ -150,6 +163,14 @@ ROSTER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/roster/reps"): {"json": {"key": "eve", "name": "Eve", "team": "West"}},
     ("PATCH", "/api/roster/reps/{rep}"): {"json": {"email": "ana@example.com"}},
     ("POST", "/api/roster/reps/{rep}/time-off"): {"json": {"first_day": "2027-01-04"}},
+}
+
+# The coaching forms: Ana's own focus, which every role may start (a rep for themselves).
+COACHING_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/coaching/focuses"): {"data": {"rep": "Ana", "focus": "sqls/meetings"}},
+    ("POST", "/api/coaching/focuses"): {"json": {"rep": "Ana", "focus": "sqls/meetings"}},
+    ("POST", "/account/digest"): {"data": {"weekly_digest": "on"}},
+    ("PUT", "/api/me/digest"): {"json": {"weekly_digest": True}},
 }
 
 
@@ -217,6 +238,7 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         .replace("{job_id}", "0" * 32)
         .replace("{team}", "East")
         .replace("{objective_id}", "1")
+        .replace("{focus_id}", "1")
         .replace("{time_off_id}", "1")
         .replace("{version}", PLOTLY_VERSION)
         .replace("{name}", "outbound")
@@ -267,6 +289,8 @@ def _request(app: FastAPI, who: Person | None, method: str, path: str):
         kwargs["json"] = {"email": "new2@example.com", "password": PASSWORD, "role": "admin"}
     elif (method, path) in ROSTER_BODIES:
         kwargs.update(ROSTER_BODIES[(method, path)])
+    elif (method, path) in COACHING_BODIES:
+        kwargs.update(COACHING_BODIES[(method, path)])
     elif (method, path) == ("PUT", "/api/funnels/{name}"):
         kwargs["json"] = {"toml": OUTBOUND_TOML}
     elif (method, path) == ("POST", "/admin/funnels/{name}"):

@@ -119,7 +119,6 @@ def test_leadership_reads_the_quarter_and_the_lead_sources(walk) -> None:  # typ
     account(walk, "admin")
     walk.goto(walk.base + "/forecast?period=quarter")
     walk.wait_for_selector("#rollups")
-    rows = walk.inner_text("#rollups")
     p_hit = walk.inner_text("#rollups tbody tr:first-child td:nth-child(9)")
     assert p_hit.endswith("%")  # the quarter's P(hit), its target rolled up from its months
     walk.wait_for_selector("#forecast-chart .main-svg")

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -225,6 +227,8 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     """The 30-second step of the last code accepted: a code of that step or an older one
     is refused, so no code works twice."""
+    digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The user asked for no weekly digest email (their account page)."""
     teams: Mapped[list[UserTeam]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -395,3 +399,16 @@ class AuditEvent(Base):
     """What was changed: a user's email, a rep's key, a funnel's name ..."""
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     """A small record of the change (before → after); never a password or its hash."""
+
+
+class DigestSent(Base):
+    """A weekly digest sent to a user: one row per user and week, so a rerun sends nothing
+    twice. ``week`` is the day that week's digest was due (services/digest)."""
+
+    __tablename__ = "digests_sent"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,4 @@
-"""``backplan coaching`` (start, end, review): what each rep is coached on, and whether it worked."""
+"""``backplan coaching`` (start, end, review, playbook, agenda): what each rep is coached on, and whether it worked."""
 
 from __future__ import annotations
 
@@ -143,6 +143,75 @@ def render_reviews(reviews: list[FocusReview]) -> None:
         "[dim]before: shrunk toward the team's rate; effect: the change beyond the uncoached "
         "reps' change, in percentage points; P: the probability it is above zero.[/]"
     )
+
+
+@coaching_app.command("playbook")
+def playbook(
+    team: str = typer.Option(None, "--team", help="One team's focuses (default: everyone's)."),
+    as_of: str = typer.Option(None, "--as-of", help="Review as at the end of this day."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """What works: for each conversion coached and each playbook item used, the focuses, their
+    verdicts, and their effects pooled with an 80% interval (docs/coaching.md)."""
+    from backplan.services.what_works import what_works, what_works_to_dict
+
+    settings = get_settings()
+    day, _ = settings.clock.as_of(_date(as_of) if as_of else None)
+    with error_console.status("Reviewing every focus…"):
+        found = what_works(settings, as_of=day, teams=[team] if team else None)
+    if as_json:
+        print_json({"as_of": day.isoformat(), "team": team, **what_works_to_dict(found)})
+        return
+    if found.note:
+        console.print(f"[yellow]note:[/] {found.note}", highlight=False)
+    if not found.items:
+        console.print("No focus has run long enough to show anything yet.")
+        return
+    table = Table(title="What works (80% intervals)", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("conversion · playbook item", "focuses", "improved", "unclear", "worse"):
+        table.add_column(column, justify="left" if column.startswith("conv") else "right")
+    table.add_column("effect, pooled", justify="right")
+    table.add_column("P", justify="right")
+    for e in found.items:
+        p = e.pooled
+        table.add_row(
+            f"  {e.item}" if e.item else f"[bold]{e.label}[/] (every focus)",
+            str(e.focuses),
+            str(e.verdicts.get("improved", 0)),
+            str(e.verdicts.get("unclear", 0)),
+            str(e.verdicts.get("worse", 0)),
+            f"{_points(p.estimate)} ({_points(p.low)} to {_points(p.high)})" if p else "–",
+            f"{p.p_improved:.2f}" if p else "–",
+        )
+    console.print(table)
+    console.print(
+        "[dim]effect: the focuses' effects pooled by inverse variance, widened when they "
+        "disagree; P: the probability the pooled effect is above zero.[/]"
+    )
+
+
+@coaching_app.command("agenda")
+def agenda(
+    rep: str = typer.Option(..., "--rep", help="The rep (key)."),
+    as_of: str = typer.Option(None, "--as-of", help="As at the end of this day."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print the Markdown itself."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """The 1:1 agenda: where the rep stands against their agreed plan, what the diagnosis
+    says, their coaching focus and its evidence, the commitments from last time."""
+    from rich.markdown import Markdown
+
+    from backplan.services.one_to_one import agenda, agenda_markdown
+
+    settings = get_settings()
+    with error_console.status("Reading the rep's plan, diagnosis and coaching…"):
+        data = agenda(settings, rep, _date(as_of) if as_of else None)
+    if as_json:
+        print_json(data)
+    elif markdown:
+        typer.echo(agenda_markdown(data))
+    else:
+        console.print(Markdown(agenda_markdown(data)))
 
 
 def _points(x: float) -> str:

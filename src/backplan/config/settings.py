@@ -163,6 +163,30 @@ class Settings(BaseSettings):
         description="What an .xlsx workbook may unpack to, in MB, checked before unpacking it "
         "(a zip bomb is refused; save big exports as .csv).",
     )
+    smtp_host: str | None = Field(
+        default=None, description="The mail server that sends the weekly digest; none: no email."
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="The mail server's port (587 STARTTLS, 465 SSL)."
+    )
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="starttls: upgrade the connection (port 587); ssl: TLS from the start "
+        "(port 465); none: no encryption (a relay on the same machine only).",
+    )
+    smtp_username: str | None = Field(default=None, description="Sign in to the mail server as.")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="The mail server password (never printed)."
+    )
+    smtp_sender: str | None = Field(
+        default=None, description="The digest's From address, e.g. backplan@example.com."
+    )
+    digest_day: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = Field(default="monday", description="The day the weekly digest goes out.")
+    digest_hour: int = Field(
+        default=8, ge=0, le=23, description="The hour it goes out, in the organisation's time."
+    )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per hash.")
     argon2_memory_kib: int = Field(
         default=64 * 1024, ge=8, description="Argon2id memory per hash, in KiB."

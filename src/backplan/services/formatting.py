@@ -31,12 +31,42 @@ def counted(x: float | int | None, unit: str, plural: str) -> str:
 
 
 def percent(x: float | None) -> str:
-    """A rate as a percentage, one way on every page: to one decimal, none when whole.
+    """A rate as a whole percentage, with one decimal below 10%.
 
-    >>> percent(0.125), percent(0.07), percent(1 / 3), percent(None)
-    ('12.5%', '7%', '33.3%', '–')
+    >>> percent(0.127), percent(0.5), percent(0.043), percent(None)
+    ('13%', '50%', '4.3%', '–')
     """
     if x is None or x != x:  # None or NaN
         return "–"
-    text = f"{100 * x:,.1f}"
-    return (text[:-2] if text.endswith(".0") else text) + "%"
+    if 0 < abs(x) < 0.1:
+        return f"{x * 100:.1f}%"
+    return f"{x * 100:.0f}%"
+
+
+def points(x: float | None) -> str:
+    """A change in a rate, in percentage points with its sign.
+
+    >>> points(0.041), points(-0.2), points(0.0)
+    ('+4.1 points', '−20.0 points', '0.0 points')
+    """
+    if x is None:
+        return "–"
+    value = round(x * 100, 1)
+    if value == 0:
+        return "0.0 points"
+    sign = "+" if value > 0 else "−"
+    return f"{sign}{abs(value):.1f} points"
+
+
+PACE_WORDS = {
+    "ahead": "ahead",
+    "on_pace": "on pace",
+    "met": "met",
+    "behind": "behind",
+    "not_started": "not started",
+}
+
+
+def pace(code: str | None) -> str:
+    """A pace code in words ("not started", not ``not_started``)."""
+    return "–" if code is None else PACE_WORDS.get(code, code.replace("_", " "))

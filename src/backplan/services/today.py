@@ -8,7 +8,7 @@ the top of the funnel comes second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from backplan.core.errors import NoData
 from backplan.core.funnel import Funnel
 from backplan.core.okr import KeyResultProgress
 from backplan.core.period import Period, WorkingCalendar
+from backplan.services.coaching_views import current_focuses
 from backplan.services.okr import (
     ObjectiveView,
     PlanView,
@@ -62,10 +63,18 @@ class RepToday:
     elapsed_days: float
     working_days: int
     notes: list[str]
+    coaching: list[dict[str, Any]] = field(default_factory=list)
+    """The rep's current coaching focuses, each with its verdict so far."""
 
 
 def rep_today(settings: Settings, rep: str, as_of: date | None = None) -> RepToday:
-    """The rep's day as of now (by the organisation's clock) or the end of ``as_of``."""
+    """The rep's day as of now (by the organisation's clock) or the end of ``as_of``, with
+    their coaching focus."""
+    found = _rep_day(settings, rep, as_of)
+    return replace(found, coaching=current_focuses(settings, rep, found.as_of))
+
+
+def _rep_day(settings: Settings, rep: str, as_of: date | None) -> RepToday:
     day, day_done = settings.clock.as_of(as_of)
     objective = _objective_today(settings, rep, day)
     if objective is None:
@@ -197,4 +206,5 @@ def today_to_dict(t: RepToday) -> dict[str, Any]:
         "elapsed_days": round(t.elapsed_days, 2),
         "working_days": t.working_days,
         "notes": t.notes,
+        "coaching": t.coaching,
     }

@@ -23,13 +23,16 @@ from backplan.web.routes import (
     audit,
     auth,
     calibration,
+    coaching,
     definitions_admin,
+    digest,
     events,
     forecast,
     funnels,
     home,
     imports,
     okrs,
+    one_to_one,
     plan,
     reps,
     roster,
@@ -124,8 +127,8 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.state.web = WebContext.build(settings, accounts)
     # Routes are added flat rather than with include_router, so that app.routes
     # lists every route itself: check_routes and the permission tests walk it.
-    pages = (home, plan, events, reps, teams, okrs, forecast, calibration, funnels, account,
-             two_factor, admin, roster, imports, audit)  # fmt: skip
+    pages = (home, plan, events, one_to_one, reps, teams, okrs, coaching, forecast, calibration,
+             funnels, account, digest, two_factor, admin, roster, imports, audit)  # fmt: skip
     editors = (definitions_admin.router,)  # admins edit the funnels and the playbook
     for router in (static_router, auth.router, *(module.router for module in pages), *editors):
         app.router.routes.extend(router.routes)

@@ -17,6 +17,7 @@ def links_for(principal: Principal | None) -> list[dict[str, str]]:
         links.append({"href": f"/teams/{quote(team, safe='')}", "label": f"Team {team}"})
     links.append({"href": "/okrs", "label": "OKRs"})
     if principal.role is not Role.REP:
+        links.append({"href": "/coaching", "label": "Coaching"})
         links.append({"href": "/forecast", "label": "Forecast"})
     links.append({"href": "/funnels", "label": "Funnels & playbook"})
     if principal.role is Role.ADMIN:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from backplan.services.formatting import counted, number, percent
+from backplan.services.formatting import counted, number, pace, percent, points
 from backplan.services.uploads import reason_in_words
 from backplan.web.context import HERE, static_version
 from backplan.web.navigation import links_for
@@ -38,20 +38,6 @@ def json_script(data: Any) -> Markup:
     return Markup(text)
 
 
-PACE_WORDS = {
-    "ahead": "ahead",
-    "on_pace": "on pace",
-    "met": "met",
-    "behind": "behind",
-    "not_started": "not started",
-}
-
-
-def pace(code: str | None) -> str:
-    """A pace code in words ("not started", not ``not_started``)."""
-    return "–" if code is None else PACE_WORDS.get(code, code.replace("_", " "))
-
-
 def working_time(elapsed: float, total: int) -> str:
     """How much of a period's working time has passed, in words."""
     if elapsed <= 0:
@@ -61,9 +47,14 @@ def working_time(elapsed: float, total: int) -> str:
 
 templates.env.globals.update(static_url=static_url, plotly_url=PLOTLY_URL, links_for=links_for)
 templates.env.filters.update(
-    json_script=json_script, number=number, pace=pace, counted=counted, percent=percent,
+    json_script=json_script,
+    number=number,
+    pace=pace,
+    counted=counted,
+    percent=percent,
+    points=points,
     reason=reason_in_words,
-)  # fmt: skip
+)
 templates.env.globals.update(working_time=working_time)
 
 

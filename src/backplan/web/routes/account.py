@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from backplan.accounts.access import Principal
 from backplan.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from backplan.core.errors import BackplanError
+from backplan.services import digest
 from backplan.services.accounts import ActiveSession
 from backplan.web.context import WebContext
 from backplan.web.permissions import OWN_ACCOUNT
@@ -37,6 +38,11 @@ def _account_page(
             "recovery_codes_left": two_factor.recovery_codes_left,
             "required": web.accounts.two_factor_required(principal.role),
         },
+        "digest": {
+            "on": not digest.opted_out(web.settings, principal.user_id),
+            "schedule": f"every {web.settings.digest_day.capitalize()} at "
+            f"{web.settings.digest_hour:02d}:00",
+        },
         "message": message or None,
         "error": error or None,
     }
@@ -45,9 +51,14 @@ def _account_page(
 
 @router.get("/account", include_in_schema=False)
 def account(
-    request: Request, principal: Annotated[Principal, Depends(OWN_ACCOUNT)], changed: str = ""
+    request: Request,
+    principal: Annotated[Principal, Depends(OWN_ACCOUNT)],
+    changed: str = "",
+    digest_saved: str = "",
 ) -> Response:
     message = "Your password is changed; other browsers were signed out." if changed else ""
+    if digest_saved:
+        message = "Your weekly digest choice is saved."
     return _account_page(request, principal, message=message)
 
 

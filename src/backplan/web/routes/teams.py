@@ -15,6 +15,7 @@ from backplan.accounts.access import Principal, Role
 from backplan.core.bounds import check_day
 from backplan.core.errors import BackplanError, UnknownTeam
 from backplan.core.flags import FLAG_RULE
+from backplan.services.coaching_views import focus_views
 from backplan.services.definitions import funnel_names, organisation_playbook
 from backplan.web.context import WebContext
 from backplan.web.permissions import SIGNED_IN
@@ -63,6 +64,19 @@ def team_diagnosis(
         return {"error": str(e)}
 
 
+def team_focuses(web: WebContext, team: str) -> dict[str, list[dict[str, Any]]]:
+    """Each rep's current coaching focuses, with the verdict so far."""
+    try:
+        views, _ = focus_views(web.settings, team=team, as_of=web.settings.clock.today())
+    except BackplanError:  # a team known to accounts but not (yet) to the roster
+        return {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for view in views:
+        if view["current"]:
+            found.setdefault(view["rep"], []).append(view)
+    return found
+
+
 def team_details(
     web: WebContext,
     principal: Principal,
@@ -83,6 +97,7 @@ def team_details(
         "funnels": funnel_names(web.settings),
         "aggregates_only": principal.role is Role.REP,
         "reps": [r for r in web.reps_of(frozenset({team}))],
+        "focuses": {} if principal.role is Role.REP else team_focuses(web, team),
     }
     if not web.has_events():
         return {**data, "error": "No events yet: an admin imports them on the Imports page."}
