@@ -12,6 +12,7 @@ from rich.table import Table
 from backplan.cli.output import console, error_console, print_json
 from backplan.cli.plan import _date
 from backplan.config import Settings, get_settings
+from backplan.core.errors import InvalidInput
 from backplan.events.errors import MissingColumns
 from backplan.services.formatting import number
 from backplan.services.importing import (
@@ -22,7 +23,12 @@ from backplan.services.importing import (
     recent_imports,
     shipped_mappings,
 )
-from backplan.services.roster import import_roster, import_time_off
+from backplan.services.roster import (
+    RosterSummary,
+    import_roster,
+    import_time_off,
+    roster_listing,
+)
 
 PHASES = {
     "reading": "Reading and checking rows",
@@ -151,28 +157,68 @@ def render_summary(summary: ImportSummary) -> None:
 
 
 def roster(
-    file: Path = typer.Argument(..., help="A roster: .csv, .xlsx or .parquet with a row per rep."),
+    file: Path = typer.Argument(
+        None,
+        help="A roster or a CRM's users export: .csv, .xlsx or .parquet with a row per rep.",
+    ),
     sheet: str = typer.Option(
         None, "--sheet", help="The sheet of an .xlsx file (default: the first)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    list_: bool = typer.Option(
+        False, "--list", help="Show the roster: key, name, email, team, manager of every rep."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts (or the list) as JSON."),
 ) -> None:
-    """Load the roster: reps, their teams, managers and regions.
+    """Load the roster: reps, their teams, managers and regions; or show it with --list.
 
-    Columns are found by name: rep (or email, name, sales_agent), team, manager,
-    region (or regional_office), start_date. Without a team column, each
+    Columns are found by name: rep (a user id, or email, name, sales_agent),
+    name (or First Name and Last Name), email, team, manager, region (or
+    regional_office), start_date, role. A CRM's users export (Salesforce,
+    HubSpot, Pipedrive, Zoho) works as it is. Without a team column, each
     manager's reps form a team. Reps already known are updated.
 
         backplan roster sales_teams.csv
+        backplan roster users.csv
+        backplan roster --list --json
     """
-    summary = import_roster(get_settings(), file, sheet=sheet)
-    if as_json:
-        print_json(summary.to_dict())
-        return
+    settings = get_settings()
+    if file is None and not list_:
+        raise InvalidInput(
+            "give a roster file to load (backplan roster users.csv) or --list to show the roster"
+        )
+    if file is not None:
+        summary = import_roster(settings, file, sheet=sheet)
+        if as_json and not list_:
+            print_json(summary.to_dict())
+            return
+        if not as_json:
+            _render_roster_summary(summary)
+    if list_:
+        listing = roster_listing(settings)
+        if as_json:
+            print_json(listing)
+            return
+        table = Table(title=f"Roster: {len(listing)} reps", title_justify="left")
+        for column in ("key", "name", "email", "team", "manager"):
+            table.add_column(column)
+        for rep in listing:
+            table.add_row(
+                *(escape(rep[c] or "") for c in ("key", "name", "email", "team", "manager"))
+            )
+        console.print(table)
+
+
+def _render_roster_summary(summary: RosterSummary) -> None:
     console.print(
-        f"Roster from {summary.file}: {summary.reps} reps in {summary.teams} teams under "
+        f"Roster from {escape(summary.file)}: {summary.reps} reps in {summary.teams} teams under "
         f"{summary.managers} managers ({summary.added} added, {summary.updated} updated)."
     )
+    if summary.columns:
+        console.print("Columns read:")
+        for field_name, column in summary.columns.items():
+            console.print(f"  {field_name:<10} ← {escape(column)}", highlight=False)
+    for warning in summary.warnings:
+        error_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 def time_off(

@@ -238,6 +238,20 @@ def roster_rows(settings: Settings) -> list[tuple[str, str, str | None, str | No
     return [(key, name, team, manager) for key, name, team, manager in rows]
 
 
+def roster_listing(settings: Settings) -> list[dict[str, str | None]]:
+    """Every rep as ``{key, name, email, team, manager}``, by key (``backplan roster --list``)."""
+    with appdb.session(settings) as db:
+        rows = db.execute(
+            select(Rep.key, Rep.name, Rep.email, Team.name, Team.manager)
+            .outerjoin(Team, Rep.team_id == Team.id)
+            .order_by(Rep.key)
+        ).all()
+    return [
+        {"key": key, "name": name, "email": email, "team": team, "manager": manager}
+        for key, name, email, team, manager in rows
+    ]
+
+
 def team_view(team: Team) -> TeamView:
     return TeamView(team.name, team.manager, team.region, len(team.reps))
 
