@@ -29,6 +29,7 @@ from backplan.services.roster import (
     import_time_off,
     roster_listing,
 )
+from backplan.services.roster.nearest import unknown_rep_lines
 
 PHASES = {
     "reading": "Reading and checking rows",
@@ -148,6 +149,14 @@ def render_summary(summary: ImportSummary) -> None:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in summary.reasons.items())
         console.print(f"Rejected rows by reason: {reasons}")
         console.print(f"Each rejected row is in [bold]{escape(summary.rejects_file or '')}[/]")
+        if summary.unknown_reps:
+            console.print("Reps the roster does not know (most rows first):")
+            for line in unknown_rep_lines(summary.unknown_reps):
+                console.print(f"  {escape(line)}", highlight=False)
+            console.print(
+                "Load the roster with their names or emails (backplan roster users.csv), "
+                "or add them as new reps with --add-reps."
+            )
         if summary.status == "rejected":
             error_console.print(
                 "[bold red]Nothing was added.[/] Fix the rows listed in the rejects file and import "

@@ -59,6 +59,8 @@ REASONS: tuple[str, ...] = (
 )
 
 Progress = Callable[[str, float | None], None]
+UNKNOWN_REPS_SHOWN = 10
+"""How many of the unknown rep values an import summary names (the most frequent)."""
 
 
 @dataclass
@@ -94,6 +96,8 @@ class ImportOutcome:
     committed: bool = False
     checked: bool = False
     """True when the file went down the checked path (row by row reasons)."""
+    unknown_reps: list[tuple[str, int]] = field(default_factory=list)
+    """The most frequent rep values the roster does not know, with their rejected rows."""
 
 
 def import_source(
@@ -257,6 +261,8 @@ class _Run:
         outcome.events = produced
         outcome.duplicates = produced - unique
         outcome.rejected = self._write_rejects(malformed, conflicts, outcome)
+        if outcome.reasons.get("unknown_rep"):
+            outcome.unknown_reps = self._unknown_reps()
         outcome.new_reps = self._new_reps(
             f"SELECT DISTINCT __rep AS rep FROM ({good}) WHERE NOT __rep_known"
         )
@@ -386,6 +392,15 @@ class _Run:
             private_file(self.rejects_path)  # the rows of the organisation's own files
             outcome.rejects_path = self.rejects_path
         return total
+
+    def _unknown_reps(self, limit: int = UNKNOWN_REPS_SHOWN) -> list[tuple[str, int]]:
+        """The rep values rejected as unknown, most rows first."""
+        rows = self.con.execute(
+            "SELECT __rep_text, count(*) AS n FROM rows "
+            "WHERE struct_extract(__problem, 'reason') = 'unknown_rep' "
+            f"GROUP BY __rep_text ORDER BY n DESC, __rep_text LIMIT {int(limit)}"
+        ).fetchall()
+        return [(str(value), int(n)) for value, n in rows]
 
     # -- shared ----------------------------------------------------------------------
 

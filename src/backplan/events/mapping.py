@@ -81,6 +81,7 @@ class MappingSpec(StrictSpec):
     date_formats: list[str] = []
     timezone: str = "UTC"
     decimal: Literal[".", ","] = "."
+    rep_match: Literal["any", "key", "email", "name"] = "any"
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ class Mapping:
     decimal: str = "."
     kinds: tuple[str, ...] = ()
     path: Path | None = None
+    rep_match: str = "any"
+    """What the rep column names a rep by: its roster ``key``, ``email``, ``name`` or ``any``."""
 
     @property
     def direct(self) -> bool:
@@ -390,6 +393,7 @@ def read_mapping(path: Path, extra_kinds: Sequence[str] = ()) -> Mapping:
         decimal=spec.decimal,
         kinds=kinds,
         path=path,
+        rep_match=spec.rep_match,
     )
 
 

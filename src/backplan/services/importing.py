@@ -31,7 +31,8 @@ from backplan.events.importer import ImportOutcome, ImportRules, Progress, impor
 from backplan.events.mapping import ResolvedMapping, load_mapping
 from backplan.events.readers import ExcelLimits, Source, open_source
 from backplan.events.store import CompactResult, EventStore, StoreWriter
-from backplan.services.roster import add_reps, rep_aliases, roster_size
+from backplan.services.roster import add_reps, rep_aliases, roster_listing, roster_size
+from backplan.services.roster.nearest import nearest_reps
 
 IMPORTS_DIR = "imports"
 UPLOADS_DIR = "uploads"
@@ -82,6 +83,8 @@ class ImportSummary:
     compacted: bool = False
     checked_row_by_row: bool = False
     """True when the file needed the checked path (a row with a problem, repeated ids ...)."""
+    unknown_reps: list[dict[str, Any]] = field(default_factory=list)
+    """The most frequent rep values the roster does not know: value, rows, did_you_mean."""
 
     @property
     def ok(self) -> bool:
@@ -112,6 +115,7 @@ class ImportSummary:
             "store_events": self.store_events,
             "compacted": self.compacted,
             "checked_row_by_row": self.checked_row_by_row,
+            "unknown_reps": self.unknown_reps,
         }
 
 
@@ -159,6 +163,8 @@ def import_file(
             status = "done" if outcome.committed else "rejected"
             summary = _summary(run_id, request, mapping.name, status, outcome, source.encoding)
             summary.reps_added = reps_added
+            if outcome.unknown_reps:
+                summary.unknown_reps = describe_unknown_reps(settings, outcome.unknown_reps)
             if outcome.committed and len(store.files()) >= AUTO_COMPACT_FILES:
                 if progress:
                     progress("compacting", None)
@@ -190,7 +196,7 @@ def _check_and_add(
     """Check the rows read and add the good events, holding the store's lock."""
     rules = ImportRules(
         now=now,
-        aliases=rep_aliases(settings),
+        aliases=rep_aliases(settings, by=resolved.mapping.rep_match),
         roster_empty=roster_size(settings) == 0,
         add_reps=request.add_reps,
         allow_rejects=request.allow_rejects,
@@ -211,6 +217,17 @@ def _check_and_add(
             add_reps(db, outcome.new_reps)
         reps_added = outcome.new_reps
     return outcome, reps_added
+
+
+def describe_unknown_reps(
+    settings: Settings, unknown: list[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """Each unknown rep value with its rejected rows and the nearest reps of the roster."""
+    listing = roster_listing(settings)
+    return [
+        {"value": value, "rows": rows, "did_you_mean": nearest_reps(value, listing)}
+        for value, rows in unknown
+    ]
 
 
 def excel_limits(settings: Settings) -> ExcelLimits:
