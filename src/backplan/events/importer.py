@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from backplan.config.private import private_file, private_folder
 from backplan.events import import_sql
 from backplan.events.csv_cells import copy_csv
-from backplan.events.import_sql import EVENT_COLUMNS, Expressions
+from backplan.events.import_sql import EVENT_COLUMNS, Expressions, lookup_table
 from backplan.events.mapping import Mapping, ResolvedMapping
 from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
 from backplan.events.store import StoreWriter, duckdb_connection
@@ -107,9 +107,16 @@ def import_source(
     writer: StoreWriter,
     rejects_path: Path,
     progress: Progress | None = None,
+    lookups: dict[str, pa.Table] | None = None,
 ) -> ImportOutcome:
-    """Validate ``source`` through ``resolved``, write rejects, and commit the good events."""
+    """Validate ``source`` through ``resolved``, write rejects, and commit the good events.
+
+    ``lookups``: for each field the mapping looks up in another file, that file's
+    ``k`` (id) → ``v`` (value) table (``events.lookups.read_lookups``).
+    """
     run = _Run(source, resolved, rules, writer, rejects_path, progress)
+    for name, table in (lookups or {}).items():
+        run.con.register(lookup_table(name), table)
     try:
         return run.execute()
     finally:
@@ -154,7 +161,7 @@ class _Run:
         self.con.close()
 
     def execute(self) -> ImportOutcome:
-        if self.source.can_read_typed and self.mapping.one_event_per_row:
+        if self.source.can_read_typed and self.mapping.one_event_per_row and self.mapping.plain:
             staged = self.writer.new_staging("events")
             try:
                 outcome = self._fast(staged)

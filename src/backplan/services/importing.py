@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import select, update
 
 from backplan import appdb
@@ -28,6 +29,7 @@ from backplan.core.errors import BackplanError
 from backplan.events import mapping as mappings
 from backplan.events.errors import UnreadableFile
 from backplan.events.importer import ImportOutcome, ImportRules, Progress, import_source
+from backplan.events.lookups import read_lookups
 from backplan.events.mapping import ResolvedMapping, load_mapping
 from backplan.events.readers import ExcelLimits, Source, open_source
 from backplan.events.store import CompactResult, EventStore, StoreWriter
@@ -142,6 +144,7 @@ def import_file(
             )
             source.name = request.shown_name
             resolved = mapping.resolve(source.header, named)
+            lookups = read_lookups(resolved, request.file, scratch)
         except BackplanError as e:
             _finish(
                 settings, _start(settings, request, mapping.name), status="failed", message=str(e)
@@ -152,7 +155,7 @@ def import_file(
             run_id = _start(settings, request, mapping.name)
             try:
                 outcome, reps_added = _check_and_add(
-                    settings, request, source, resolved, writer, run_id, now, progress
+                    settings, request, source, resolved, writer, run_id, now, progress, lookups
                 )
             except BackplanError as e:
                 _finish(settings, run_id, status="failed", message=str(e))
@@ -192,6 +195,7 @@ def _check_and_add(
     run_id: int,
     now: datetime,
     progress: Progress | None,
+    lookups: dict[str, pa.Table],
 ) -> tuple[ImportOutcome, list[str]]:
     """Check the rows read and add the good events, holding the store's lock."""
     rules = ImportRules(
@@ -205,7 +209,7 @@ def _check_and_add(
         settings.home / IMPORTS_DIR / f"{run_id}-{_slug(Path(request.shown_name).stem)}-rejects.csv"
     )
     try:
-        outcome = import_source(source, resolved, rules, writer, rejects, progress)
+        outcome = import_source(source, resolved, rules, writer, rejects, progress, lookups)
     except duckdb.Error as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UnreadableFile(
