@@ -50,6 +50,7 @@ def _register() -> None:
         example,
         funnels,
         leadership,
+        mappings,
         okr,
         plan,
         rates,
@@ -69,7 +70,7 @@ def _register() -> None:
         example,
         demo,
     )
-    for module in (*modules, data, serve, users, config):
+    for module in (*modules, data, mappings, serve, users, config):
         module.register(app)
 
 

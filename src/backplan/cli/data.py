@@ -1,4 +1,4 @@
-"""Getting data in: ``backplan import``, ``roster``, ``demo-data``, ``imports``, ``mappings``, ``compact``."""
+"""Getting data in: ``backplan import``, ``roster``, ``demo-data``, ``imports``, ``compact``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from backplan.services.importing import (
     compact_store,
     import_file,
     recent_imports,
-    shipped_mappings,
 )
 from backplan.services.roster import (
     RosterSummary,
@@ -127,6 +126,8 @@ def render_summary(summary: ImportSummary) -> None:
     table.add_row("rows read", number(summary.read))
     table.add_row("events in the file", number(summary.events))
     table.add_row("[green]added[/]", number(summary.added))
+    for kind, n in summary.kinds.items():
+        table.add_row(f"  {kind}", number(n))
     table.add_row("already stored (duplicates)", number(summary.duplicates))
     table.add_row(
         "[red]rejected rows[/]" if summary.rejected else "rejected rows", number(summary.rejected)
@@ -341,24 +342,6 @@ def imports(
     console.print(table)
 
 
-def mappings(
-    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
-) -> None:
-    """The shipped mappings and the columns each one reads."""
-    shipped = shipped_mappings()
-    if as_json:
-        print_json(shipped)
-        return
-    table = Table(title="Mappings (backplan import FILE --mapping NAME)", title_justify="left")
-    table.add_column("name")
-    table.add_column("for")
-    table.add_column("reads columns (first found of each)")
-    for m in shipped:
-        fields = [*m["columns"].items(), *m["dates"].items()]
-        table.add_row(m["name"], m["label"], "; ".join(f"{k}: {v[0]}" for k, v in fields))
-    console.print(table)
-
-
 def compact(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
@@ -383,5 +366,4 @@ def register(app: typer.Typer) -> None:
     app.command("time-off")(time_off)
     app.command("demo-data")(demo_data)
     app.command()(imports)
-    app.command()(mappings)
     app.command()(compact)

@@ -85,6 +85,8 @@ class ImportSummary:
     compacted: bool = False
     checked_row_by_row: bool = False
     """True when the file needed the checked path (a row with a problem, repeated ids ...)."""
+    kinds: dict[str, int] = field(default_factory=dict)
+    """Events added per kind, most first: ``{"won": 4238, "lost": 2473}``."""
     unknown_reps: list[dict[str, Any]] = field(default_factory=list)
     """The most frequent rep values the roster does not know: value, rows, did_you_mean."""
 
@@ -117,6 +119,7 @@ class ImportSummary:
             "store_events": self.store_events,
             "compacted": self.compacted,
             "checked_row_by_row": self.checked_row_by_row,
+            "kinds": self.kinds,
             "unknown_reps": self.unknown_reps,
         }
 
@@ -374,6 +377,7 @@ def _summary(
         rejected=outcome.rejected,
         skipped=outcome.skipped,
         reasons=outcome.reasons,
+        kinds=outcome.kinds,
         rejects_file=str(outcome.rejects_path) if outcome.rejects_path else None,
         encoding=encoding,
         checked_row_by_row=outcome.checked,
