@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from backplan.cli import app
-from backplan.events.suggest import detect_date_format, suggest_mapping
+from backplan.events.export_columns import detect_date_format
+from backplan.events.suggest import suggest_mapping
 
 EXPORTS = Path(__file__).resolve().parent.parent / "crm_exports"
 runner = CliRunner()

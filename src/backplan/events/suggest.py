@@ -16,111 +16,11 @@ exports of Salesforce, HubSpot, Pipedrive and Zoho it imports as written.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
 
-ExportKind = Literal["calls", "meetings", "deals", "leads"]
-EXPORT_KINDS: tuple[str, ...] = ("calls", "meetings", "deals", "leads")
-
-DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M",
-    "%Y/%m/%d",
-    "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y, %I:%M %p",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y",
-    "%d.%m.%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y",
-    "%d-%m-%Y %H:%M:%S",
-    "%d-%m-%Y",
-    "%d %b, %Y %H:%M:%S",
-    "%d %b, %Y %H:%M",
-    "%d %b, %Y",
-    "%d %b %Y %H:%M:%S",
-    "%d %b %Y %H:%M",
-    "%d %b %Y",
-    "%b %d, %Y %I:%M %p",
-    "%b %d, %Y %H:%M",
-    "%b %d, %Y",
-    "%d-%b-%Y %H:%M:%S",
-    "%d-%b-%Y",
-)
-"""Date formats tried on a date column's values (ISO 8601 needs none), most usual first."""
-
-WON = re.compile(r"\b(won|closed ?won|gewonnen|gagn[ée])\b", re.I)
-LOST = re.compile(r"\b(lost|closed ?lost|verloren|perdu)\b", re.I)
-CONNECTED = re.compile(
-    r"connected|answered|reached|spoke|conversation|completed|successful|\blive\b|interested|"
-    r"info|meeting|call ?back|appointment|demo",
-    re.I,
-)
-NOT_CONNECTED = re.compile(
-    r"no answer|no response|not reached|unreach|unanswered|busy|voicemail|\bleft\b|wrong|"
-    r"fail|missed|invalid|disconnected|bad number",
-    re.I,
-)
-HELD = re.compile(r"\b(completed|held|attended|done|occurred|met)\b", re.I)
-NO_SHOW = re.compile(r"no[ -]?show|did not show|didn't show|not attended", re.I)
-QUALIFIED = re.compile(r"qualif|convert|sql|sales accepted", re.I)
-UNQUALIFIED = re.compile(r"\b(un|not ?|dis)qualif|junk|lost", re.I)
-INBOUND = re.compile(r"^(inbound|incoming|in|missed)$", re.I)
-OUTBOUND = re.compile(r"^(outbound|outgoing|out)$", re.I)
-DONE_TRUE = re.compile(r"^(done|true|yes|1|completed)$", re.I)
-DONE_FALSE = re.compile(r"^(to do|todo|not done|undone|false|no|0|open|pending)$", re.I)
-AMOUNT = re.compile(r"^[A-Za-z$€£¥₹\s]*[+-]?[0-9][0-9.,\s']*[A-Za-z$€£¥₹\s]*$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CRM_PREFIX = re.compile(r"^(activity|deal|person|organization|lead|call|meeting|task) - ", re.I)
-
-
-@dataclass
-class Column:
-    """One column of the export and what its sampled values look like."""
-
-    name: str
-    values: list[str]
-
-    @property
-    def words(self) -> str:
-        """The name in lower case, without a CRM's ``Deal - `` prefix, for matching."""
-        return CRM_PREFIX.sub("", self.name.strip().lower())
-
-    @property
-    def filled(self) -> list[str]:
-        return [v for v in self.values if v]
-
-    @property
-    def distinct(self) -> Counter[str]:
-        return Counter(self.filled)
-
-    def named(self, pattern: str) -> bool:
-        return re.search(pattern, self.words) is not None
-
-    def unique(self) -> bool:
-        filled = self.filled
-        return bool(filled) and len(set(filled)) == len(filled) == len(self.values)
-
-    def amounts(self) -> bool:
-        filled = self.filled
-        return bool(filled) and all(AMOUNT.match(v) and re.search(r"\d", v) for v in filled)
-
-
-@dataclass
-class DateColumn:
-    column: Column
-    format: str | None
-    """None: ISO 8601, which needs no format."""
+from backplan.events import export_columns as ec
+from backplan.events.export_columns import Column, DateColumn, connected, shown
 
 
 @dataclass
@@ -131,65 +31,6 @@ class Suggestion:
     toml: str
     chosen: dict[str, str] = field(default_factory=dict)
     undecided: list[str] = field(default_factory=list)
-
-
-def detect_date_format(values: Sequence[str]) -> tuple[bool, str | None]:
-    """Whether every value is a date, and its format (None: ISO 8601, or not dates).
-
-    >>> detect_date_format(["3 Mar, 2024 09:15:00", "12 Apr, 2024 16:40:00"])
-    (True, '%d %b, %Y %H:%M:%S')
-    >>> detect_date_format(["2024-03-05T09:15:00Z"])
-    (True, None)
-    """
-    filled = [v.strip() for v in values if v and v.strip()]
-    if not filled or not all(re.search(r"\d", v) for v in filled):
-        return False, None
-    if all(_iso(v) for v in filled) and all(re.match(r"^\d{4}-\d{2}-\d{2}", v) for v in filled):
-        return True, None
-    for fmt in DATE_FORMATS:
-        if all(_parses(v, fmt) for v in filled):
-            return True, fmt
-    return False, None
-
-
-def _iso(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-def _parses(text: str, fmt: str) -> bool:
-    try:
-        datetime.strptime(text, fmt)
-    except ValueError:
-        return False
-    return True
-
-
-def guess_export_kind(columns: Sequence[Column]) -> tuple[str, str]:
-    """calls, meetings, deals or leads, from a type column's values or the columns' names."""
-    for c in columns:
-        if c.named(r"type|subtype") and c.filled:
-            values = {v.lower() for v in c.filled}
-            for kind, word in (("calls", "call"), ("meetings", "meeting")):
-                if values == {word}:
-                    return kind, f"every {c.name!r} is {word!r} (use --kind to say otherwise)"
-    names = " | ".join(c.words for c in columns)
-    scores = {
-        "deals": len(
-            re.findall(r"deal|opportunit|stage|amount|close date|closing|won|pipeline", names)
-        ),
-        "meetings": 2
-        * len(re.findall(r"meeting|start time|end time|location|attendee|host|participant", names)),
-        "calls": 2 * len(re.findall(r"call|duration|direction|disposition|dial", names)),
-        "leads": 2 * len(re.findall(r"\blead\b|lead status|lead id", names)),
-    }
-    kind = max(scores, key=lambda k: scores[k])
-    if scores[kind] == 0:
-        return "calls", "no column names a deal, meeting or lead: read as calls (use --kind)"
-    return kind, f"column names speak of {kind} (use --kind to say otherwise)"
 
 
 def suggest_mapping(
@@ -212,7 +53,7 @@ class _Suggester:
         self.columns = columns
         self.name = name
         if kind is None:
-            self.kind, self.kind_reason = guess_export_kind(columns)
+            self.kind, self.kind_reason = ec.guess_export_kind(columns)
         else:
             self.kind, self.kind_reason = kind, "as asked (--kind)"
         self.used: set[str] = set()
@@ -233,7 +74,7 @@ class _Suggester:
         for c in self.columns:
             if c.named(r"\bid\b|amount|value|duration|probability|number|count"):
                 continue
-            ok, fmt = detect_date_format(c.values)
+            ok, fmt = ec.detect_date_format(c.values)
             if ok and not all(v.replace(".", "").isdigit() for v in c.filled):
                 found[c.name] = DateColumn(c, fmt)
         return found
@@ -344,7 +185,7 @@ class _Suggester:
                 for c in self.columns
                 if c.name not in self.used
                 and c.filled
-                and all(EMAIL.match(v) for v in c.filled)
+                and all(ec.EMAIL.match(v) for v in c.filled)
                 and len(c.distinct) <= max(1, len(c.filled) // 2)
             ]
             chosen = emails[:1]
@@ -360,7 +201,7 @@ class _Suggester:
         comment = f"the owner: {reps} different value{'s' if reps != 1 else ''} sampled"
         if len(chosen) > 1:
             comment += f"; where it is empty, {chosen[1].name!r}"
-        if all(EMAIL.match(v) for v in chosen[0].filled):
+        if all(ec.EMAIL.match(v) for v in chosen[0].filled):
             comment += "; emails: the roster matches reps by email"
         self.set("rep", chosen, comment)
 
@@ -469,7 +310,7 @@ class _Suggester:
             if c.name in self.used or not c.filled:
                 continue
             values = set(c.filled)
-            if all(INBOUND.match(v) or OUTBOUND.match(v) for v in values):
+            if all(ec.INBOUND.match(v) or ec.OUTBOUND.match(v) for v in values):
                 return c
         return None
 
@@ -478,7 +319,7 @@ class _Suggester:
             if c.name in self.used or not c.filled:
                 continue
             if c.named(r"done|completed$|status") and all(
-                DONE_TRUE.match(v) or DONE_FALSE.match(v) for v in c.filled
+                ec.DONE_TRUE.match(v) or ec.DONE_FALSE.match(v) for v in c.filled
             ):
                 return c
         return None
@@ -508,11 +349,11 @@ class _Suggester:
             )
         if not at:
             self.any_date("at", "when the call happened")
-        connected = [v for v in (outcome.distinct if outcome else {}) if _connected(v)]
+        reached = [v for v in (outcome.distinct if outcome else {}) if connected(v)]
         if outcome is not None:
             self.lines["outcome" if direction or done else "kind"] = (
                 _toml(outcome.name),
-                f"the call's outcome: {_shown(outcome)}",
+                f"the call's outcome: {shown(outcome)}",
             )
         if direction is not None:
             self.lines["kind"] = (
@@ -523,10 +364,10 @@ class _Suggester:
                 values = [
                     v
                     for v in direction.distinct
-                    if (OUTBOUND if way == "outbound" else INBOUND).match(v)
+                    if (ec.OUTBOUND if way == "outbound" else ec.INBOUND).match(v)
                 ]
                 for v in values:
-                    for c in connected:
+                    for c in reached:
                         self.kinds.append(
                             (f"{v} / {c}", _events([*events, "connect"]), "reached: a conversation")
                         )
@@ -539,26 +380,26 @@ class _Suggester:
                     )
             self.kinds.append(("*", _events(["dial"]), "no direction given: a dial"))
         elif done is not None:
-            self.lines["kind"] = (_toml(done.name), f"done or not: {_shown(done)}")
+            self.lines["kind"] = (_toml(done.name), f"done or not: {shown(done)}")
             for v in done.distinct:
-                if DONE_TRUE.match(v):
-                    for c in connected:
+                if ec.DONE_TRUE.match(v):
+                    for c in reached:
                         self.kinds.append(
                             (f"{v} / {c}", _events(["dial", "connect"]), "reached: a conversation")
                         )
                     self.kinds.append((v, _events(["dial"]), "done: a dial"))
             self.kinds.append(("*", "[]", "not done yet: nothing (import again later)"))
         elif outcome is not None:
-            for c in connected:
+            for c in reached:
                 self.kinds.append((c, _events(["dial", "connect"]), "reached: a conversation"))
             self.kinds.append(("*", _events(["dial"]), "every other outcome: a dial"))
         else:
             self.kinds.append(("*", _events(["dial"]), "no outcome column: every call is a dial"))
             self.undecided.append("no outcome column: no call counts as a conversation (connect)")
-        if outcome is not None and not connected:
+        if outcome is not None and not reached:
             self.undecided.append(
                 f"which outcomes of {outcome.name!r} mean the prospect was reached "
-                f'({_shown(outcome)}): add them under [kinds] with ["dial", "connect"]'
+                f'({shown(outcome)}): add them under [kinds] with ["dial", "connect"]'
             )
 
     def meetings(self) -> None:
@@ -593,9 +434,9 @@ class _Suggester:
             )
             self.undecided.append("no outcome column: meetings that did not happen count as held")
             return
-        self.lines["kind"] = (_toml(column.name), f"the meeting's outcome: {_shown(column)}")
+        self.lines["kind"] = (_toml(column.name), f"the meeting's outcome: {shown(column)}")
         for v in column.distinct:
-            if NO_SHOW.search(v):
+            if ec.NO_SHOW.search(v):
                 self.kinds.append(
                     (
                         v,
@@ -603,7 +444,7 @@ class _Suggester:
                         "booked, the prospect did not come",
                     )
                 )
-            elif HELD.search(v) or DONE_TRUE.match(v):
+            elif ec.HELD.search(v) or ec.DONE_TRUE.match(v):
                 self.kinds.append(
                     (v, _events(["meeting_booked@booked", "meeting_held@held"]), "booked and held")
                 )
@@ -639,14 +480,14 @@ class _Suggester:
                 "no stage or status column: won and lost deals cannot be told apart"
             )
             return
-        self.lines["kind"] = (_toml(stage.name), f"the stage: {_shown(stage)}")
+        self.lines["kind"] = (_toml(stage.name), f"the stage: {shown(stage)}")
         if not closed:
             self.dates["closed"] = self.dates.get("opened", ('"YOUR CLOSE DATE"', ""))
             self.undecided.append("no close date: won and lost deals close at their creation date")
         for v in stage.distinct:
-            if WON.search(v):
+            if ec.WON.search(v):
                 self.kinds.append((v, _events(["opp@opened", "won@closed"]), "won"))
-            elif LOST.search(v):
+            elif ec.LOST.search(v):
                 self.kinds.append((v, _events(["opp@opened", "lost@closed"]), "lost"))
         self.kinds.append(("*", _events(["opp@opened"]), "still open: opened only"))
         self.amount_kinds = True
@@ -656,7 +497,7 @@ class _Suggester:
         for c in self.columns:
             if c.name in self.used or not c.filled:
                 continue
-            hits = sum(1 for v in c.filled if WON.search(v) or LOST.search(v))
+            hits = sum(1 for v in c.filled if ec.WON.search(v) or ec.LOST.search(v))
             named = 1 if c.named(r"stage|status|outcome|result") else 0
             if hits and (hits, named) > (score, 0):
                 best, score = c, hits
@@ -684,9 +525,9 @@ class _Suggester:
             self.undecided.append("no lead status: every lead counts as qualified")
             return
         self.used.add(status.name)
-        self.lines["kind"] = (_toml(status.name), f"the lead status: {_shown(status)}")
+        self.lines["kind"] = (_toml(status.name), f"the lead status: {shown(status)}")
         for v in status.distinct:
-            if QUALIFIED.search(v) and not UNQUALIFIED.search(v):
+            if ec.QUALIFIED.search(v) and not ec.UNQUALIFIED.search(v):
                 self.kinds.append((v, _events(["sql"]), "qualified: a sales-qualified lead"))
         self.kinds.append(("*", "[]", "not qualified (yet): nothing"))
 
@@ -730,18 +571,8 @@ class _Suggester:
         return "\n".join(out) + "\n"
 
 
-def _connected(value: str) -> bool:
-    return CONNECTED.search(value) is not None and NOT_CONNECTED.search(value) is None
-
-
 def _events(kinds: Sequence[str]) -> str:
     return "[" + ", ".join(_toml(k) for k in kinds) + "]"
-
-
-def _shown(column: Column, limit: int = 6) -> str:
-    values = [v for v, _ in column.distinct.most_common(limit)]
-    more = len(column.distinct) - len(values)
-    return ", ".join(values) + (f" and {more} more" if more > 0 else "")
 
 
 def _shell(name: str) -> str:

@@ -6,9 +6,10 @@ import tempfile
 from pathlib import Path
 
 from backplan.core.errors import InvalidInput
+from backplan.events.export_columns import EXPORT_KINDS
 from backplan.events.readers import open_source
 from backplan.events.store import duckdb_connection
-from backplan.events.suggest import EXPORT_KINDS, Suggestion, suggest_mapping
+from backplan.events.suggest import Suggestion, suggest_mapping
 
 SAMPLE_ROWS = 2000
 """Rows read to recognise columns by their values: enough for every outcome, quick on any file."""
