@@ -137,6 +137,14 @@ def render_summary(summary: ImportSummary) -> None:
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("events in the store", number(summary.store_events))
     console.print(table)
+    if summary.collapsed:
+        examples = "; ".join(", ".join(map(str, rows)) for rows in summary.collapsed_rows)
+        error_console.print(
+            f"[bold yellow]warning:[/] {summary.collapsed:,} events were exactly alike with no id "
+            f"and became one each (rows {examples} ...). If they are separate events, map an id "
+            "column (or a column that tells them apart, such as a time with seconds).",
+            highlight=False,
+        )
     if summary.compacted:
         console.print("The store had many small files: it was compacted.")
     if summary.reps_added:

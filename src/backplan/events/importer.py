@@ -96,6 +96,11 @@ class ImportOutcome:
     committed: bool = False
     checked: bool = False
     """True when the file went down the checked path (row by row reasons)."""
+    collapsed: int = 0
+    """Events of a file without ids that were exactly alike (same rep, time, kind, prospect,
+    amount, source) and became one: counted apart, not hidden among the duplicates."""
+    collapsed_rows: list[list[int]] = field(default_factory=list)
+    """A few examples: the rows that became one event."""
     kinds: dict[str, int] = field(default_factory=dict)
     """Events added, per kind (``{"won": 4238, "lost": 2473}``)."""
     unknown_reps: list[tuple[str, int]] = field(default_factory=list)
@@ -269,6 +274,9 @@ class _Run:
         )
         outcome.events = produced
         outcome.duplicates = produced - unique
+        if produced > unique and "id" not in self.resolved.columns:
+            outcome.collapsed = produced - unique
+            outcome.collapsed_rows = self._collapsed_rows(kept)
         outcome.rejected = self._write_rejects(malformed, conflicts, outcome)
         if outcome.reasons.get("unknown_rep"):
             outcome.unknown_reps = self._unknown_reps()
@@ -401,6 +409,14 @@ class _Run:
             private_file(self.rejects_path)  # the rows of the organisation's own files
             outcome.rejects_path = self.rejects_path
         return total
+
+    def _collapsed_rows(self, kept: str, limit: int = 3) -> list[list[int]]:
+        """Examples of rows (as a person numbers them) that became one event for want of an id."""
+        rows = self.con.execute(
+            f"SELECT list(__row ORDER BY __row) AS rows FROM ({kept}) GROUP BY event_id "
+            f"HAVING count(*) > 1 ORDER BY min(__row) LIMIT {int(limit)}"
+        ).fetchall()
+        return [[int(r) for r in row[0][:10]] for row in rows]
 
     def _unknown_reps(self, limit: int = UNKNOWN_REPS_SHOWN) -> list[tuple[str, int]]:
         """The rep values rejected as unknown, most rows first."""

@@ -85,6 +85,10 @@ class ImportSummary:
     compacted: bool = False
     checked_row_by_row: bool = False
     """True when the file needed the checked path (a row with a problem, repeated ids ...)."""
+    collapsed: int = 0
+    """Events of a file without ids that were exactly alike and became one (not duplicates
+    of stored events): ``collapsed_rows`` gives examples of the rows."""
+    collapsed_rows: list[list[int]] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)
     """Events added per kind, most first: ``{"won": 4238, "lost": 2473}``."""
     unknown_reps: list[dict[str, Any]] = field(default_factory=list)
@@ -120,6 +124,8 @@ class ImportSummary:
             "compacted": self.compacted,
             "checked_row_by_row": self.checked_row_by_row,
             "kinds": self.kinds,
+            "collapsed": self.collapsed,
+            "collapsed_rows": self.collapsed_rows,
             "unknown_reps": self.unknown_reps,
         }
 
@@ -378,6 +384,8 @@ def _summary(
         skipped=outcome.skipped,
         reasons=outcome.reasons,
         kinds=outcome.kinds,
+        collapsed=outcome.collapsed,
+        collapsed_rows=outcome.collapsed_rows,
         rejects_file=str(outcome.rejects_path) if outcome.rejects_path else None,
         encoding=encoding,
         checked_row_by_row=outcome.checked,
