@@ -74,6 +74,16 @@ def test_a_roster_with_teams_emails_and_start_dates(settings: Settings, tmp_path
         "managers": 2,
         "added": 3,
         "updated": 0,
+        "columns": {
+            "key": "Email",
+            "name": "Name",
+            "email": "Email",
+            "team": "Team",
+            "manager": "Manager",
+            "region": "Region",
+            "start_date": "Start date",
+        },
+        "warnings": [],
     }
     frame = roster_frame(settings)
     assert frame.to_dict("records") == [

@@ -52,6 +52,8 @@ def test_an_upload_with_bad_rows_lists_every_rejected_row_and_adds_nothing(signe
     page = admin.get(response.headers["location"]).text
     assert 'id="rejected-rows"' in page and "unknown_rep" in page and "Zed" in page
     assert "nothing was added" in page
+    assert result["unknown_reps"] == [{"value": "Zed", "rows": 1, "did_you_mean": []}]
+    assert 'id="unknown-reps"' in page and "not in the roster" in page
 
 
 def test_allowing_rejects_imports_the_good_rows(signed_in) -> None:

@@ -55,6 +55,7 @@ def _register() -> None:
         example,
         funnels,
         leadership,
+        mappings,
         okr,
         plan,
         rates,
@@ -75,7 +76,7 @@ def _register() -> None:
         example,
         demo,
     )
-    for module in (*modules, data, serve, users, audit, config):
+    for module in (*modules, data, mappings, serve, users, audit, config):
         module.register(app)
 
 

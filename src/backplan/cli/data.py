@@ -1,4 +1,4 @@
-"""Getting data in: ``backplan import``, ``roster``, ``demo-data``, ``imports``, ``mappings``, ``compact``."""
+"""Getting data in: ``backplan import``, ``roster``, ``demo-data``, ``imports``, ``compact``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.table import Table
 from backplan.cli.output import console, error_console, print_json
 from backplan.cli.plan import _date
 from backplan.config import Settings, get_settings
+from backplan.core.errors import InvalidInput
 from backplan.events.errors import MissingColumns
 from backplan.services.audit import Actor
 from backplan.services.formatting import number
@@ -21,9 +22,14 @@ from backplan.services.importing import (
     compact_store,
     import_file,
     recent_imports,
-    shipped_mappings,
 )
-from backplan.services.roster import import_roster, import_time_off
+from backplan.services.roster import (
+    RosterSummary,
+    import_roster,
+    import_time_off,
+    roster_listing,
+)
+from backplan.services.roster.nearest import unknown_rep_lines
 
 PHASES = {
     "reading": "Reading and checking rows",
@@ -126,6 +132,8 @@ def render_summary(summary: ImportSummary) -> None:
     table.add_row("rows read", number(summary.read))
     table.add_row("events in the file", number(summary.events))
     table.add_row("[green]added[/]", number(summary.added))
+    for kind, n in summary.kinds.items():
+        table.add_row(f"  {kind}", number(n))
     table.add_row("already stored (duplicates)", number(summary.duplicates))
     table.add_row(
         "[red]rejected rows[/]" if summary.rejected else "rejected rows", number(summary.rejected)
@@ -135,6 +143,14 @@ def render_summary(summary: ImportSummary) -> None:
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("events in the store", number(summary.store_events))
     console.print(table)
+    if summary.collapsed:
+        examples = "; ".join(", ".join(map(str, rows)) for rows in summary.collapsed_rows)
+        error_console.print(
+            f"[bold yellow]warning:[/] {summary.collapsed:,} events were exactly alike with no id "
+            f"and became one each (rows {examples} ...). If they are separate events, map an id "
+            "column (or a column that tells them apart, such as a time with seconds).",
+            highlight=False,
+        )
     if summary.compacted:
         console.print("The store had many small files: it was compacted.")
     if summary.reps_added:
@@ -148,6 +164,14 @@ def render_summary(summary: ImportSummary) -> None:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in summary.reasons.items())
         console.print(f"Rejected rows by reason: {reasons}")
         console.print(f"Each rejected row is in [bold]{escape(summary.rejects_file or '')}[/]")
+        if summary.unknown_reps:
+            console.print("Reps the roster does not know (most rows first):")
+            for line in unknown_rep_lines(summary.unknown_reps):
+                console.print(f"  {escape(line)}", highlight=False)
+            console.print(
+                "Load the roster with their names or emails (backplan roster users.csv), "
+                "or add them as new reps with --add-reps."
+            )
         if summary.status == "rejected":
             error_console.print(
                 "[bold red]Nothing was added.[/] Fix the rows listed in the rejects file and import "
@@ -157,28 +181,68 @@ def render_summary(summary: ImportSummary) -> None:
 
 
 def roster(
-    file: Path = typer.Argument(..., help="A roster: .csv, .xlsx or .parquet with a row per rep."),
+    file: Path = typer.Argument(
+        None,
+        help="A roster or a CRM's users export: .csv, .xlsx or .parquet with a row per rep.",
+    ),
     sheet: str = typer.Option(
         None, "--sheet", help="The sheet of an .xlsx file (default: the first)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    list_: bool = typer.Option(
+        False, "--list", help="Show the roster: key, name, email, team, manager of every rep."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts (or the list) as JSON."),
 ) -> None:
-    """Load the roster: reps, their teams, managers and regions.
+    """Load the roster: reps, their teams, managers and regions; or show it with --list.
 
-    Columns are found by name: rep (or email, name, sales_agent), team, manager,
-    region (or regional_office), start_date. Without a team column, each
+    Columns are found by name: rep (a user id, or email, name, sales_agent),
+    name (or First Name and Last Name), email, team, manager, region (or
+    regional_office), start_date, role. A CRM's users export (Salesforce,
+    HubSpot, Pipedrive, Zoho) works as it is. Without a team column, each
     manager's reps form a team. Reps already known are updated.
 
         backplan roster sales_teams.csv
+        backplan roster users.csv
+        backplan roster --list --json
     """
-    summary = import_roster(get_settings(), file, sheet=sheet, by=Actor.command_line())
-    if as_json:
-        print_json(summary.to_dict())
-        return
+    settings = get_settings()
+    if file is None and not list_:
+        raise InvalidInput(
+            "give a roster file to load (backplan roster users.csv) or --list to show the roster"
+        )
+    if file is not None:
+        summary = import_roster(settings, file, sheet=sheet, by=Actor.command_line())
+        if as_json and not list_:
+            print_json(summary.to_dict())
+            return
+        if not as_json:
+            _render_roster_summary(summary)
+    if list_:
+        listing = roster_listing(settings)
+        if as_json:
+            print_json(listing)
+            return
+        table = Table(title=f"Roster: {len(listing)} reps", title_justify="left")
+        for column in ("key", "name", "email", "team", "manager"):
+            table.add_column(column)
+        for rep in listing:
+            table.add_row(
+                *(escape(rep[c] or "") for c in ("key", "name", "email", "team", "manager"))
+            )
+        console.print(table)
+
+
+def _render_roster_summary(summary: RosterSummary) -> None:
     console.print(
-        f"Roster from {summary.file}: {summary.reps} reps in {summary.teams} teams under "
+        f"Roster from {escape(summary.file)}: {summary.reps} reps in {summary.teams} teams under "
         f"{summary.managers} managers ({summary.added} added, {summary.updated} updated)."
     )
+    if summary.columns:
+        console.print("Columns read:")
+        for field_name, column in summary.columns.items():
+            console.print(f"  {field_name:<10} ← {escape(column)}", highlight=False)
+    for warning in summary.warnings:
+        error_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 def time_off(
@@ -292,24 +356,6 @@ def imports(
     console.print(table)
 
 
-def mappings(
-    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
-) -> None:
-    """The shipped mappings and the columns each one reads."""
-    shipped = shipped_mappings()
-    if as_json:
-        print_json(shipped)
-        return
-    table = Table(title="Mappings (backplan import FILE --mapping NAME)", title_justify="left")
-    table.add_column("name")
-    table.add_column("for")
-    table.add_column("reads columns (first found of each)")
-    for m in shipped:
-        fields = [*m["columns"].items(), *m["dates"].items()]
-        table.add_row(m["name"], m["label"], "; ".join(f"{k}: {v[0]}" for k, v in fields))
-    console.print(table)
-
-
 def compact(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
@@ -334,5 +380,4 @@ def register(app: typer.Typer) -> None:
     app.command("time-off")(time_off)
     app.command("demo-data")(demo_data)
     app.command()(imports)
-    app.command()(mappings)
     app.command()(compact)

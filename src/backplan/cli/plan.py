@@ -230,6 +230,8 @@ def render_plan(planned: PlannedObjective) -> None:
             for t in plan.stages[:-1]
         ]
         console.print("Range from the rates' uncertainty: " + ", ".join(ranges), highlight=False)
+    if planned.deal_value_note:
+        console.print(f"[yellow]note:[/] {planned.deal_value_note}", highlight=False)
     if planned.rates_from is not None:
         render_rates_from(planned)
     steps = "\n".join(f"{i}. {line}" for i, line in enumerate(plan.reasoning, 1))

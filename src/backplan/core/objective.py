@@ -12,6 +12,7 @@ from backplan.core.period import Period
 
 _AMOUNT = r"([0-9][0-9,_]*(?:\.[0-9]+)?)\s*([km]?)"
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000}
+_REVENUE = rf"[$€£]\s*{_AMOUNT}(?:\s+revenue)?|{_AMOUNT}\s+revenue"
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,18 @@ class Objective:
         deals = math.ceil(amount / deal_value - 1e-9)
         return cls(stage, deals, period, revenue=amount, deal_value=deal_value)
 
+    @staticmethod
+    def is_revenue(text: str) -> bool:
+        """Whether ``text`` asks for revenue (``$120k``, ``120000 revenue``), not a count."""
+        return re.fullmatch(_REVENUE, text.strip().lower()) is not None
+
     @classmethod
     def parse(
         cls, text: str, funnel: Funnel, period: Period, deal_value: float | None = None
     ) -> Objective:
         """Read ``4 sqls``, ``6 deals``, ``$120k`` or ``120000 revenue``."""
         t = text.strip().lower()
-        if m := re.fullmatch(rf"[$€£]\s*{_AMOUNT}(?:\s+revenue)?|{_AMOUNT}\s+revenue", t):
+        if m := re.fullmatch(_REVENUE, t):
             number, scale = (m[1], m[2]) if m[1] else (m[3], m[4])
             amount = float(number.replace(",", "").replace("_", "")) * _SCALE[scale]
             return cls._revenue(amount, funnel, period, deal_value, text)

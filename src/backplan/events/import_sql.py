@@ -63,12 +63,26 @@ class Expressions:
         self.typed = typed
 
     def text(self, name: str) -> str:
-        """A field (or named date) as trimmed text: the first of its columns with a value."""
+        """A field (or named date) as trimmed text: the first of its columns with a value,
+        else its constant; looked up in another file, and through its value map, if it says so.
+        """
+        m = self.mapping
         cols = self.resolved.columns.get(name) or self.resolved.dates.get(name) or ()
         parts = [f"nullif(trim(CAST({quote(c)} AS VARCHAR)), '')" for c in cols]
+        if name in self.resolved.lookup_keys:
+            key = f"nullif(trim(CAST({quote(self.resolved.lookup_keys[name])} AS VARCHAR)), '')"
+            parts = [f"(SELECT v FROM {lookup_table(name)} WHERE k = {key})"]
+        if name in m.values and name in self.resolved.columns:
+            parts.append(literal(m.values[name]))
         if not parts:
             return "NULL::VARCHAR"
-        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+        value = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+        if name in m.value_maps:
+            whens = " ".join(
+                f"WHEN {literal(k)} THEN {literal(v)}" for k, v in m.value_maps[name].items()
+            )
+            value = f"CASE lower({value}) {whens} ELSE {value} END"
+        return value
 
     def date_value(self, name: str) -> str:
         cols = self.resolved.dates.get(name, ())
@@ -246,7 +260,7 @@ class Expressions:
         checks: list[Check] = []
 
         def columns(name: str) -> str:
-            return " / ".join(r.columns.get(name) or r.dates.get(name) or (name,))
+            return r.shown(name)
 
         if "id" in r.columns:
             checks.append(
@@ -284,10 +298,20 @@ class Expressions:
                 )
             )
         if m.direct:
-            expected = "an event kind: " + ", ".join(m.kinds)
+            expected = (
+                "an event kind: "
+                + ", ".join(m.kinds)
+                + ' (or say what this value means in the mapping: kind = { column = "...", '
+                'map = { "Call" = "dial" } }, or a [kinds] table)'
+            )
         else:
             keys = [rule.key for rule in m.rules]
-            expected = "one of: " + ", ".join(keys) + " (the mapping's [kinds])"
+            expected = (
+                "one of: "
+                + ", ".join(keys)
+                + ' (the mapping\'s [kinds]; add a line "<this value>" = ["dial"] to record it, '
+                'or "*" = [] to skip every other value)'
+            )
         value = (
             "__kind_text"
             if "outcome" not in r.columns
@@ -366,7 +390,7 @@ class Expressions:
 
     def unknown_rep(self) -> str:
         """The problem struct of a row whose rep the roster does not know."""
-        column = " / ".join(self.resolved.columns["rep"])
+        column = self.resolved.shown("rep")
         return problem_struct(
             Check(
                 "unknown_rep",
@@ -420,6 +444,11 @@ class Expressions:
             f'{event_id} AS event_id, __rep AS rep, {at} AS "at", {kind} AS kind, '
             f"__prospect AS prospect, CAST({amount} AS DOUBLE) AS amount, __source AS source"
         )
+
+
+def lookup_table(name: str) -> str:
+    """The table a field's lookup is registered as: ``k`` (the id), ``v`` (the value)."""
+    return f"lookup_{name}"
 
 
 def problem_struct(check: Check) -> str:

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from backplan.config.private import private_file, private_folder
 from backplan.events import import_sql
 from backplan.events.csv_cells import copy_csv
-from backplan.events.import_sql import EVENT_COLUMNS, Expressions
+from backplan.events.import_sql import EVENT_COLUMNS, Expressions, lookup_table
 from backplan.events.mapping import Mapping, ResolvedMapping
 from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
 from backplan.events.store import StoreWriter, duckdb_connection
@@ -59,6 +59,8 @@ REASONS: tuple[str, ...] = (
 )
 
 Progress = Callable[[str, float | None], None]
+UNKNOWN_REPS_SHOWN = 10
+"""How many of the unknown rep values an import summary names (the most frequent)."""
 
 
 @dataclass
@@ -94,6 +96,15 @@ class ImportOutcome:
     committed: bool = False
     checked: bool = False
     """True when the file went down the checked path (row by row reasons)."""
+    collapsed: int = 0
+    """Events of a file without ids that were exactly alike (same rep, time, kind, prospect,
+    amount, source) and became one: counted apart, not hidden among the duplicates."""
+    collapsed_rows: list[list[int]] = field(default_factory=list)
+    """A few examples: the rows that became one event."""
+    kinds: dict[str, int] = field(default_factory=dict)
+    """Events added, per kind (``{"won": 4238, "lost": 2473}``)."""
+    unknown_reps: list[tuple[str, int]] = field(default_factory=list)
+    """The most frequent rep values the roster does not know, with their rejected rows."""
 
 
 def import_source(
@@ -103,9 +114,16 @@ def import_source(
     writer: StoreWriter,
     rejects_path: Path,
     progress: Progress | None = None,
+    lookups: dict[str, pa.Table] | None = None,
 ) -> ImportOutcome:
-    """Validate ``source`` through ``resolved``, write rejects, and commit the good events."""
+    """Validate ``source`` through ``resolved``, write rejects, and commit the good events.
+
+    ``lookups``: for each field the mapping looks up in another file, that file's
+    ``k`` (id) → ``v`` (value) table (``events.lookups.read_lookups``).
+    """
     run = _Run(source, resolved, rules, writer, rejects_path, progress)
+    for name, table in (lookups or {}).items():
+        run.con.register(lookup_table(name), table)
     try:
         return run.execute()
     finally:
@@ -150,7 +168,7 @@ class _Run:
         self.con.close()
 
     def execute(self) -> ImportOutcome:
-        if self.source.can_read_typed and self.mapping.one_event_per_row:
+        if self.source.can_read_typed and self.mapping.one_event_per_row and self.mapping.plain:
             staged = self.writer.new_staging("events")
             try:
                 outcome = self._fast(staged)
@@ -256,7 +274,12 @@ class _Run:
         )
         outcome.events = produced
         outcome.duplicates = produced - unique
+        if produced > unique and "id" not in self.resolved.columns:
+            outcome.collapsed = produced - unique
+            outcome.collapsed_rows = self._collapsed_rows(kept)
         outcome.rejected = self._write_rejects(malformed, conflicts, outcome)
+        if outcome.reasons.get("unknown_rep"):
+            outcome.unknown_reps = self._unknown_reps()
         outcome.new_reps = self._new_reps(
             f"SELECT DISTINCT __rep AS rep FROM ({good}) WHERE NOT __rep_known"
         )
@@ -387,6 +410,23 @@ class _Run:
             outcome.rejects_path = self.rejects_path
         return total
 
+    def _collapsed_rows(self, kept: str, limit: int = 3) -> list[list[int]]:
+        """Examples of rows (as a person numbers them) that became one event for want of an id."""
+        rows = self.con.execute(
+            f"SELECT list(__row ORDER BY __row) AS rows FROM ({kept}) GROUP BY event_id "
+            f"HAVING count(*) > 1 ORDER BY min(__row) LIMIT {int(limit)}"
+        ).fetchall()
+        return [[int(r) for r in row[0][:10]] for row in rows]
+
+    def _unknown_reps(self, limit: int = UNKNOWN_REPS_SHOWN) -> list[tuple[str, int]]:
+        """The rep values rejected as unknown, most rows first."""
+        rows = self.con.execute(
+            "SELECT __rep_text, count(*) AS n FROM rows "
+            "WHERE struct_extract(__problem, 'reason') = 'unknown_rep' "
+            f"GROUP BY __rep_text ORDER BY n DESC, __rep_text LIMIT {int(limit)}"
+        ).fetchall()
+        return [(str(value), int(n)) for value, n in rows]
+
     # -- shared ----------------------------------------------------------------------
 
     def _new_reps(self, sql: str) -> list[str]:
@@ -403,6 +443,13 @@ class _Run:
         outcome.duplicates += result.duplicates
         outcome.batch = result.batch
         outcome.committed = True
+        if result.batch:
+            added = literal(self.writer.store.dir / result.batch / "*.parquet")
+            counted = self.con.execute(
+                f"SELECT kind, count(*) AS n FROM read_parquet({added}) GROUP BY kind "
+                "ORDER BY n DESC, kind"
+            ).fetchall()
+            outcome.kinds = {str(k): int(n) for k, n in counted}
 
     def _scalar(self, sql: str) -> int:
         row = self.con.execute(sql).fetchone()

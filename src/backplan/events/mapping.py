@@ -21,6 +21,17 @@ a user writes their own the same way (see docs/import.md)::
 
 Without a ``[kinds]`` table the kind column already holds event kinds
 (``dial``, ``connect``, ...). Rows whose kinds list is empty are skipped.
+
+A field may also be a table (see docs/import.md, "Values, value maps, lookups")::
+
+    rep = { value = "marketing" }                           # the same value in every row
+    rep = { columns = ["Owner", "Created By"] }             # the first non-empty, row by row
+    source = { column = "Source", map = { "OnlineStore" = "Online Store" } }
+    source = { lookup = "leads.csv", key = "Lead Id", column = "Lead Source" }
+
+A lookup takes, from another file, the ``column`` of the row whose id
+(``lookup_key``, by default the column named like ``key``) equals this row's
+``key`` column: a deal's lead source from the lead it came from.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from __future__ import annotations
 import difflib
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -47,6 +58,21 @@ ANY = "*"
 OUTCOME_SEPARATOR = " / "
 
 Columns = str | list[str]
+
+
+class FieldSpec(StrictSpec):
+    """A field written as a table: columns, a constant, a value map, or a lookup."""
+
+    column: str | None = None
+    columns: list[str] | None = None
+    value: str | None = None
+    map: dict[str, str] = {}
+    lookup: str | None = None
+    key: str | None = None
+    lookup_key: str | None = None
+
+
+FieldValue = Columns | FieldSpec
 # Words that give a column away when a file names it its own way (for the mapping skeleton).
 HINTS: dict[str, tuple[str, ...]] = {
     "id": ("id", "key", "number"),
@@ -61,13 +87,24 @@ HINTS: dict[str, tuple[str, ...]] = {
 
 
 class ColumnsSpec(StrictSpec):
-    id: Columns | None = None
-    rep: Columns
-    kind: Columns | None = None
-    outcome: Columns | None = None
-    prospect: Columns | None = None
-    amount: Columns | None = None
-    source: Columns | None = None
+    id: FieldValue | None = None
+    rep: FieldValue
+    kind: FieldValue | None = None
+    outcome: FieldValue | None = None
+    prospect: FieldValue | None = None
+    amount: FieldValue | None = None
+    source: FieldValue | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A field's value taken from another file: ``column`` of the row whose ``lookup_key``
+    equals this row's ``key`` column."""
+
+    file: str
+    key: str
+    column: str
+    lookup_key: str
 
 
 class MappingSpec(StrictSpec):
@@ -81,6 +118,7 @@ class MappingSpec(StrictSpec):
     date_formats: list[str] = []
     timezone: str = "UTC"
     decimal: Literal[".", ","] = "."
+    rep_match: Literal["any", "key", "email", "name"] = "any"
 
 
 @dataclass(frozen=True)
@@ -123,6 +161,18 @@ class Mapping:
     decimal: str = "."
     kinds: tuple[str, ...] = ()
     path: Path | None = None
+    rep_match: str = "any"
+    """What the rep column names a rep by: its roster ``key``, ``email``, ``name`` or ``any``."""
+    values: dict[str, str] = field(default_factory=dict)
+    """Fields with a constant (or a last fallback when their columns are empty)."""
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per field: lower-cased value in the file → the value stored (or looked up in [kinds])."""
+    lookups: dict[str, Lookup] = field(default_factory=dict)
+
+    @property
+    def plain(self) -> bool:
+        """No constants, value maps or lookups: the fast import path can read the columns as typed."""
+        return not (self.values or self.value_maps or self.lookups)
 
     @property
     def direct(self) -> bool:
@@ -177,11 +227,20 @@ class Mapping:
         wanted = [(n, alts) for n, alts in self.columns.items()] + [
             (n, alts) for n, alts in self.dates.items() if n in self.used_dates()
         ]
+        lookup_keys: dict[str, str] = {}
+        for name, lookup in self.lookups.items():
+            if lookup.key.lower() in by_lower:
+                lookup_keys[name] = by_lower[lookup.key.lower()]
+                found[name] = ()
+            elif self.required(name):
+                missing.append(name)
         for name, alternatives in wanted:
+            if name in self.lookups:
+                continue
             present = tuple(
                 dict.fromkeys(by_lower[a.lower()] for a in alternatives if a.lower() in by_lower)
             )
-            if present:
+            if present or name in self.values:
                 found[name] = present
             elif self.required(name):
                 missing.append(name)
@@ -191,10 +250,13 @@ class Mapping:
             self,
             {k: v for k, v in found.items() if k in self.columns},
             {k: v for k, v in found.items() if k in self.dates},
+            lookup_keys,
         )
 
     def _missing(self, missing: list[str], header: Sequence[str], file: str) -> MissingColumns:
         def wanted(name: str) -> str:
+            if name in self.lookups:
+                return f"{name} (the lookup key {self.lookups[name].key!r})"
             alts = self.columns.get(name) or self.dates.get(name) or ()
             return f"{name} ({' or '.join(repr(a) for a in alts)})"
 
@@ -256,12 +318,24 @@ class ResolvedMapping:
     mapping: Mapping
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lookup_keys: dict[str, str] = field(default_factory=dict)
+    """Per looked-up field: this file's column holding the other file's id."""
 
     def used_columns(self) -> list[str]:
         out: list[str] = []
-        for cols in [*self.columns.values(), *self.dates.values()]:
+        for cols in [*self.columns.values(), *self.dates.values(), self.lookup_keys.values()]:
             out.extend(c for c in cols if c not in out)
         return out
+
+    def shown(self, name: str) -> str:
+        """How a field's columns are named in a rejected row: 'Owner / Created By'."""
+        if name in self.lookup_keys:
+            lookup = self.mapping.lookups[name]
+            return f"{self.lookup_keys[name]} → {lookup.file}: {lookup.column}"
+        cols = self.columns.get(name) or self.dates.get(name) or ()
+        if not cols and name in self.mapping.values:
+            return f"{name} (the value {self.mapping.values[name]!r})"
+        return " / ".join(cols) or name
 
 
 def mappings_dir() -> Path:
@@ -305,14 +379,26 @@ def read_mapping(path: Path, extra_kinds: Sequence[str] = ()) -> Mapping:
             message, file=file, line=locate(text, loc), field=".".join(map(str, loc))
         )
 
-    columns = {
-        name: _alternatives(value)
-        for name in FIELDS
-        if (value := getattr(spec.columns, name)) is not None
-    }
-    for name, alts in columns.items():
-        if not alts:
-            raise fail("give at least one column name", "columns", name)
+    columns: dict[str, tuple[str, ...]] = {}
+    values: dict[str, str] = {}
+    value_maps: dict[str, dict[str, str]] = {}
+    lookups: dict[str, Lookup] = {}
+    for name in FIELDS:
+        value = getattr(spec.columns, name)
+        if value is None:
+            continue
+        if not isinstance(value, FieldSpec):
+            columns[name] = _alternatives(value)
+            if not columns[name]:
+                raise fail("give at least one column name", "columns", name)
+            continue
+        columns[name], constant, lookup = _field(value, name, fail)
+        if constant is not None:
+            values[name] = constant
+        if lookup is not None:
+            lookups[name] = lookup
+        if value.map:
+            value_maps[name] = {k.strip().lower(): v.strip() for k, v in value.map.items()}
     dates = {name: _alternatives(value) for name, value in spec.dates.items()}
     for name, alts in dates.items():
         if not re.match(r"^[a-z][a-z0-9_]*$", name):
@@ -390,7 +476,54 @@ def read_mapping(path: Path, extra_kinds: Sequence[str] = ()) -> Mapping:
         decimal=spec.decimal,
         kinds=kinds,
         path=path,
+        rep_match=spec.rep_match,
+        values=values,
+        value_maps=value_maps,
+        lookups=lookups,
     )
+
+
+FIELD_SYNTAX = (
+    'write it as "Column", ["Column", "Other column"], { value = "constant" }, '
+    '{ columns = ["Owner", "Created By"], map = { "OnlineStore" = "Online Store" } } or '
+    '{ lookup = "leads.csv", key = "Lead Id", column = "Lead Source" }'
+)
+
+
+def _field(
+    spec: FieldSpec, name: str, fail: Callable[..., DefinitionError]
+) -> tuple[tuple[str, ...], str | None, Lookup | None]:
+    """A field written as a table: its columns, its constant and its lookup, checked."""
+    if spec.lookup is not None:
+        if spec.columns is not None or spec.value is not None:
+            raise fail(
+                "a lookup takes key (this file's column with the id) and column (the other "
+                f"file's column); no columns or value beside it: {FIELD_SYNTAX}",
+                "columns",
+                name,
+            )
+        if not spec.key or not spec.column:
+            raise fail(
+                "a lookup needs key (this file's column holding the other file's id) and "
+                'column (the value to take from the other file), e.g. { lookup = "leads.csv", '
+                'key = "Lead Id", column = "Lead Source" }',
+                "columns",
+                name,
+            )
+        lookup = Lookup(spec.lookup, spec.key, spec.column, spec.lookup_key or spec.key)
+        return (), None, lookup
+    if spec.key is not None or spec.lookup_key is not None:
+        raise fail(
+            f"key and lookup_key belong to a lookup = ... field: {FIELD_SYNTAX}", "columns", name
+        )
+    alternatives = _alternatives([*([spec.column] if spec.column else []), *(spec.columns or [])])
+    if not alternatives and spec.value is None:
+        raise fail(f"name a column or give a value: {FIELD_SYNTAX}", "columns", name)
+    if name == "id" and spec.value is not None:
+        raise fail("an id cannot be a constant (leave id out to hash each event)", "columns", name)
+    if spec.value is not None and not spec.value.strip():
+        raise fail("a value cannot be empty", "columns", name)
+    return alternatives, spec.value.strip() if spec.value is not None else None, None
 
 
 def _alternatives(value: Columns) -> tuple[str, ...]:

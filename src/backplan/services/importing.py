@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import select, update
 
 from backplan import appdb
@@ -32,11 +33,13 @@ from backplan.core.errors import BackplanError
 from backplan.events import mapping as mappings
 from backplan.events.errors import UnreadableFile
 from backplan.events.importer import ImportOutcome, ImportRules, Progress, import_source
+from backplan.events.lookups import read_lookups
 from backplan.events.mapping import ResolvedMapping, load_mapping
 from backplan.events.readers import ExcelLimits, Source, open_source
 from backplan.events.store import CompactResult, EventStore, StoreWriter
 from backplan.services.audit import Actor, record
-from backplan.services.roster import add_reps, rep_aliases, roster_size
+from backplan.services.roster import add_reps, rep_aliases, roster_listing, roster_size
+from backplan.services.roster.nearest import nearest_reps
 
 IMPORTS_DIR = "imports"
 UPLOADS_DIR = "uploads"
@@ -89,6 +92,14 @@ class ImportSummary:
     compacted: bool = False
     checked_row_by_row: bool = False
     """True when the file needed the checked path (a row with a problem, repeated ids ...)."""
+    collapsed: int = 0
+    """Events of a file without ids that were exactly alike and became one (not duplicates
+    of stored events): ``collapsed_rows`` gives examples of the rows."""
+    collapsed_rows: list[list[int]] = field(default_factory=list)
+    kinds: dict[str, int] = field(default_factory=dict)
+    """Events added per kind, most first: ``{"won": 4238, "lost": 2473}``."""
+    unknown_reps: list[dict[str, Any]] = field(default_factory=list)
+    """The most frequent rep values the roster does not know: value, rows, did_you_mean."""
 
     @property
     def ok(self) -> bool:
@@ -119,6 +130,10 @@ class ImportSummary:
             "store_events": self.store_events,
             "compacted": self.compacted,
             "checked_row_by_row": self.checked_row_by_row,
+            "kinds": self.kinds,
+            "collapsed": self.collapsed,
+            "collapsed_rows": self.collapsed_rows,
+            "unknown_reps": self.unknown_reps,
         }
 
 
@@ -145,6 +160,7 @@ def import_file(
             )
             source.name = request.shown_name
             resolved = mapping.resolve(source.header, named)
+            lookups = read_lookups(resolved, request.file, scratch)
         except BackplanError as e:
             _finish(
                 settings, _start(settings, request, mapping.name), status="failed", message=str(e)
@@ -155,7 +171,7 @@ def import_file(
             run_id = _start(settings, request, mapping.name)
             try:
                 outcome, reps_added = _check_and_add(
-                    settings, request, source, resolved, writer, run_id, now, progress
+                    settings, request, source, resolved, writer, run_id, now, progress, lookups
                 )
             except BackplanError as e:
                 _finish(settings, run_id, status="failed", message=str(e))
@@ -166,6 +182,8 @@ def import_file(
             status = "done" if outcome.committed else "rejected"
             summary = _summary(run_id, request, mapping.name, status, outcome, source.encoding)
             summary.reps_added = reps_added
+            if outcome.unknown_reps:
+                summary.unknown_reps = describe_unknown_reps(settings, outcome.unknown_reps)
             if outcome.committed and len(store.files()) >= AUTO_COMPACT_FILES:
                 if progress:
                     progress("compacting", None)
@@ -195,11 +213,12 @@ def _check_and_add(
     run_id: int,
     now: datetime,
     progress: Progress | None,
+    lookups: dict[str, pa.Table],
 ) -> tuple[ImportOutcome, list[str]]:
     """Check the rows read and add the good events, holding the store's lock."""
     rules = ImportRules(
         now=now,
-        aliases=rep_aliases(settings),
+        aliases=rep_aliases(settings, by=resolved.mapping.rep_match),
         roster_empty=roster_size(settings) == 0,
         add_reps=request.add_reps,
         allow_rejects=request.allow_rejects,
@@ -208,7 +227,7 @@ def _check_and_add(
         settings.home / IMPORTS_DIR / f"{run_id}-{_slug(Path(request.shown_name).stem)}-rejects.csv"
     )
     try:
-        outcome = import_source(source, resolved, rules, writer, rejects, progress)
+        outcome = import_source(source, resolved, rules, writer, rejects, progress, lookups)
     except duckdb.Error as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UnreadableFile(
@@ -220,6 +239,17 @@ def _check_and_add(
             add_reps(db, outcome.new_reps)
         reps_added = outcome.new_reps
     return outcome, reps_added
+
+
+def describe_unknown_reps(
+    settings: Settings, unknown: list[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """Each unknown rep value with its rejected rows and the nearest reps of the roster."""
+    listing = roster_listing(settings)
+    return [
+        {"value": value, "rows": rows, "did_you_mean": nearest_reps(value, listing)}
+        for value, rows in unknown
+    ]
 
 
 def excel_limits(settings: Settings) -> ExcelLimits:
@@ -370,6 +400,9 @@ def _summary(
         rejected=outcome.rejected,
         skipped=outcome.skipped,
         reasons=outcome.reasons,
+        kinds=outcome.kinds,
+        collapsed=outcome.collapsed,
+        collapsed_rows=outcome.collapsed_rows,
         rejects_file=str(outcome.rejects_path) if outcome.rejects_path else None,
         encoding=encoding,
         checked_row_by_row=outcome.checked,

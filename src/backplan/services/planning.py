@@ -26,6 +26,7 @@ from backplan.core.plan import (
 from backplan.core.rate import Rate
 from backplan.defaults.definitions import StrictSpec, load_funnel, read_toml, validate
 from backplan.services.calendars import working_calendar
+from backplan.services.deal_value import stored_deal_value
 from backplan.services.definitions import organisation_funnel
 
 
@@ -71,6 +72,8 @@ class PlannedObjective:
     calendar: Calendar
     improvement: float
     rates_from: RatesFromData | None = None
+    deal_value_note: str | None = None
+    """Where the average deal value came from when it was not given (the stored won deals)."""
 
 
 class PlanFileSpec(StrictSpec):
@@ -153,7 +156,12 @@ def build_plan(
             f"period {period.label} ended on {period.end}; plan for a current or future period "
             "(e.g. --period month or --period quarter)"
         )
-    objective = Objective.parse(request.objective, funnel, period, request.deal_value)
+    deal_value, deal_value_note = request.deal_value, None
+    if deal_value is None and Objective.is_revenue(request.objective):
+        stored = stored_deal_value(settings, today, request.rep)
+        if stored is not None:
+            deal_value, deal_value_note = stored.value, stored.note()
+    objective = Objective.parse(request.objective, funnel, period, deal_value)
     given = parse_rates(request.rates, funnel)
     needed = [c.key for c in funnel.conversions(down_to=objective.stage)]
     typed = all(key in given for key in needed)  # typed rates need no history
@@ -167,7 +175,7 @@ def build_plan(
     calendar = calendar_for(request, period, settings)
     plan = plan_backwards(objective, funnel, all_rates, calendar, level=request.level)
     gains = marginal_gains(objective, funnel, all_rates, calendar, improvement=request.improvement)
-    return PlannedObjective(plan, gains, calendar, request.improvement, source)
+    return PlannedObjective(plan, gains, calendar, request.improvement, source, deal_value_note)
 
 
 def _check_estimated(
@@ -223,6 +231,7 @@ def plan_to_dict(planned: PlannedObjective) -> dict[str, Any]:
             "target": o.target,
             "revenue": o.revenue,
             "deal_value": o.deal_value,
+            "deal_value_from": planned.deal_value_note or ("given" if o.deal_value else None),
             "text": o.describe(),
         },
         "funnel": plan.funnel.key,

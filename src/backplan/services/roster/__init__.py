@@ -39,6 +39,7 @@ from backplan.services.roster.editing import (
 from backplan.services.roster.files import (
     ROSTER_FIELDS,
     RosterColumns,
+    RosterFile,
     RosterMappingSpec,
     RosterRow,
     RosterSummary,
@@ -47,6 +48,7 @@ from backplan.services.roster.files import (
     import_roster,
     import_time_off,
     read_roster,
+    read_roster_file,
 )
 from backplan.services.roster.views import (
     Memberships,
@@ -62,6 +64,7 @@ from backplan.services.roster.views import (
     roster,
     roster_entry,
     roster_frame,
+    roster_listing,
     roster_rows,
     roster_size,
     time_off_frame,
@@ -77,6 +80,7 @@ __all__ = [
     "RepFields",
     "RepView",
     "RosterColumns",
+    "RosterFile",
     "RosterMappingSpec",
     "RosterRow",
     "RosterSummary",
@@ -99,6 +103,7 @@ __all__ = [
     "memberships",
     "move_rep",
     "read_roster",
+    "read_roster_file",
     "remove_rep",
     "remove_team",
     "remove_time_off",
@@ -107,6 +112,7 @@ __all__ = [
     "roster",
     "roster_entry",
     "roster_frame",
+    "roster_listing",
     "roster_rows",
     "roster_size",
     "time_off_frame",

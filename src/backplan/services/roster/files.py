@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from backplan.services.roster._records import reachable_key
 from backplan.services.roster.views import rep_aliases
 
 ROSTER_FIELDS = ("rep", "name", "email", "team", "manager", "region", "start_date")
+USERS_EXPORT_FIELDS = ("first_name", "last_name", "role")
+"""Columns of a CRM's users export read besides the roster's own: a name in two parts, a role."""
+READ_FIELDS = ROSTER_FIELDS + USERS_EXPORT_FIELDS
 
 
 class RosterColumns(StrictSpec):
@@ -41,6 +44,9 @@ class RosterColumns(StrictSpec):
     manager: list[str] = []
     region: list[str] = []
     start_date: list[str] = []
+    first_name: list[str] = []
+    last_name: list[str] = []
+    role: list[str] = []
 
 
 class TimeOffColumns(StrictSpec):
@@ -66,6 +72,9 @@ class RosterSummary:
     managers: int
     added: int
     updated: int
+    columns: dict[str, str] = field(default_factory=dict)
+    """What each recognised column of the file became: ``{"name": "First Name + Last Name"}``."""
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -75,7 +84,18 @@ class RosterSummary:
             "managers": self.managers,
             "added": self.added,
             "updated": self.updated,
+            "columns": self.columns,
+            "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class RosterFile:
+    """A roster file read and checked: its rows, which column became what, and warnings."""
+
+    rows: list[RosterRow]
+    columns: dict[str, str]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,12 +130,22 @@ def import_roster(
 
     ``name`` is the file's name as its user knows it (an upload's own name), for the audit log.
     """
-    rows = read_roster(path, sheet=sheet)
+    read = read_roster_file(path, sheet=sheet)
+    rows = read.rows
     managers = {r.manager for r in rows if r.manager}
     teams = {_team_name(r) for r in rows if _team_name(r)}
     with appdb.session(settings) as db:
         added, updated = _upsert(db, rows)
-        summary = RosterSummary(str(path), len(rows), len(teams), len(managers), added, updated)
+        summary = RosterSummary(
+            str(path),
+            len(rows),
+            len(teams),
+            len(managers),
+            added,
+            updated,
+            columns=read.columns,
+            warnings=read.warnings,
+        )
         detail = summary.to_dict() | {"file": name or path.name}
         record(db, settings, by, "roster.imported", name or path.name, detail)
     return summary
@@ -123,25 +153,39 @@ def import_roster(
 
 def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
     """The rows of a roster file (CSV, .xlsx or Parquet), checked."""
+    return read_roster_file(path, sheet=sheet).rows
+
+
+def read_roster_file(path: Path, *, sheet: str | None = None) -> RosterFile:
+    """A roster file or a CRM's users export, checked: rows, the columns used, warnings.
+
+    A users export names a rep in two columns (``First Name``, ``Last Name``): the name
+    is the two joined. A manager given by a user id or email of the same file becomes
+    that user's name.
+    """
     spec = _roster_spec()
     file = str(path)
-    header, found, records = _read_columns(path, sheet, ROSTER_FIELDS, spec.columns)
-    if not {"rep", "name", "email"} & set(found):
+    header, found, records = _read_columns(path, sheet, READ_FIELDS, spec.columns)
+    two_part = "first_name" in found or "last_name" in found
+    if not {"rep", "name", "email"} & set(found) and not two_part:
         raise MissingColumns(
-            "a roster needs a column naming each rep: rep, name or email "
-            f"(or sales_agent); the file's columns are: {', '.join(header)}",
+            "a roster needs a column naming each rep: rep (a user id), name (or first and "
+            f"last name) or email; the file's columns are: {', '.join(header)}",
             file=file,
             missing=["rep"],
             found=header,
         )
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
+    key_column = found.get("rep") or found.get("email") or found.get("name")
     for row, values in records:
-        key = values["rep"] or values["email"] or values["name"]
+        full = " ".join(v for v in (values["first_name"], values["last_name"]) if v)
+        name = values["name"] or full or None
+        key = values["rep"] or values["email"] or name
         if not key:
             if not any(values.values()):
                 continue
-            column = found.get("rep") or found.get("email") or found.get("name", "rep")
+            column = key_column or found.get("first_name") or "rep"
             raise InvalidRow(
                 file=file,
                 row=row,
@@ -153,7 +197,7 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
             raise InvalidRow(
                 file=file,
                 row=row,
-                column=found.get("rep") or found.get("email") or found["name"],
+                column=key_column or "name",
                 value=key,
                 expected="a rep key without '/' (the key names the rep's page: /reps/KEY); "
                 "add a rep column with such a key",
@@ -162,7 +206,7 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
             raise InvalidRow(
                 file=file,
                 row=row,
-                column=found.get("rep") or found.get("email") or found["name"],
+                column=key_column or "name",
                 value=key,
                 expected=f"each rep once (row {seen[key.lower()]} has the same rep)",
             )
@@ -172,7 +216,7 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
             RosterRow(
                 row,
                 key,
-                values["name"] or key,
+                name or key,
                 values["email"],
                 values["team"],
                 values["manager"],
@@ -180,7 +224,57 @@ def read_roster(path: Path, *, sheet: str | None = None) -> list[RosterRow]:
                 start,
             )
         )
-    return rows
+    rows = _managers_by_name(rows)
+    return RosterFile(rows, _columns_used(found), _warnings(rows, found))
+
+
+def _managers_by_name(rows: list[RosterRow]) -> list[RosterRow]:
+    """Managers given by a user id or email of the file (a users export's ``Manager ID``)
+    named as that user is, so that a team is called by its manager's name."""
+    names: dict[str, str] = {}
+    for r in rows:
+        names[r.key.lower()] = r.name
+        if r.email:
+            names[r.email.lower()] = r.name
+    return [
+        replace(r, manager=names.get(r.manager.lower(), r.manager)) if r.manager else r
+        for r in rows
+    ]
+
+
+def _columns_used(found: dict[str, str]) -> dict[str, str]:
+    """Which column of the file became what, for the summary (``key``, ``name``, ...)."""
+    columns: dict[str, str] = {}
+    key = found.get("rep") or found.get("email")
+    parts = " + ".join(found[p] for p in ("first_name", "last_name") if p in found)
+    name = found.get("name") or parts
+    columns["key"] = key or name
+    if name:
+        columns["name"] = name
+    for field_name in ("email", "team", "manager", "region", "start_date", "role"):
+        if field_name in found:
+            columns[field_name] = found[field_name]
+    if "role" in found:
+        columns["role"] += " (read, not stored: teams come from the team or manager column)"
+    return columns
+
+
+def _warnings(rows: list[RosterRow], found: dict[str, str]) -> tuple[str, ...]:
+    """What a person should check: reps named by an email, or by a key (no name column)."""
+    fix = (
+        "Add a name column (Name, Full Name, or First Name and Last Name) to the file and "
+        "load it again; the reps are kept and renamed."
+    )
+    emails = [r for r in rows if "@" in r.name]
+    if emails:
+        return (
+            f"{len(emails)} of {len(rows)} reps have an email as their name "
+            f"(e.g. {emails[0].name}): pages will show the email. {fix}",
+        )
+    named = {"name", "first_name", "last_name"} & set(found)
+    if rows and not named:
+        return (f"the file has no name column: reps are named by their key ({rows[0].key}). {fix}",)
+    return ()
 
 
 def import_time_off(

@@ -151,19 +151,24 @@ def roster_size(settings: Settings) -> int:
         return int(db.scalar(select(func.count(Rep.id))) or 0)
 
 
-def rep_aliases(settings: Settings) -> dict[str, str]:
-    """Lower-cased key, email and name of every rep → the rep's key (keys win over names)."""
+def rep_aliases(settings: Settings, by: str = "any") -> dict[str, str]:
+    """Lower-cased key, email and name of every rep → the rep's key (keys win over names).
+
+    ``by`` narrows what events may name a rep by: ``key``, ``email``, ``name`` (``any``: all
+    three). A mapping says it with ``rep_match`` when a file's names could be mistaken.
+    """
     with appdb.session(settings) as db:
         reps = db.execute(select(Rep.key, Rep.name, Rep.email)).all()
     aliases: dict[str, str] = {}
     names = Counter(name.lower() for _, name, _ in reps)
     for key, name, email in reps:
-        if names[name.lower()] == 1:
+        if by in ("any", "name") and names[name.lower()] == 1:
             aliases.setdefault(name.lower(), key)
-        if email:
+        if email and by in ("any", "email"):
             aliases[email.lower()] = key
-    for key, _, _ in reps:
-        aliases[key.lower()] = key
+    if by in ("any", "key"):
+        for key, _, _ in reps:
+            aliases[key.lower()] = key
     return aliases
 
 
@@ -236,6 +241,20 @@ def roster_rows(settings: Settings) -> list[tuple[str, str, str | None, str | No
             .order_by(Rep.key)
         ).all()
     return [(key, name, team, manager) for key, name, team, manager in rows]
+
+
+def roster_listing(settings: Settings) -> list[dict[str, str | None]]:
+    """Every rep as ``{key, name, email, team, manager}``, by key (``backplan roster --list``)."""
+    with appdb.session(settings) as db:
+        rows = db.execute(
+            select(Rep.key, Rep.name, Rep.email, Team.name, Team.manager)
+            .outerjoin(Team, Rep.team_id == Team.id)
+            .order_by(Rep.key)
+        ).all()
+    return [
+        {"key": key, "name": name, "email": email, "team": team, "manager": manager}
+        for key, name, email, team, manager in rows
+    ]
 
 
 def team_view(team: Team) -> TeamView:
