@@ -88,3 +88,24 @@ def attempt_counts(
     )
     group = ["rep", *keys] if level == "rep" else ["team", *keys]
     return joined.group_by(group).aggregate(prospects=joined.count()).order_by(group)
+
+
+def simultaneous_attempts(
+    events: ir.Table, window: Period, reps: Sequence[str] | None = None,
+    attempts: Sequence[str] = ATTEMPT_KINDS,
+) -> ir.Table:  # fmt: skip
+    """How many attempts in ``window`` (of ``reps``, or everyone's) share their prospect and
+    their exact time with another attempt: one row, ``attempts`` and ``simultaneous``.
+
+    Many of them mean the events were stamped in bulk (an export's date without its time,
+    or a sequence logged at once), so attempt numbers say nothing about a cadence.
+    """
+    t = in_window(events, window)
+    t = t.filter(t.prospect.notnull(), t.kind.isin(list(attempts)))
+    if reps is not None:
+        t = t.filter(t.rep.isin(list(reps)))
+    stamps = t.group_by(["rep", "prospect", "at"]).aggregate(n=t.count())
+    return stamps.aggregate(
+        attempts=stamps.n.sum(),
+        simultaneous=stamps.n.sum(where=stamps.n > 1),
+    )

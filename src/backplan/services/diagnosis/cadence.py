@@ -13,8 +13,10 @@ import pandas as pd
 from backplan.config import Settings
 from backplan.core.cadence import DEFAULT_THRESHOLD, Cadence
 from backplan.core.errors import NoData
+from backplan.core.period import Period
 from backplan.core.warnings import StatisticalWarning
 from backplan.metrics import attempt_counts, open_events
+from backplan.metrics.cadence import simultaneous_attempts
 from backplan.metrics.counts import Level
 from backplan.services.calendars import working_calendar
 from backplan.services.diagnosis.window import diagnosis_window
@@ -84,9 +86,33 @@ def cadence_report(
             rows["attempts"], rows["responded"].astype(bool), rows["prospects"]
         )
     data = fitted.to_dict()
+    stamped = _simultaneous(
+        table, window.counted, list(rows["rep"].unique()) if request.rep else None
+    )
+    if stamped:
+        data.update(recommended_attempts=None, reason=stamped)
     data.update(
         who=who,
         window=window.to_dict(),
-        notes=[str(w.message) for w in caught if issubclass(w.category, StatisticalWarning)],
+        notes=[str(w.message) for w in caught if issubclass(w.category, StatisticalWarning)]
+        + ([stamped] if stamped else []),
     )
     return data
+
+
+SIMULTANEOUS_SHARE = 0.2
+"""Above this share of attempts stamped at the same moment as another, no cadence is read."""
+
+
+def _simultaneous(events: ir.Table, window: Period, reps: list[str] | None) -> str | None:
+    """Why attempt numbers cannot be trusted, when many attempts share prospect and time."""
+    row = simultaneous_attempts(events, window, reps).to_pandas().iloc[0]
+    attempts = int(row["attempts"] or 0)
+    same = int(row["simultaneous"] or 0)
+    if not attempts or same / attempts <= SIMULTANEOUS_SHARE:
+        return None
+    return (
+        f"{same:,} of {attempts:,} attempts ({same / attempts:.0%}) share their prospect and "
+        "their exact time with another: the events look stamped in bulk, so the order of "
+        "attempts is unknown and no cadence is recommended"
+    )
