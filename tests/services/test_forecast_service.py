@@ -81,7 +81,9 @@ def test_a_teams_forecast_is_the_sum_of_its_reps(org: Settings):
 
 
 def test_without_an_objective_the_forecast_says_how_to_give_one(org: Settings):
-    with pytest.raises(UnknownObjective, match="cy has no objective for 2026-10; give one"):
+    with pytest.raises(
+        UnknownObjective, match="cy has no objective for 2026-10: set one on the OKRs page"
+    ):
         forecast_period(org, ForecastRequest(rep="cy", period="2026-10"), MID_OCTOBER)
     with pytest.raises(InvalidObjective, match="give --rep NAME or --team NAME"):
         forecast_period(org, ForecastRequest(), MID_OCTOBER)

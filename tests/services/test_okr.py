@@ -51,7 +51,7 @@ def test_a_reps_objective_is_stored_with_its_key_results(org: Settings):
         date(2026, 10, 1), date(2026, 10, 31), "2026-10",
     )  # fmt: skip
     assert [(kr.stage, kr.target) for kr in view.key_results] == [("sqls", 4), ("dials", 1200)]
-    assert view.text == "4 sqls in 2026-10"
+    assert view.text == "4 SQLs in 2026-10"  # in the funnel's own units
     assert okr.get_objective(org, view.id) == view
     assert [v.id for v in okr.list_objectives(org, rep="ana")] == [view.id]
     assert okr.list_objectives(org, rep="cy") == []

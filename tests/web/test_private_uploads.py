@@ -46,6 +46,7 @@ def test_the_server_writes_every_file_0600(
     monkeypatch.setenv("BACKPLAN_TODAY", TODAY)
     monkeypatch.setenv("BACKPLAN_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("BACKPLAN_ARGON2_MEMORY_KIB", "8")
+    monkeypatch.setenv("BACKPLAN_ADMIN_TWO_FACTOR", "optional")  # files, not sign-in, here
     app = app_from_environment()
     assert os.umask(0o077) == 0o077  # the server process's umask, left as the server set it
     add_people(app)

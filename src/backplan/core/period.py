@@ -93,6 +93,25 @@ class Period:
             command="or give --since and --until",
         )
 
+    def named(self) -> Period:
+        """The same days under their calendar name when they are a whole month, quarter or
+        year ("2026-10" rather than "2026-10-01..2026-10-31").
+
+        >>> Period(date(2026, 10, 1), date(2026, 10, 31)).named().label
+        '2026-10'
+        >>> Period(date(2026, 10, 2), date(2026, 10, 31)).named().label
+        '2026-10-02..2026-10-31'
+        """
+        s = self.start
+        for candidate in (
+            Period.month(s.year, s.month),
+            Period.quarter(s.year, (s.month - 1) // 3 + 1),
+            Period.year(s.year),
+        ):
+            if (candidate.start, candidate.end) == (self.start, self.end):
+                return candidate
+        return self
+
     def following(self) -> Period:
         """The period of the same kind just after this one (a month, a quarter, a year).
 

@@ -49,10 +49,11 @@ def rep_result(context: Context, rep: str, name: str, team: str | None) -> Resul
     funnel, report = context.funnel, context.report
     rows = report.table[report.table["rep"] == rep].set_index("conversion")
     period = context.window.period
+    named = period.named()
     found = rep_objective(context.settings, funnel, period, rep, context.objective, context.given)
     if found is None:
         raise NoObjective(
-            f"{name} has no objective for {period.label}: set one on the OKRs page, or give "
+            f"{name} has no objective for {named.label}: set one on the OKRs page, or give "
             "the objective the plan is for",
             command=f"backplan okr create --rep {rep!r} ..., or --objective '4 sqls'",
         )

@@ -86,6 +86,7 @@ def _team_objective(context: Context, team: str, members: list[Result]) -> Objec
     """The team's objective: its objective for the period (from the OKRs) when none was
     typed, else the sum of its reps' objectives, which must be at one stage."""
     period = context.window.period
+    named = period.named()
     if context.objective is None:
         found = owner_objective(context.settings, context.funnel, period, "team", team, {})
         if found is not None:
@@ -93,7 +94,7 @@ def _team_objective(context: Context, team: str, members: list[Result]) -> Objec
     stages = {m.objective.stage for m in members}
     if len(stages) != 1:
         raise NoObjective(
-            f"team {team} has no objective for {period.label}"
+            f"team {team} has no objective for {named.label}"
             + (" and its reps' objectives are at different stages" if stages else "")
             + ": set one on the OKRs page, or give the objective each rep's plan is for",
             command=f"backplan okr create --team {team!r} ..., or --objective '4 sqls'",
