@@ -388,6 +388,19 @@ class Expressions:
             )
         return checks
 
+    def unreachable_rep(self) -> str:
+        """The problem struct of a row that would add a rep whose key holds '/'."""
+        return problem_struct(
+            Check(
+                "unreachable_rep",
+                self.resolved.shown("rep"),
+                "true",
+                "r.__rep_text",
+                "a new rep's name without '/' (a rep's page is /reps/NAME); load them in the "
+                "roster under another key, with this name as their name",
+            )
+        )
+
     def unknown_rep(self) -> str:
         """The problem struct of a row whose rep the roster does not know."""
         column = self.resolved.shown("rep")

@@ -54,6 +54,7 @@ REASONS: tuple[str, ...] = (
     "negative_amount",
     "value_too_long",
     "unknown_rep",
+    "unreachable_rep",
     "duplicate_id",
     "malformed_row",
 )
@@ -206,9 +207,9 @@ class _Run:
             if r not in keys and r.lower() in self.rules.aliases
         }
         unknown = sorted(r for r in seen if r not in keys and r not in renamed)
-        if unknown and self.rules.reject_unknown_reps:
+        if unknown and (self.rules.reject_unknown_reps or any("/" in r for r in unknown)):
             _clear(staged)
-            return None  # the checked path names each row of an unknown rep
+            return None  # the checked path names each row of an unknown (or unreachable) rep
         if renamed:
             staged = self._rename_reps(staged, renamed)
         outcome = ImportOutcome(read=written, events=written, new_reps=unknown)
@@ -374,6 +375,11 @@ class _Run:
         if self.rules.reject_unknown_reps:
             problem = (
                 f"coalesce(r.__problem, CASE WHEN NOT ({known}) THEN {exprs.unknown_rep()} END)"
+            )
+        else:  # a rep added from the events needs a key a URL can reach: no '/'
+            problem = (
+                f"coalesce(r.__problem, CASE WHEN NOT ({known}) AND contains(r.__rep_text, '/') "
+                f"THEN {exprs.unreachable_rep()} END)"
             )
         excluded = "__problem, file_row_number" + (", __seq" if self.numbered else "")
         texts = ", ".join(f"{exprs.text(n)} AS __{n}" for n in ("id", "prospect", "source"))

@@ -31,6 +31,7 @@ REASONS = {
     "non_finite_amount": "not a finite amount",
     "negative_amount": "a negative amount",
     "unknown_rep": "a rep who is not in the roster",
+    "unreachable_rep": "a new rep whose name holds '/', which no page can reach",
 }
 """Each reason code of a rejected row, in words (the rejects file keeps the codes)."""
 
