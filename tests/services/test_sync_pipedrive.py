@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from crm_fakes import FakePipedrive, Fault, served
 from typer.testing import CliRunner
 
 from backplan.cli import app
@@ -19,7 +20,6 @@ from backplan.events.store import StoreWriter
 from backplan.services.importing import ImportRequest, import_file
 from backplan.services.sync import BadToken, sync, sync_log
 from backplan.services.sync.http import RetryPolicy
-from crm_fakes import Fault, FakePipedrive, served
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 TODAY = "2025-12-01T12:00"
@@ -149,7 +149,7 @@ def test_a_second_run_adds_nothing_and_a_deal_won_since_adds_its_won_event(
 def test_paging_survives_a_429_and_a_500_and_a_bad_token_stores_nothing(
     settings: Settings, base_url: str, crm: FakePipedrive
 ) -> None:
-    with pytest.raises(BadToken, match="Pipedrive refused the token .401: unauthorized access"):
+    with pytest.raises(BadToken, match=r"Pipedrive refused the token .401: unauthorized access"):
         sync(settings, "pipedrive", token="wrong", base_url=base_url, policy=quick())
     assert stored(settings) == []
     crm.faults = [
@@ -205,27 +205,37 @@ def test_synced_and_imported_organisations_count_the_same(
     with activities.open("w", newline="") as f:
         out = csv.writer(f)
         out.writerow(
-            ["Activity - ID", "Activity - Type", "Activity - Done", "Activity - Due date"]
-            + ["Activity - Marked as done time", "Activity - Add time"]
-            + ["Activity - Assigned to user"]
+            [
+                "Activity - ID",
+                "Activity - Type",
+                "Activity - Done",
+                "Activity - Due date",
+                "Activity - Marked as done time",
+                "Activity - Add time",
+                "Activity - Assigned to user",
+            ]
         )
         for a in crm.activities.values():
-            out.writerow(
-                [a["id"], a["type"].title(), "Done" if a["done"] else "To do", a["due_date"]]
-                + [a["marked_as_done_time"], a["add_time"], names[a["user_id"]]]
-            )
+            done = "Done" if a["done"] else "To do"
+            when = [a["due_date"], a["marked_as_done_time"], a["add_time"]]
+            out.writerow([a["id"], a["type"].title(), done, *when, names[a["user_id"]]])
     deals = tmp_path / "deals.csv"
     with deals.open("w", newline="") as f:
         out = csv.writer(f)
         out.writerow(
-            ["Deal - ID", "Deal - Owner", "Deal - Value", "Deal - Status", "Deal - Deal created"]
-            + ["Deal - Won time", "Deal - Lost time"]
+            [
+                "Deal - ID",
+                "Deal - Owner",
+                "Deal - Value",
+                "Deal - Status",
+                "Deal - Deal created",
+                "Deal - Won time",
+                "Deal - Lost time",
+            ]
         )
         for d in crm.deals.values():
-            out.writerow(
-                [d["id"], d["user_id"]["name"], d["value"], d["status"].title(), d["add_time"]]
-                + [d["won_time"] or "", d["lost_time"] or ""]
-            )
+            owner, closed = d["user_id"]["name"], [d["won_time"] or "", d["lost_time"] or ""]
+            out.writerow([d["id"], owner, d["value"], d["status"].title(), d["add_time"], *closed])
     other = Settings(home=tmp_path / "imported", today=TODAY)
     for path, mapping in ((activities, "pipedrive-activities"), (deals, "pipedrive-deals")):
         assert import_file(other, ImportRequest(path, mapping, add_reps=True)).status == "done"
