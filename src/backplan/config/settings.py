@@ -197,6 +197,14 @@ class Settings(BaseSettings):
         default=None,
         description="The Pipedrive API token that backplan sync pipedrive uses (never printed).",
     )
+    hubspot_url: str | None = Field(
+        default=None,
+        description="HubSpot's API address for syncs; none: https://api.hubapi.com.",
+    )
+    pipedrive_url: str | None = Field(
+        default=None,
+        description="Pipedrive's API address for syncs; none: https://api.pipedrive.com.",
+    )
     sync_interval: int = Field(
         default=0,
         ge=0,

@@ -75,7 +75,7 @@ def sync(
     request = SyncRequest(
         source=source,
         token=found,
-        base_url=base_url or default_url,
+        base_url=base_url or _setting_url(settings, source) or default_url,
         since=f"{since.isoformat()} 00:00:00" if since else None,
         by=by,
         policy=policy,
@@ -88,6 +88,10 @@ def setting_token(settings: Settings, source: str) -> str | None:
     """The token in the settings (environment or settings file), if any."""
     secret = settings.hubspot_token if source == "hubspot" else settings.pipedrive_token
     return secret.get_secret_value() if secret is not None else None
+
+
+def _setting_url(settings: Settings, source: str) -> str | None:
+    return settings.hubspot_url if source == "hubspot" else settings.pipedrive_url
 
 
 def has_token(settings: Settings, source: str) -> bool:
