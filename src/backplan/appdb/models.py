@@ -412,3 +412,46 @@ class DigestSent(Base):
     )
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- live sync from a CRM ---------------------------------------------------------
+
+
+class SyncCursor(Base):
+    """How far a CRM's object has been synced: the newest last-modified time read
+    (services/sync). The next run asks only for records modified since."""
+
+    __tablename__ = "sync_state"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    object: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SyncRun(Base):
+    """One sync from a CRM: per object what was read, added, already stored and rejected."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_source_id", "source", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    """``running``, ``done`` or ``failed``."""
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    objects: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reps_added: Mapped[list[str]] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncToken(Base):
+    """A CRM's API token set on the admin page, encrypted with the app's secret key; never
+    shown back."""
+
+    __tablename__ = "sync_tokens"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    encrypted: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -60,6 +60,7 @@ def _register() -> None:
         plan,
         rates,
         serve,
+        sync,
         users,
     )
 
@@ -76,7 +77,7 @@ def _register() -> None:
         example,
         demo,
     )
-    for module in (*modules, data, mappings, serve, users, audit, config):
+    for module in (*modules, data, sync, mappings, serve, users, audit, config):
         module.register(app)
 
 

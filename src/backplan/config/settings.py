@@ -187,6 +187,31 @@ class Settings(BaseSettings):
     digest_hour: int = Field(
         default=8, ge=0, le=23, description="The hour it goes out, in the organisation's time."
     )
+    hubspot_token: SecretStr | None = Field(
+        default=None,
+        description="The HubSpot private app's access token that backplan sync hubspot uses "
+        "(scopes: crm.objects.owners.read, crm.objects.deals.read, and calls and meetings "
+        "read; never printed).",
+    )
+    pipedrive_token: SecretStr | None = Field(
+        default=None,
+        description="The Pipedrive API token that backplan sync pipedrive uses (never printed).",
+    )
+    hubspot_url: str | None = Field(
+        default=None,
+        description="HubSpot's API address for syncs; none: https://api.hubapi.com.",
+    )
+    pipedrive_url: str | None = Field(
+        default=None,
+        description="Pipedrive's API address for syncs; none: https://api.pipedrive.com.",
+    )
+    sync_interval: int = Field(
+        default=0,
+        ge=0,
+        le=7 * 24 * 60,
+        description="Minutes between the web app's syncs of each CRM with a token; 0: no "
+        "scheduled sync (run backplan sync from cron instead).",
+    )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per hash.")
     argon2_memory_kib: int = Field(
         default=64 * 1024, ge=8, description="Argon2id memory per hash, in KiB."

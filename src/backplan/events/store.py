@@ -207,6 +207,7 @@ class StoreWriter:
         self.store = store
         self.home = store.home
         self._staging: list[Path] = []
+        self._held: Path | None = None
 
     def prepare(self) -> None:
         """Clear what crashed writers left behind and make sure the store folder exists."""
@@ -270,6 +271,11 @@ class StoreWriter:
         added = rows - duplicates
         if added == 0:
             return CommitResult(0, duplicates, None)
+        if self._held is not None:
+            # Held back: the files wait beside the others until ``release`` adds them all.
+            for index, path in enumerate(sorted(staged.glob("*.parquet"))):
+                os.rename(path, self._held / f"{staged.name}-{index}.parquet")
+            return CommitResult(added, duplicates, None)
         name = f"{label}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         target = self.store.dir / name
         private_tree(staged)  # DuckDB and Arrow write files with the process's umask
@@ -277,6 +283,19 @@ class StoreWriter:
         os.rename(staged, target)
         _fsync_dir(self.store.dir)
         return CommitResult(added, duplicates, name)
+
+    def hold(self) -> None:
+        """Hold every further commit back until ``release``: several imports (the objects of
+        one CRM sync) become one batch, added all at once or, should anything fail, not at all.
+        The held events must not share ids (each commit is checked against the store only)."""
+        self._held = self.new_staging("held")
+
+    def release(self, *, label: str = "b") -> CommitResult:
+        """Add what the commits since ``hold`` kept back, as one batch (one atomic rename)."""
+        held, self._held = self._held, None
+        if held is None:
+            raise RuntimeError("release() without hold()")
+        return self.commit(held, label=label)
 
     def compact(self, *, min_files: int) -> CompactResult:
         files = self.store.files()

@@ -1,4 +1,4 @@
-"""Long work started from a page (an import), kept in the app database so it outlives the server.
+"""Long work started from a page (an import) or by the schedule (a CRM sync), kept in the app database so it outlives the server.
 
 A job is *queued* with the parameters its kind needs, *claimed* by one
 server process (a conditional UPDATE: two processes never run the same job),
@@ -30,12 +30,13 @@ from backplan.appdb.models import Job
 from backplan.config import Settings
 from backplan.core.errors import BackplanError
 from backplan.services.importing import forget_upload, run_upload
+from backplan.services.sync import run_sync_job
 
 log = logging.getLogger("backplan.jobs")
 
 Report = Callable[[str, float | None], None]
 Kind = Callable[[Settings, dict[str, Any], Report], dict[str, Any]]
-KINDS: dict[str, Kind] = {"import": run_upload}
+KINDS: dict[str, Kind] = {"import": run_upload, "sync": run_sync_job}
 """What each kind of job runs."""
 CLEANUP: dict[str, Callable[[Settings, dict[str, Any]], None]] = {"import": forget_upload}
 """What each kind leaves behind when it will never run (its upload)."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from backplan.config import Settings
-from backplan.config.private import private_file, private_folder
+from backplan.config.private import private_folder
+from backplan.config.secret_key import secret_key
 from backplan.services import roster
 from backplan.services.accounts import Accounts, open_app_database
 from backplan.services.importing import UPLOADS_DIR
@@ -28,19 +27,6 @@ at most this late."""
 
 
 """The folder of ``BACKPLAN_HOME`` where uploaded files are kept (created 0700)."""
-
-
-def secret_key(settings: Settings) -> bytes:
-    """The settings' secret key, or a random one kept in home/secret.key (mode 0600)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
-    path = settings.home / "secret.key"
-    private_folder(settings.home)
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return private_file(path).read_text().strip().encode()
 
 
 @cache

@@ -1,4 +1,5 @@
-"""The server's runner of background jobs (imports): one worker thread, jobs one at a time.
+"""The server's runner of background jobs (imports, CRM syncs): one worker thread, jobs one
+at a time. Every minute it also queues the CRM syncs that are due (``sync_interval``).
 
 The queue itself lives in the app database (``services/jobs.py``), so it
 outlives the process: when the runner starts, jobs left running by a process
@@ -15,9 +16,12 @@ from typing import Any
 from backplan.config import Settings
 from backplan.services import jobs
 from backplan.services.jobs import JobView
+from backplan.services.sync.schedule import queue_due_syncs
 from backplan.services.uploads import forget_stale_uploads
 
 log = logging.getLogger("backplan.web")
+SCHEDULE_EVERY = 60.0
+"""Seconds between looks at the sync schedule (when ``sync_interval`` is set)."""
 
 
 class Jobs:
@@ -40,14 +44,21 @@ class Jobs:
         self._wake.set()
         return job
 
+    def start_queued(self) -> None:
+        """Wake the runner for a job queued by a service (a sync asked for on a page)."""
+        self._wake.set()
+
     def get(self, job_id: str) -> JobView | None:
         return jobs.job(self.settings, job_id)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait()
+            scheduled = self.settings.sync_interval > 0
+            self._wake.wait(SCHEDULE_EVERY if scheduled else None)
             self._wake.clear()
             try:
+                if scheduled and not self._stop.is_set():
+                    queue_due_syncs(self.settings)
                 while not self._stop.is_set():
                     claimed = jobs.claim_next(self.settings, self.worker)
                     if claimed is None:

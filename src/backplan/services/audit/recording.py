@@ -52,6 +52,9 @@ ACTIONS: dict[str, str] = {
     "playbook.reverted": "put back the shipped playbook",
     "okr.created": "created an objective for",
     "import.events": "imported events from",
+    "sync.events": "synced events from",
+    "sync.token_set": "set the API token of",
+    "sync.token_removed": "removed the API token of",
 }
 """Every action the log records, by its stable code, in the words a page shows."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -116,6 +117,16 @@ def add_reps(db: Session, keys: list[str], *, origin: str = "import") -> int:
     new = [k for k in dict.fromkeys(keys) if k not in existing]
     db.add_all(Rep(key=k, name=k, origin=origin) for k in new)
     return len(new)
+
+
+def add_named_reps(
+    db: Session, reps: Sequence[tuple[str, str, str | None]], *, origin: str
+) -> list[str]:
+    """Add reps known by key, name and email (a CRM's owners); returns the keys added."""
+    existing = set(db.scalars(select(Rep.key)))
+    new = {key: (name, email) for key, name, email in reps if key not in existing}
+    db.add_all(Rep(key=k, name=n, email=e, origin=origin) for k, (n, e) in new.items())
+    return list(new)
 
 
 def import_roster(

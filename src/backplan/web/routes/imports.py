@@ -19,6 +19,9 @@ from backplan.core.errors import NotFound
 from backplan.services import uploads
 from backplan.services.audit import Actor
 from backplan.services.importing import UPLOADS_DIR, mapping_names, recent_imports
+from backplan.services.sync import SOURCES, sync_log
+from backplan.services.sync.schedule import start_sync
+from backplan.services.sync.tokens import set_token
 from backplan.web.context import WebContext
 from backplan.web.permissions import ADMIN
 from backplan.web.render import page, wants_json
@@ -40,6 +43,8 @@ def imports_data(web: WebContext, error: str = "") -> dict[str, Any]:
     return {
         "mappings": mapping_names(),
         "imports": recent_imports(web.settings),
+        "syncs": sync_log(web.settings),
+        "sync_interval": web.settings.sync_interval,
         "error": error or None,
     }
 
@@ -163,3 +168,45 @@ def rejects_file(
     """Every row an import rejected, with why (formula cells neutralised when written)."""
     path = uploads.rejects_path(request.app.state.web.settings, job_id[:64])
     return FileResponse(path, media_type="text/csv", filename=path.name)
+
+
+@twin(
+    router,
+    "GET",
+    "/admin/imports/syncs",
+    template="admin_imports.html",
+    api=Api("/api/syncs", pick=lambda data: data["syncs"], response_model=list[dict[str, Any]]),
+)
+def syncs(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
+    """Each CRM's sync log: whether it has a token, its last success, its last error and its
+    latest runs with, per object, the records read and the events added, already stored and
+    rejected."""
+    return imports_data(request.app.state.web)
+
+
+@router.post("/admin/imports/syncs/{source}", include_in_schema=False)
+def sync_now(
+    request: Request, source: str, principal: Annotated[Principal, Depends(ADMIN)]
+) -> Response:
+    """Queue a sync of ``source`` now, and show its job's progress."""
+    web: WebContext = request.app.state.web
+    if source not in SOURCES:
+        raise NotFound(f"no CRM named {source!r}")
+    job = start_sync(web.settings, principal.user_id, source, Actor.of(principal).to_dict())
+    web.jobs.start_queued()
+    return RedirectResponse(f"/admin/imports/jobs/{job.id}", status_code=303)
+
+
+@router.post("/admin/imports/syncs/{source}/token", include_in_schema=False)
+async def sync_token(
+    request: Request, source: str, principal: Annotated[Principal, Depends(ADMIN)]
+) -> Response:
+    """Keep the CRM's API token, encrypted (an empty one removes it); it is never shown."""
+    web: WebContext = request.app.state.web
+    if source not in SOURCES:
+        raise NotFound(f"no CRM named {source!r}")
+    form = await request.form()
+    token = form.get("token")
+    text = token if isinstance(token, str) else ""
+    await run_in_threadpool(set_token, web.settings, source, text, by=Actor.of(principal))
+    return RedirectResponse("/admin/imports", status_code=303)
