@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from crm_fakes import FakeHubSpot, Fault, served
 from typer.testing import CliRunner
 
 from backplan.cli import app
@@ -19,6 +18,7 @@ from backplan.services.importing import ImportRequest, import_file
 from backplan.services.roster import roster_listing
 from backplan.services.sync import BadToken, sync, sync_log
 from backplan.services.sync.http import RetryPolicy
+from crm_fakes import FakeHubSpot, Fault, served
 
 TOKEN = "pat-na1-good"
 TODAY = "2025-12-01T12:00"

@@ -10,7 +10,6 @@ from typing import Any
 
 import duckdb
 import pytest
-from crm_fakes import FakePipedrive, Fault, served
 from typer.testing import CliRunner
 
 from backplan.cli import app
@@ -20,6 +19,7 @@ from backplan.events.store import StoreWriter
 from backplan.services.importing import ImportRequest, import_file
 from backplan.services.sync import BadToken, sync, sync_log
 from backplan.services.sync.http import RetryPolicy
+from crm_fakes import FakePipedrive, Fault, served
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 TODAY = "2025-12-01T12:00"
