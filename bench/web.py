@@ -1,12 +1,16 @@
-"""Loopback load test of the web app: the plan API and the team page under 20 concurrent clients.
+"""Loopback load test of the web app: the plan API and every page under 20 concurrent clients.
 
 Generates the demo organisation (1M events by default) in a fresh
 BACKPLAN_HOME, starts ``backplan serve`` in its own process on 127.0.0.1,
 signs 20 clients in (reps for the plan API, a manager for the team page)
 and has them call each endpoint as fast as they can, bounded in time and in
-requests. The baseline, measured in the same run with the same clients, is
-``/healthz``: the framework, middleware and a session lookup, without the
-planner or the data. Prints p50/p95/max latency, throughput and errors.
+requests. Then the pages, as JSON twins: a rep's Today (``/``), the team
+page, the Forecast page (the leadership view) as an admin and as a manager,
+OKRs and Coaching, each with the time of its first request (nothing computed
+yet, as after an import). The baseline, measured in the same run with the
+same clients, is ``/healthz``: the framework, middleware and a session
+lookup, without the planner or the data. Prints p50/p95/max latency,
+throughput and errors, and each p50 and p95 over the baseline's.
 
     python bench/web.py --clients 20 --seconds 10 --requests 4000 --events 1000000
 """
@@ -37,6 +41,7 @@ from backplan.config import Settings
 from backplan.services.accounts import Accounts
 from backplan.services.demo.generator import generate_demo
 
+JSON = {"Accept": "application/json"}
 RATES = {"conversations/dials": "0.07", "meetings/conversations": "1/7", "sqls/meetings": "1/3"}
 
 
@@ -49,8 +54,8 @@ def free_port() -> int:
 
 def make_organisation(
     home: Path, clients: int, events: int, reps: int
-) -> tuple[list[tuple[str, str]], tuple[str, str], str]:
-    """The demo organisation, an account for each of ``clients`` reps and one for a manager."""
+) -> tuple[list[tuple[str, str]], tuple[str, str], tuple[str, str], str]:
+    """The demo organisation, an account for each of ``clients`` reps, a manager and an admin."""
     start = time.perf_counter()
     summary = generate_demo(Settings(home=home), reps=reps, events=events)
     print(f"demo organisation: {summary.reps} reps, {summary.teams} teams, "
@@ -67,11 +72,14 @@ def make_organisation(
     team = roster[0][1]
     manager = ("manager@example.com", secrets.token_urlsafe(12))
     accounts.add_user(*manager, "manager", teams=[team])
-    return people, manager, team
+    admin = ("admin@example.com", secrets.token_urlsafe(12))
+    accounts.add_user(*admin, "admin")
+    return people, manager, admin, team
 
 
 def start_server(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "BACKPLAN_HOME": str(home)}
+    # A throwaway organisation on loopback: its admin signs in without an authenticator app.
+    env = {**os.environ, "BACKPLAN_HOME": str(home), "BACKPLAN_ADMIN_TWO_FACTOR": "optional"}
     backplan = Path(sys.executable).with_name("backplan")
     server = subprocess.Popen(
         [str(backplan), "serve", "--port", str(port), "--workers", str(workers)],
@@ -123,7 +131,7 @@ async def load(
             start = time.perf_counter()
             try:
                 response = await client.request(
-                    method, path, json=payload, headers={"X-CSRF-Token": csrf}
+                    method, path, json=payload, headers={"X-CSRF-Token": csrf, **JSON}
                 )
                 ok = response.status_code == 200
             except httpx.HTTPError:
@@ -137,7 +145,7 @@ async def load(
     return latencies, errors, time.perf_counter() - start
 
 
-def report(name: str, latencies: list[float], errors: int, elapsed: float) -> float:
+def report(name: str, latencies: list[float], errors: int, elapsed: float) -> tuple[float, float]:
     name = name if len(name) <= 24 else name[:23] + "…"
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1e3
@@ -146,13 +154,21 @@ def report(name: str, latencies: list[float], errors: int, elapsed: float) -> fl
         f"{name:<24} {len(ordered):6d} requests  {len(ordered) / elapsed:7.0f}/s  "
         f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {ordered[-1] * 1e3:6.1f} ms  errors {errors}"
     )
-    return p50
+    return p50, p95
+
+
+async def first(client: tuple[httpx.AsyncClient, str], path: str) -> float:
+    """The time of one request, the first for its page (nothing kept yet), in ms."""
+    start = time.perf_counter()
+    response = await client[0].get(path, headers=JSON)
+    response.raise_for_status()
+    return (time.perf_counter() - start) * 1e3
 
 
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="backplan-bench-web-") as tmp:
         home = Path(tmp)
-        people, manager, team = make_organisation(home, args.clients, args.events, args.reps)
+        people, manager, admin, team = make_organisation(home, args.clients, args.events, args.reps)
         port = free_port()
         server = start_server(home, port, args.workers)
         base = f"http://127.0.0.1:{port}"
@@ -163,23 +179,43 @@ async def run(args: argparse.Namespace) -> None:
                   f"{args.requests} requests per phase, server: backplan serve "
                   f"--workers {args.workers} on loopback")  # fmt: skip
             await load(clients, "GET", "/healthz", None, 1.0, 200)  # warm up
-            base_p50 = report(
+            base_p50, base_p95 = report(
                 "GET /healthz", *await load(clients, "GET", "/healthz", None, args.seconds, args.requests)
             )  # fmt: skip
-            plan_p50 = report(
+            plan_p50, _ = report(
                 "POST /api/plan",
                 *await load(clients, "POST", "/api/plan", plan_body, args.seconds, args.requests),
             )
             managers = [await signed_in(base, *manager) for _ in range(args.clients)]
             team_path = f"/api/teams/{quote(team, safe='')}"
             await load(managers, "GET", team_path, None, 120.0, 4 * args.workers)  # first fits
-            team_p50 = report(
+            team_p50, _ = report(
                 f"GET /api/teams/{team}",
                 *await load(managers, "GET", team_path, None, args.seconds, args.requests),
             )
             print(f"plan API p50 / baseline p50: {plan_p50 / base_p50:.2f}×")
             print(f"team page p50 / baseline p50: {team_p50 / base_p50:.2f}×")
-            for client, _ in clients + managers:
+            admins = [await signed_in(base, *admin) for _ in range(args.clients)]
+            pages = [
+                ("Today /", clients, "/"),
+                ("team", managers, f"/teams/{quote(team, safe='')}?objective=4%20sqls"),
+                ("Forecast (admin)", admins, "/forecast"),
+                ("leadership (manager)", managers, "/forecast?period=quarter"),
+                ("OKRs", admins, "/okrs"),
+                ("coaching", managers, "/coaching"),
+            ]
+            figures = []
+            for name, who, path in pages:
+                cold = await first(who[0], path)
+                page_p50, page_p95 = report(
+                    f"{name}", *await load(who, "GET", path, None, args.seconds, args.requests)
+                )
+                figures.append((name, cold, page_p50, page_p95))
+            print(f"{'page':<24} {'first':>9} {'p50/healthz':>12} {'p95/healthz':>12}")
+            for name, cold, page_p50, page_p95 in figures:
+                print(f"{name:<24} {cold:7.0f} ms {page_p50 / base_p50:11.1f}× "
+                      f"{page_p95 / base_p95:11.1f}×")  # fmt: skip
+            for client, _ in clients + managers + admins:
                 await client.aclose()
         finally:
             stop(server)

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from backplan.core.errors import BackplanError
-from backplan.core.funnel import Channel, Conversion, Funnel, Stage
-from backplan.core.objective import Objective
-from backplan.core.period import FixedWorkingDays, Period, WorkingCalendar
-from backplan.core.plan import Gain, Plan, marginal_gains, plan_backwards, run_forward
-from backplan.core.rate import Rate
-from backplan.defaults import funnel
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from backplan.api.organisation import Organisation
+    from backplan.core.errors import BackplanError
+    from backplan.core.funnel import Channel, Conversion, Funnel, Stage
+    from backplan.core.objective import Objective
+    from backplan.core.period import FixedWorkingDays, Period, WorkingCalendar
+    from backplan.core.plan import Gain, Plan, marginal_gains, plan_backwards, run_forward
+    from backplan.core.rate import Rate
+    from backplan.defaults import funnel
+
+_HOMES = {
+    "BackplanError": "backplan.core.errors",
+    "Channel": "backplan.core.funnel",
+    "Conversion": "backplan.core.funnel",
+    "Funnel": "backplan.core.funnel",
+    "Stage": "backplan.core.funnel",
+    "Objective": "backplan.core.objective",
+    "FixedWorkingDays": "backplan.core.period",
+    "Period": "backplan.core.period",
+    "WorkingCalendar": "backplan.core.period",
+    "Gain": "backplan.core.plan",
+    "Plan": "backplan.core.plan",
+    "marginal_gains": "backplan.core.plan",
+    "plan_backwards": "backplan.core.plan",
+    "run_forward": "backplan.core.plan",
+    "Rate": "backplan.core.rate",
+    "funnel": "backplan.defaults",
+    "Organisation": "backplan.api.organisation",
+}
+"""Where each name of the public API lives; imported on first use."""
 
 
 def open(
@@ -36,11 +57,13 @@ def open(
 
 
 def __getattr__(name: str) -> Any:
-    # The analysts' API loads Ibis and pandas; import it only when asked for.
-    if name == "Organisation":
-        from backplan.api.organisation import Organisation
-
-        return Organisation
+    # Every command imports this package: importing the API on first use keeps
+    # ``backplan --help`` from loading pydantic, NumPy, and (for the analysts'
+    # ``Organisation``) Ibis and pandas.
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'backplan' has no attribute {name!r}")
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from backplan.cli.lazy import COMMANDS, Placeholder, add_placeholders, load
 from backplan.cli.output import error_console
 from backplan.core.errors import BackplanError
 
@@ -17,7 +18,19 @@ class BackplanGroup(TyperGroup):
 
     The exit code is the error's category's (``core/errors.py``): 2 for what the user can
     fix now, 75 (EX_TEMPFAIL) for ``Busy``: the same command run again later should succeed.
+
+    Commands are placeholders until one runs (``cli/lazy.py``): only the module of the
+    command being run, or whose help is asked for, is imported.
     """
+
+    def resolve_command(  # type: ignore[override]
+        self, ctx: typer.Context, args: list[str]
+    ) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, Placeholder) and name is not None:
+            self.commands.update(load(COMMANDS[name].module).commands)
+            command = self.commands[name]
+        return name, command, rest
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
@@ -40,48 +53,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-
-
-def _register() -> None:
-    from backplan.cli import (
-        audit,
-        calibration,
-        coaching,
-        config,
-        data,
-        demo,
-        diagnose,
-        digest,
-        example,
-        funnels,
-        leadership,
-        mappings,
-        okr,
-        plan,
-        rates,
-        serve,
-        sync,
-        users,
-    )
-
-    modules = (
-        plan,
-        rates,
-        diagnose,
-        okr,
-        coaching,
-        digest,
-        leadership,
-        calibration,
-        funnels,
-        example,
-        demo,
-    )
-    for module in (*modules, data, sync, mappings, serve, users, audit, config):
-        module.register(app)
-
-
-_register()
+add_placeholders(app)
 
 
 def main() -> None:

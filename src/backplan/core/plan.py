@@ -13,16 +13,18 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-
-import numpy as np
-from numpy.typing import NDArray
-from scipy.stats import norm
+from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 from backplan.core.errors import InvalidRate, MissingRate
 from backplan.core.funnel import Conversion, Funnel, Stage
 from backplan.core.objective import Objective
 from backplan.core.period import Calendar
 from backplan.core.rate import Rate
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 Rates = Mapping[str, Rate]
 """Rates keyed by conversion, written ``to/from`` (``"conversations/dials"``)."""
@@ -305,13 +307,13 @@ def _intervals(
         return {}
     if any(rate.distribution is not None for rate in chain):
         return _simulated_intervals(objective, conversions, rates, level, seed)
-    z = norm.ppf(0.5 + level / 2)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     centre, variance = math.log(objective.target), 0.0
     bounds = {objective.stage: (objective.target, objective.target)}
     for conversion in reversed(conversions):
         rate = rates[conversion.key]
         if rate.low is not None and rate.high is not None:
-            z_rate = norm.ppf(0.5 + rate.level / 2)
+            z_rate = NormalDist().inv_cdf(0.5 + rate.level / 2)
             centre -= (math.log(rate.low) + math.log(rate.high)) / 2
             variance += ((math.log(rate.high) - math.log(rate.low)) / (2 * z_rate)) ** 2
         else:
@@ -333,6 +335,8 @@ def _simulated_intervals(
     its interval; a bare rate is taken as exact. Draws of a bounded
     conversion stop at 1.
     """
+    import numpy as np  # only plans on rates with a posterior simulate
+
     rng = np.random.default_rng(seed)
     needed = np.full(DRAWS, float(objective.target))
     quantiles = [(1 - level) / 2, (1 + level) / 2]
@@ -351,10 +355,12 @@ def _simulated_intervals(
 
 
 def _draws(rate: Rate, rng: np.random.Generator) -> NDArray[np.float64]:
+    import numpy as np
+
     if rate.distribution is not None:
         return rate.distribution.sample(DRAWS, rng)
     if rate.low is not None and rate.high is not None:
-        z_rate = norm.ppf(0.5 + rate.level / 2)
+        z_rate = NormalDist().inv_cdf(0.5 + rate.level / 2)
         centre = (math.log(rate.low) + math.log(rate.high)) / 2
         sigma = (math.log(rate.high) - math.log(rate.low)) / (2 * z_rate)
         return np.exp(rng.normal(centre, sigma, DRAWS))

@@ -21,11 +21,11 @@ positive parameters, ``alpha`` and ``beta``:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-from numpy.typing import NDArray
-from scipy import stats
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 Family = Literal["beta", "gamma"]
 
@@ -47,6 +47,8 @@ class Posterior:
     @property
     def distribution(self) -> Any:
         """The frozen SciPy distribution."""
+        from scipy import stats  # SciPy takes a second to load: only when a rate is sampled
+
         if self.family == "beta":
             return stats.beta(self.alpha, self.beta)
         return stats.gamma(self.alpha, scale=1 / self.beta)

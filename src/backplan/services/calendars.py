@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-import holidays
-
 from backplan.core.errors import BackplanError
 from backplan.core.period import WorkingCalendar
 
 
 def public_holidays(country: str, subdivision: str | None, years: Iterable[int]) -> dict[date, str]:
     """Public holidays by date for a country (ISO code) and optional subdivision."""
+    import holidays  # a tenth of a second: only where a country is set
+
     try:
         found = holidays.country_holidays(country.upper(), subdiv=subdivision, years=list(years))
     except NotImplementedError:

@@ -30,21 +30,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.engine.url import make_url
-
-from backplan import appdb, defaults
-from backplan.appdb.models import DefinitionVersion, Objective
+from backplan import defaults
 from backplan.config import Settings
 from backplan.core.errors import FunnelInUse, InvalidFunnelName, NotShipped, UnknownFunnel
 from backplan.core.funnel import Funnel
 from backplan.core.playbook import Playbook
 from backplan.defaults.definitions import funnel_from_text, playbook_from_text, read_text
-from backplan.services.audit import Actor, acting, record
 from backplan.services.kept import Kept
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from backplan.appdb.models import DefinitionVersion
+    from backplan.services.audit import Actor
+
+# SQLAlchemy and the app database are imported where they are read: ``backplan plan
+# --rate ...`` on a machine without an app database needs neither (docs/performance.md).
 
 FRESH_SECONDS = 2.0
 """How long the definitions in force are trusted before the database is asked again."""
@@ -193,6 +197,11 @@ def history(settings: Settings, kind: Kind, name: str = PLAYBOOK) -> list[Versio
     """Every saved version of a funnel (or the playbook), newest first."""
     if not _database_exists(settings):
         return []
+    from sqlalchemy import select
+
+    from backplan import appdb
+    from backplan.appdb.models import DefinitionVersion
+
     with appdb.session(settings) as s:
         rows = s.scalars(
             select(DefinitionVersion)
@@ -275,6 +284,11 @@ def objectives_using(settings: Settings, name: str) -> list[tuple[int, str]]:
     """The objectives (id, text) planned through funnel ``name``."""
     if not _database_exists(settings):
         return []
+    from sqlalchemy import select
+
+    from backplan import appdb
+    from backplan.appdb.models import Objective
+
     with appdb.session(settings) as s:
         rows = s.execute(
             select(Objective.id, Objective.text)
@@ -319,6 +333,10 @@ def _playbook(edited: str, file_text: str, file: str) -> Playbook:
 
 def _database_exists(settings: Settings) -> bool:
     """False when the app database is a SQLite file not created yet (opening would create it)."""
+    if settings.database_url is None:
+        return (settings.home / "backplan.db").exists()
+    from sqlalchemy.engine.url import make_url
+
     url = make_url(settings.app_database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return True
@@ -335,6 +353,8 @@ def _current(settings: Settings, kind: Kind) -> dict[str, Version]:
     """
     if not _database_exists(settings):
         return {}
+    from backplan import appdb
+
     with _lock:
         by_kind = _kept.setdefault(appdb.engine(settings), {})
         if kind not in by_kind:
@@ -344,6 +364,11 @@ def _current(settings: Settings, kind: Kind) -> dict[str, Version]:
 
 
 def _read_current(settings: Settings, kind: Kind) -> dict[str, Version]:
+    from sqlalchemy import func, select
+
+    from backplan import appdb
+    from backplan.appdb.models import DefinitionVersion
+
     newest = (
         select(func.max(DefinitionVersion.id))
         .where(DefinitionVersion.kind == kind)
@@ -358,6 +383,10 @@ def _add(
     settings: Settings, kind: Kind, name: str, text: str, by: Actor | None, action: str
 ) -> Version:
     """A new version row, and its audit event (``action``) in the same transaction."""
+    from backplan import appdb
+    from backplan.appdb.models import DefinitionVersion
+    from backplan.services.audit import acting, record
+
     actor = acting(by)
     with _lock:
         _kept.pop(appdb.engine(settings), None)

@@ -103,6 +103,23 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
+class WritesShowAtOnce:
+    """After a request that may change data (anything but GET, HEAD and OPTIONS), the pages
+    this process keeps (``web/rates_cache.py``) take the data's fingerprint afresh, so the
+    person who saved an objective, agreed a plan or ended a focus sees it on the next page."""
+
+    def __init__(self, app: ASGIApp, web: WebContext) -> None:
+        self.app = app
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+                self.web.rates.invalidate()
+
+
 def app_from_environment() -> FastAPI:
     """The app for the settings the environment gives (each server worker builds its own)."""
     from backplan.config import get_settings
@@ -149,4 +166,5 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(WritesShowAtOnce, web=app.state.web)
     return app

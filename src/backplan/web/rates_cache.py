@@ -7,6 +7,13 @@ import commits by renaming them in), and the roster by an import or a
 roster load, so a report is reused while the store's file list, the roster
 and the day stay the same. With a warehouse (``BACKPLAN_EVENTS_URL``) nothing
 tells when the data changed, so nothing is cached.
+
+Pages built on more than rates (the leadership view, a team's diagnosis, OKR
+progress) are kept by :meth:`RatesCache.kept` under the full fingerprint: the
+events, the roster and what the app database holds that figures rest on
+(``services/app_state.py``). Each answer is computed once per change, by the
+first request that asks; requests asking meanwhile wait for it rather than
+computing it again (a burst of page loads after an import costs one refit).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from backplan.config import Settings
+from backplan.services.app_state import app_state
 from backplan.services.definitions import organisation_funnel
 from backplan.services.importing import event_files
 from backplan.services.kept import Kept
@@ -43,7 +51,32 @@ class RatesCache:
         self._views: dict[tuple[object, ...], dict[str, Any]] = {}
         self._kept: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[tuple[object, ...], threading.Lock] = {}
         self._state = Kept(self._read_fingerprint, FRESH_SECONDS)
+
+    def _once(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` run by one thread per key at a time: the others wait for its answer
+        (found in ``_reports`` or ``_kept`` by :meth:`_found` once it is stored)."""
+        with self._lock:
+            gate = self._computing.setdefault(key, threading.Lock())
+        try:
+            with gate:
+                found = self._found(key)
+                return cast(T, found[0]) if found else compute()
+        finally:
+            with self._lock:
+                if not gate.locked():
+                    self._computing.pop(key, None)
+
+    def _found(self, key: tuple[object, ...]) -> tuple[object] | None:
+        with self._lock:
+            if key in self._reports:
+                self._reports.move_to_end(key)
+                return (self._reports[key],)
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return (self._kept[key],)
+        return None
 
     def organisation(
         self, funnel: str, since: date | None, until: date | None, today: date
@@ -58,20 +91,22 @@ class RatesCache:
         from backplan.services.rates import RatesRequest, load_roster, rates_report
 
         key = self._key(funnel, since, until, today)
-        if key is not None:
-            with self._lock:
-                if key in self._reports:
-                    self._reports.move_to_end(key)
-                    return key, self._reports[key]
-        request = RatesRequest(funnel, since, until)
-        report = rates_report(self.settings, request, today, roster=load_roster(self.settings))
-        if key is not None:
-            with self._lock:
-                self._reports[key] = report
-                while len(self._reports) > KEEP:
-                    gone, _ = self._reports.popitem(last=False)
-                    self._views = {k: v for k, v in self._views.items() if k[0] != gone}
-        return key, report
+
+        def fit() -> RatesReport:
+            request = RatesRequest(funnel, since, until)
+            report = rates_report(self.settings, request, today, roster=load_roster(self.settings))
+            if key is not None:
+                with self._lock:
+                    self._reports[key] = report
+                    while len(self._reports) > KEEP:
+                        gone, _ = self._reports.popitem(last=False)
+                        self._views = {k: v for k, v in self._views.items() if k[0] != gone}
+            return report
+
+        if key is None:
+            return key, fit()
+        found = self._found(key)
+        return key, cast("RatesReport", found[0]) if found else self._once(key, fit)
 
     def view(
         self, kind: str, name: str, funnel: str, since: date | None, until: date | None, today: date
@@ -124,21 +159,28 @@ class RatesCache:
 
     def kept(self, parts: tuple[object, ...], compute: Callable[[], T]) -> T:
         """``compute()``'s answer, kept while the data and the day stay the same (a rep's
-        trends or cadence: one query over their events, asked on every visit to their page).
+        trends or cadence, the leadership view, a team's diagnosis, an objective's progress),
+        computed once per change however many requests ask at once. ``parts`` name the answer
+        (e.g. ``("leadership", period, funnel, as_of)``); the answer is shared, so callers copy
+        before changing it.
         """
         if self.settings.events_url:
             return compute()
-        key = (self._fingerprint()[0], self.settings.clock.today(), *parts)
-        with self._lock:
-            if key in self._kept:
-                self._kept.move_to_end(key)
-                return cast(T, self._kept[key])
-        found = compute()
-        with self._lock:
-            self._kept[key] = found
-            while len(self._kept) > KEEP_ANSWERS:
-                self._kept.popitem(last=False)
-        return found
+        events, _, app = self._fingerprint()
+        key = (events, app, self.settings.clock.today(), *parts)
+        found = self._found(key)
+        if found:
+            return cast(T, found[0])
+
+        def keep() -> T:
+            answer = compute()
+            with self._lock:
+                self._kept[key] = answer
+                while len(self._kept) > KEEP_ANSWERS:
+                    self._kept.popitem(last=False)
+            return answer
+
+        return self._once(key, keep)
 
     def invalidate(self) -> None:
         """Take the fingerprint afresh on the next request (the roster was just edited here)."""
@@ -166,12 +208,13 @@ class RatesCache:
         definition = organisation_funnel(self.settings, funnel)
         return (funnel, definition, since, until, today, self._fingerprint()[0])
 
-    def _fingerprint(self) -> tuple[str, bool]:
-        """The event store's files and the roster, hashed, and whether there are any events."""
+    def _fingerprint(self) -> tuple[str, bool, str]:
+        """The event store's files and the roster, hashed; whether there are any events; and
+        the app database's state (``services/app_state.py``)."""
         return self._state.get()
 
-    def _read_fingerprint(self) -> tuple[str, bool]:
+    def _read_fingerprint(self) -> tuple[str, bool, str]:
         paths = event_files(self.settings)
         roster = roster_rows(self.settings)
         text = "\n".join(paths) + "\n--\n" + "\n".join("\t".join(map(str, r)) for r in roster)
-        return hashlib.sha256(text.encode()).hexdigest(), bool(paths)
+        return hashlib.sha256(text.encode()).hexdigest(), bool(paths), app_state(self.settings)

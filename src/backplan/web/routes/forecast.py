@@ -46,8 +46,15 @@ def forecast_data(
     if not web.has_events():
         return {**base, "error": "No events yet: an admin imports them on the Imports page."}
     request = LeadershipRequest(period=base["period_query"], funnel=chosen)
+    day = as_of or web.settings.clock.today()
     try:
-        view = leadership_to_dict(leadership_view(web.settings, request, as_of))
+        # Computed once per change of the data, shared by every manager: copied before cutting.
+        view = dict(
+            web.rates.kept(
+                ("leadership", request.period, chosen, day),
+                lambda: leadership_to_dict(leadership_view(web.settings, request, as_of)),
+            )
+        )
     except BackplanError as e:
         return {**base, "error": str(e)}
     if principal.role is not Role.ADMIN:

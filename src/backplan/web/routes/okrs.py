@@ -68,7 +68,10 @@ def progress_of(
     if not web.has_events():
         return {"error": "No events yet: progress shows once an admin imports them."}
     try:
-        return okr.progress_to_dict(okr.progress(web.settings, objective.id, as_of))
+        return web.rates.kept(
+            ("okr-progress", objective.id, as_of),
+            lambda: okr.progress_to_dict(okr.progress(web.settings, objective.id, as_of)),
+        )
     except BackplanError as e:
         return {"error": str(e)}
 

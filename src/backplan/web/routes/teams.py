@@ -34,7 +34,17 @@ def team_diagnosis(
 ) -> dict[str, Any] | None:  # fmt: skip
     """The onion diagnosis of the team and each rep: against the objective and rates in the
     query, else the team's objective for the period and the plans its reps agreed; None when
-    there is neither (the page then asks for an objective)."""
+    there is neither (the page then asks for an objective). Kept per team, window and query
+    until the data change, the error or None included: finding there is no objective reads
+    as much as a diagnosis does."""
+    parts = ("team-diagnosis", team, funnel, since, until, tuple(sorted(query.items())))
+    return web.rates.kept(parts, lambda: _diagnosis(web, team, funnel, query, since, until))
+
+
+def _diagnosis(
+    web: WebContext, team: str, funnel: str, query: dict[str, str], since: date | None,
+    until: date | None,
+) -> dict[str, Any] | None:  # fmt: skip
     objective = query.get("objective", "").strip()
     from backplan.core.errors import NoObjective
     from backplan.services.diagnosis import (
@@ -66,8 +76,11 @@ def team_diagnosis(
 
 def team_focuses(web: WebContext, team: str) -> dict[str, list[dict[str, Any]]]:
     """Each rep's current coaching focuses, with the verdict so far."""
+    today = web.settings.clock.today()
     try:
-        views, _ = focus_views(web.settings, team=team, as_of=web.settings.clock.today())
+        views, _ = web.rates.kept(
+            ("team-focuses", team), lambda: focus_views(web.settings, team=team, as_of=today)
+        )
     except BackplanError:  # a team known to accounts but not (yet) to the roster
         return {}
     found: dict[str, list[dict[str, Any]]] = {}

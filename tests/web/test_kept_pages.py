@@ -1,0 +1,85 @@
+"""Pages computed once per change of the data: the same answer until an import or an edit."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from .conftest import MAYA, NS_ADMIN, form_token
+
+JSON = {"Accept": "application/json"}
+OCTOBER = {"period": "2026-10", "as_of": "2026-10-15"}
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the leadership view was computed, one entry per computation."""
+    from backplan.web.routes import forecast
+
+    calls: list[int] = []
+    real = forecast.leadership_view
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(forecast, "leadership_view", counting)
+    return calls
+
+
+def org_sqls(client: Any) -> int:
+    data = client.get("/forecast", params=OCTOBER, headers=JSON).json()
+    sqls: int = data["organisation"]["actual"]["sqls"]
+    return sqls
+
+
+def test_the_forecast_is_computed_once_then_shows_an_import(
+    north_south: FastAPI, ns_signed_in, counted: list[int], backplan_home
+) -> None:  # type: ignore[no-untyped-def]
+    from okr_support import simulate, store_events
+
+    admin, _ = ns_signed_in(NS_ADMIN)
+    maya, _ = ns_signed_in(MAYA)
+    before = org_sqls(admin)
+    assert org_sqls(admin) == before
+    assert [
+        t["team"] for t in maya.get("/forecast", params=OCTOBER, headers=JSON).json()["teams"]
+    ] == ["North"]  # the same view, cut down to Maya's team
+    assert len(counted) == 1
+    store_events(
+        backplan_home, simulate(date(2026, 10, 1), date(2026, 10, 14), seed=2)
+    )  # an import
+    north_south.state.web.rates.fresh_seconds = 0
+    assert org_sqls(admin) > before
+    assert len(counted) == 2
+
+
+def test_an_objective_saved_in_the_app_shows_on_the_forecast_at_once(
+    north_south: FastAPI, ns_signed_in
+) -> None:  # type: ignore[no-untyped-def]
+    north_south.state.web.rates.fresh_seconds = 3600.0  # only a write here refreshes
+    maya, _ = ns_signed_in(MAYA)
+    north = maya.get("/forecast", params=OCTOBER, headers=JSON).json()["teams"][0]
+    token = form_token(maya.get("/okrs").text, "create-okr-form")
+    form = {"csrf_token": token, "team": "North", "period": "2026-10", "key_results": "20 sqls"}
+    assert maya.post("/okrs", data=form, follow_redirects=False).status_code == 303
+    again = maya.get("/forecast", params=OCTOBER, headers=JSON).json()["teams"][0]
+    assert again["target"] != north["target"]
+
+
+def test_requests_arriving_together_compute_the_view_once(
+    north_south: FastAPI, ns_signed_in, counted: list[int]
+) -> None:  # type: ignore[no-untyped-def]
+    admins = [ns_signed_in(NS_ADMIN)[0] for _ in range(4)]
+    answers: list[int] = []
+    threads = [threading.Thread(target=lambda c=c: answers.append(org_sqls(c))) for c in admins]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(answers)) == 1 and len(answers) == 4
+    assert len(counted) == 1
