@@ -97,12 +97,12 @@ def test_without_an_objective_typed_the_page_uses_the_objectives_set_for_the_per
     window = {"since": "2026-03-01", "until": "2026-03-31", "as_of": "2026-04-02"}
     d = mo.get("/api/teams/company-x", params=window).json()["diagnosis"]
     assert d["objective"] == {
-        "stage": "sqls", "target": 16, "text": "16 sqls", "source": "okr", "objective_id": team.id,
+        "stage": "sqls", "target": 16, "text": "16 SQLs", "source": "okr", "objective_id": team.id,
     }  # fmt: skip
     assert {r["objective"]["source"] for r in d["reps"]} == {"okr"}
     assert {p["source"] for r in d["reps"] for p in r["planned_rates"]} == {"own"}
     html = mo.get("/teams/company-x", params=window).text
-    assert "objective for this period, 16 sqls, and the plans its reps agreed" in html
+    assert "objective for this period, 16 SQLs, and the plans its reps agreed" in html
 
 
 def test_a_rep_gets_no_diagnosis_of_their_colleagues(company_x: FastAPI) -> None:

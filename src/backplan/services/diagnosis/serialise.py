@@ -25,7 +25,9 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "objective": {
             "stage": result.objective.stage,
             "target": result.objective.target,
-            "text": result.objective.describe(),
+            "text": result.objective.describe(
+                context.funnel.stage(result.objective.stage), context.settings.currency
+            ),
             "source": result.objective_source,
             "objective_id": result.objective_id,
         },
