@@ -109,4 +109,11 @@ def test_a_manager_lands_on_who_needs_attention_first_and_why(org) -> None:  # t
     assert north["team"] == "North"
     for r in north["reps"]:
         assert r["rep"] in {"ana", "ben"} and " against " in r["reason"]
-    assert "Who needs attention first" in _client(app, MAYA).get("/").text
+    html = _client(app, MAYA).get("/").text
+    assert "Who needs attention first" in html
+    # ... and where the month will land for their teams: the reps' objectives, 6 + 5 SQLs.
+    (north_row,) = data["landing"]["rows"]
+    assert (north_row["team"], north_row["target"], north_row["target_text"]) == (
+        "North", 11, "11 SQLs",
+    )  # fmt: skip
+    assert 0 <= north_row["p_hit"] <= 1 and "Where 2026-11 will land" in html
