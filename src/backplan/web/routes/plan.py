@@ -65,9 +65,12 @@ def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)
             plan = plan_to_dict(plan_for(plan_input, web.settings, principal.rep))
         except BackplanError as e:
             error, status = str(e), 422
+    compare = request.query_params.getlist("compare")[:MAX_COMPARED]
     data = {
         "input": plan_input.model_dump(mode="json") if plan_input else None,
         "plan": plan,
+        "compare": _side_by_side(web, principal, plan_input, compare) if plan_input else [],
+        "team_reps": _comparable_reps(web, principal),
         "error": error,
         "funnels": funnel_names(web.settings),
         "conversions": conversions,
@@ -75,6 +78,47 @@ def my_plan(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)
         "coaching": coaching_areas(web, conversions),
     }
     return page(request, "plan.html", data, status=status, extra={"fields": fields})
+
+
+MAX_COMPARED = 4
+"""Reps a manager may set side by side on one plan (case S2)."""
+
+
+def _comparable_reps(web: WebContext, principal: Principal) -> list[dict[str, str | None]]:
+    """The reps a manager (or admin) may compare: those of the teams they see."""
+    if principal.role is Role.REP:
+        return []
+    teams = frozenset(web.teams()) if principal.role is Role.ADMIN else principal.teams
+    return web.reps_of(teams)
+
+
+def _side_by_side(
+    web: WebContext, principal: Principal, plan_input: PlanInput, reps: list[str]
+) -> list[dict[str, Any]]:
+    """The same objective worked back through each chosen rep's own rates (case S2): what
+    each needs a working day. Reps the user may not see are refused like unknown ones."""
+    out: list[dict[str, Any]] = []
+    for rep in dict.fromkeys(r[:200] for r in reps):
+        if principal.role is Role.REP or not principal.can_see_rep(rep, web.team_of(rep)):
+            out.append({"rep": rep, "error": f"No rep named {rep!r} among the reps you can see."})
+            continue
+        try:
+            own = plan_input.model_copy(update={"use_my_data": True})
+            planned = plan_to_dict(plan_for(own, web.settings, rep))
+        except BackplanError as e:
+            out.append({"rep": rep, "error": str(e)})
+            continue
+        stages = planned["stages"]
+        focus = next((st for st in stages if st["focus"]), stages[-1])
+        out.append({
+            "rep": rep,
+            "name": (web.roster_entry(rep) or {}).get("name") or rep,
+            "error": None,
+            "daily": {"label": focus["label"], "per_working_day": focus["per_working_day"]},
+            "top": {"label": stages[0]["label"], "per_working_day": stages[0]["per_working_day"]},
+            "rates": [{"conversion": st["conversion"], "rate": st["rate"]} for st in planned["steps"]],
+        })  # fmt: skip
+    return out
 
 
 def agreement_form(fields: dict[str, str]) -> PlanInput:
