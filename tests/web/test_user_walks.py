@@ -48,7 +48,7 @@ def walk(request, browser_context, demo):  # type: ignore[no-untyped-def]
     """A page at one width, signed in as nobody yet, that records console errors."""
     page = browser_context.new_page()
     page.set_viewport_size(WIDTHS[request.param])
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)  # a first home page computes the month's forecast
     page.base, page.site = demo
     with appdb.session(fast_settings(page.site.home)) as s:
         page.rep_key = s.scalars(select(Rep.key).order_by(Rep.key)).first()
