@@ -27,7 +27,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from calibration_support import BEFORE, BROKEN, MODEL, Scores, Truth, forecasts, misses, simulate
+from calibration_support import (
+    BEFORE,
+    BROKEN,
+    MODEL,
+    UNCAUGHT,
+    Scores,
+    Truth,
+    forecasts,
+    misses,
+    simulate,
+)
 
 TEAMS = int(os.environ.get("BENCH_TEAMS", "150"))
 SEEDS = int(os.environ.get("BENCH_SEEDS", "3"))
@@ -49,7 +59,7 @@ def main() -> None:
             f"{'model':<58} {'mean P':>6} {'hit':>6} {'Brier':>6} {'rep 80%':>8} "
             f"{'(mass)':>7} {'team 80%':>8} {'s':>5} caught"
         )
-        for variant in (MODEL, BEFORE, *BROKEN):
+        for variant in (MODEL, BEFORE, *BROKEN, *UNCAUGHT):
             started = time.perf_counter()
             scores = forecasts(org, variant, draws=DRAWS)
             row(variant.name, scores, time.perf_counter() - started)

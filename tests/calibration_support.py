@@ -26,6 +26,7 @@ from backplan.core.forecast import Forecast, combine, forecast, shock_draws
 from backplan.core.lag import LagModel
 from backplan.core.pace import fit_daily_dispersion, fit_team_shock
 from backplan.core.posterior import Posterior
+from backplan.core.shrinkage import BetaBinomialShrinkage
 
 OUTBOUND = funnel("outbound")
 DAYS, AS_OF_DAY, MONTH = 20, 10, 28.0
@@ -61,6 +62,8 @@ class RepPeriod:
     sqls_to_date: int
     open_ages: list[float]
     outcome: int
+    history: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """A past quarter's (successes, trials) per conversion: what the rates are estimated from."""
 
 
 @dataclass
@@ -85,17 +88,17 @@ def simulate(truth: Truth, seed: int) -> Org:
     converted: list[bool] = []
     daily_history: list[np.ndarray] = []
     halves: list[tuple[float, float, float, float]] = []
+    planned_dials: list[float] = []
     for team in range(truth.teams):
         shocks = rng.gamma(1 / truth.shock_sd**2, truth.shock_sd**2, 2)  # last month, this month
         team_halves = np.zeros((2, 2))
         for _ in range(truth.reps_per_team):
             pace = rng.gamma(30, 2)
             true = {k: rng.beta(a, b) for k, ((a, b), _) in RATES_TRUTH.items()}
-            beliefs = {}
-            for key, (_, trials) in RATES_TRUTH.items():
-                s = int(rng.binomial(trials, true[key]))
-                posterior = Posterior("beta", s + 0.5, trials - s + 0.5)
-                beliefs[key] = Rate(posterior.mean, distribution=posterior)
+            history = {
+                key: (int(rng.binomial(trials, true[key])), trials)
+                for key, (_, trials) in RATES_TRUTH.items()
+            }
             j = np.arange(-DAYS, DAYS)  # working days of last month and this one
             in_second_half = (j % DAYS) >= DAYS // 2
             multiplier = np.where(in_second_half, np.where(j < 0, shocks[0], shocks[1]), 1.0)
@@ -120,20 +123,28 @@ def simulate(truth: Truth, seed: int) -> Org:
             converted += list(done_by[seen])
             still_open = seen & ~done_by
             outcome = int(((sql_at >= 0) & (sql_at < MONTH)).sum())
-            expected = pace * DAYS * np.prod(list(true.values()))
+            # The target: last month's dials times the manager's ambition, through the
+            # rates as backplan estimates them (below, once the teams' rates are fitted).
+            planned_dials.append(float(rng.uniform(0.6, 1.4)) * float(daily[:DAYS].sum()))
             cases.append(
                 RepPeriod(
                     team=team,
-                    target=max(1, round(expected * rng.uniform(0.6, 1.4))),
-                    beliefs=beliefs,
+                    target=0,
+                    beliefs={},
                     dials_to_date=int(daily[DAYS : DAYS + AS_OF_DAY].sum()),
                     sqls_to_date=int(((sql_at >= 0) & (sql_at < AS_OF)).sum()),
                     open_ages=list(AS_OF - booked[still_open]),
                     outcome=outcome,
+                    history=history,
                 )
             )
         halves.append(
             (team_halves[0][0], DAYS / 2, team_halves[0][1], DAYS / 2, truth.reps_per_team)
+        )
+    for case, dials, beliefs in zip(cases, planned_dials, shrunk_beliefs(cases), strict=True):
+        case.beliefs = beliefs
+        case.target = max(
+            1, round(dials * float(np.prod([float(r.value) for r in beliefs.values()])))
         )
     dispersion = fit_daily_dispersion(daily_history)
     return Org(
@@ -143,6 +154,36 @@ def simulate(truth: Truth, seed: int) -> Org:
         dispersion,
         fit_team_shock(halves, dispersion),
     )
+
+
+def shrunk_beliefs(cases: list[RepPeriod], prior_scale: float = 1.0) -> list[dict[str, Rate]]:
+    """Each rep's rates from their history, shrunk toward their team's (the service's estimate).
+
+    ``prior_scale`` ≠ 1 fixes each team's prior strength at that multiple of
+    the fitted one, and 0 leaves the rates unshrunk (Jeffreys on the rep's
+    own counts): deliberately wrong priors, for the test of the tests.
+    """
+    beliefs: list[dict[str, Rate]] = [{} for _ in cases]
+    teams: dict[int, list[int]] = {}
+    for i, case in enumerate(cases):
+        teams.setdefault(case.team, []).append(i)
+    for members in teams.values():
+        for key in RATES_TRUTH:
+            successes = [cases[i].history[key][0] for i in members]
+            trials = [cases[i].history[key][1] for i in members]
+            if prior_scale == 0:
+                for i, s, n in zip(members, successes, trials, strict=True):
+                    own = Posterior("beta", s + 0.5, n - s + 0.5)
+                    beliefs[i][key] = Rate(own.mean, distribution=own)
+                continue
+            model = BetaBinomialShrinkage().fit(successes, trials)
+            if prior_scale != 1.0:
+                strength = model.organisation_prior_.strength * prior_scale
+                model = BetaBinomialShrinkage(strength=strength).fit(successes, trials)
+            for i, rate in zip(members, model.rates(), strict=True):
+                assert rate is not None  # every rep has a quarter of trials
+                beliefs[i][key] = rate
+    return beliefs
 
 
 @dataclass(frozen=True)
@@ -155,6 +196,8 @@ class Variant:
     shock: bool = True
     lags: bool = True
     dispersion: bool = True
+    prior_scale: float = 1.0
+    """The rates' shrinkage prior strength × this (1: as fitted)."""
     quantile_range: bool = False
     """The 10th-90th percentiles of the draws as the range (before issue 13), not the closest mass."""
 
@@ -162,9 +205,15 @@ class Variant:
 MODEL = Variant("model")
 BROKEN = (
     Variant("rate and pace uncertainty removed", uncertain=False),
+    Variant("rates unshrunk (each rep's own counts alone)", prior_scale=0.0),
     Variant("pipeline double-counted (open units at the full rate)", ages=False, lags=False),
     Variant("team shock removed", shock=False),
 )
+UNCAUGHT = (
+    Variant("rates' prior strength x3 (over-shrunk)", prior_scale=3.0),
+    Variant("rates' prior strength x0.3 (under-shrunk)", prior_scale=0.3),
+)
+"""Wrong models this check does not catch on these organisations (the bench shows them)."""
 BEFORE = Variant(
     "before issue 13: open units at the full rate, no lags, Poisson days, no team shock, "
     "10th-90th percentiles",
@@ -184,6 +233,12 @@ def forecasts(org: Org, variant: Variant = MODEL, draws: int = 2000, seed: int =
     reps: list[tuple[RepPeriod, Forecast]] = []
     teams: list[tuple[int, int, Forecast]] = []
     by_team: dict[int, list[RepPeriod]] = {}
+    rates = (
+        shrunk_beliefs(org.cases, variant.prior_scale)
+        if variant.prior_scale != 1.0
+        else [case.beliefs for case in org.cases]
+    )
+    rates_of = {id(case): r for case, r in zip(org.cases, rates, strict=True)}
     for case in org.cases:
         by_team.setdefault(case.team, []).append(case)
     for members in by_team.values():
@@ -191,9 +246,9 @@ def forecasts(org: Org, variant: Variant = MODEL, draws: int = 2000, seed: int =
         parts = []
         for case in members:
             beliefs = (
-                case.beliefs
+                rates_of[id(case)]
                 if variant.uncertain
-                else {k: Rate(r.value) for k, r in case.beliefs.items()}
+                else {k: Rate(r.value) for k, r in rates_of[id(case)].items()}
             )
             f = _forecast(org, case, beliefs, variant, shock, draws, int(rng.integers(1 << 30)))
             if variant.quantile_range:
