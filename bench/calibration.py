@@ -5,8 +5,9 @@ paces and rates, overdispersed days (negative binomial), a shock each team
 shares on the second half of every month, meeting → SQL lags (Gamma, in
 calendar days) and open meetings of every age. Each rep-period is forecast
 at the end of working day 10 of 20 and scored against what happened, for
-the model, for the model before issue 13 and for three deliberately broken
-models (the test of the tests):
+the model, for the model before issue 13, for the deliberately broken
+models the suite must catch (the test of the tests) and for the wrong priors
+it does not catch (``UNCAUGHT``):
 
 - reliability: forecasts binned by P(hit), mean P against the share that hit;
 - mean P(hit) against the hit share, and the Brier score;
