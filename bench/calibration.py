@@ -58,7 +58,7 @@ def main() -> None:
         )
         print(
             f"{'model':<58} {'mean P':>6} {'hit':>6} {'Brier':>6} {'rep 80%':>8} "
-            f"{'(mass)':>7} {'team 80%':>8} {'s':>5} caught"
+            f"{'(mass)':>7} {'rep 95%':>8} {'(mass)':>7} {'team 80%':>8} {'s':>5} caught"
         )
         for variant in (MODEL, BEFORE, *BROKEN, *UNCAUGHT):
             started = time.perf_counter()
@@ -72,6 +72,7 @@ def row(name: str, s: Scores, seconds: float) -> None:
     print(
         f"{name[:58]:<58} {r.mean_p:6.3f} {r.hit_share:6.3f} {r.brier:6.3f} "
         f"{r.range_coverage['observed']:8.1%} {r.range_coverage['mass']:7.1%} "
+        f"{s.rep_wide['observed']:8.1%} {s.rep_wide['mass']:7.1%} "
         f"{t.range_coverage['observed']:8.1%} {seconds:5.1f} {'; '.join(misses(s)) or '-'}"
     )
 

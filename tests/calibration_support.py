@@ -22,13 +22,15 @@ import numpy as np
 
 from backplan import Rate, funnel
 from backplan.core.calibration import CalibrationScore, score
-from backplan.core.forecast import Forecast, combine, forecast, shock_draws
+from backplan.core.forecast import Forecast, central_range, combine, forecast, shock_draws
 from backplan.core.lag import LagModel
 from backplan.core.pace import fit_daily_dispersion, fit_team_shock
 from backplan.core.posterior import Posterior
 from backplan.core.shrinkage import BetaBinomialShrinkage
 
 OUTBOUND = funnel("outbound")
+WIDE = 0.95
+"""The second range checked for reps, besides the 80% one."""
 DAYS, AS_OF_DAY, MONTH = 20, 10, 28.0
 AS_OF = 7.0 * ((AS_OF_DAY - 1) // 5) + (AS_OF_DAY - 1) % 5 + 1  # end of working day 10
 RATES_TRUTH = {  # Beta the true rates are drawn from, and a quarter's trials to learn them
@@ -225,6 +227,8 @@ BEFORE = Variant(
 class Scores:
     rep: CalibrationScore
     team: CalibrationScore
+    rep_wide: dict[str, float] = field(default_factory=dict)
+    """Reps' ranges closest to 95%: ``level``, ``mass``, ``observed``, ``n``, ``standard_error``."""
 
 
 def forecasts(org: Org, variant: Variant = MODEL, draws: int = 2000, seed: int = 0) -> Scores:
@@ -272,7 +276,28 @@ def forecasts(org: Org, variant: Variant = MODEL, draws: int = 2000, seed: int =
         [f.low <= outcome <= f.high for _, outcome, f in teams],
         [f.range_mass for _, _, f in teams],
     )
-    return Scores(rep_score, team_score)
+    return Scores(rep_score, team_score, _wide_coverage(reps))
+
+
+def _wide_coverage(reps: list[tuple[RepPeriod, Forecast]]) -> dict[str, float]:
+    """How often reps' ranges closest to 95% held the outcome, against their mass.
+
+    The tails tell a forecast that is a little too narrow (e.g. without its
+    rates' uncertainty) more clearly than the 80% range does.
+    """
+    held, mass = [], []
+    for case, f in reps:
+        low, high, m = central_range(f.draws, WIDE)
+        held.append(low <= case.outcome <= high)
+        mass.append(m)
+    p = float(np.mean(mass))
+    return {
+        "level": WIDE,
+        "mass": p,
+        "observed": float(np.mean(held)),
+        "n": float(len(reps)),
+        "standard_error": float(np.sqrt(p * (1 - p) / len(reps))),
+    }
 
 
 def _forecast(
@@ -318,8 +343,9 @@ def misses(scores: Scores, tolerance: float = 0.03) -> list[str]:
     """What keeps the forecasts from being calibrated (empty when they are).
 
     Reps: mean P(hit) = hit share ± ``tolerance``; the 80% ranges hold 80% of
-    outcomes ± max(``tolerance``, two standard errors). Teams (where a shared
-    shock shows): their ranges hold 80% ± two standard errors.
+    outcomes ± max(``tolerance``, two standard errors), the ranges closest to
+    95% their mass ± two standard errors. Teams (where a shared shock shows):
+    their ranges hold 80% ± two standard errors.
     """
     found = []
     rep, team = scores.rep, scores.team
@@ -331,4 +357,7 @@ def misses(scores: Scores, tolerance: float = 0.03) -> list[str]:
     held, se = team.range_coverage["observed"], team.range_coverage["standard_error"]
     if abs(held - 0.8) > 2 * se:
         found.append(f"teams: 80% ranges held {held:.1%} (± {2 * se:.1%})")
+    wide = scores.rep_wide
+    if wide and abs(wide["observed"] - wide["mass"]) > 2 * wide["standard_error"]:
+        found.append(f"reps: 95% ranges held {wide['observed']:.1%} (mass {wide['mass']:.1%})")
     return found
