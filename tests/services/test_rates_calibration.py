@@ -68,7 +68,7 @@ def test_80_percent_intervals_hold_the_true_rate_80_percent_of_the_time_in_every
     strict=True,
     reason="known shortfall (docs/rates.md): when reps are near-identical the likelihood is "
     "flat from κ ≈ 100 to κ = ∞ (20 reps cannot tell them apart), the hyperprior keeps that "
-    "range, and 80% intervals hold the truth about 89–97% of the time; a prior that fixes it "
+    "range, and 80% intervals hold the truth about 88–98% of the time; a prior that fixes it "
     "under-covers typical teams and small samples (measured)",
 )
 def test_near_identical_reps_get_80_percent_intervals_too() -> None:

@@ -148,9 +148,15 @@ class HyperPosterior:
         intervals held the truth 84% of the time in teams of small samples, measured).
         Safeguarded Newton steps from the matched Beta's quantiles find the mixture's.
         """
-        a, b, which = self._shapes(successes, trials)
-        mean = (a / (a + b)) @ self.weight
-        second = (a * (a + 1) / ((a + b) * (a + b + 1))) @ self.weight
+        # The cells holding all but a negligible share of the mass: the quantiles' cost is
+        # one incomplete beta per cell, pair and step.
+        order = np.argsort(self.weight)
+        cells = order[np.cumsum(self.weight[order]) >= QUANTILE_TOLERANCE / 10]
+        hyper = HyperPosterior(self.mu[cells], self.kappa[cells], self.weight[cells])
+        a, b, which = hyper._shapes(successes, trials)
+        weight = hyper.weight / hyper.weight.sum()
+        mean = (a / (a + b)) @ weight
+        second = (a * (a + 1) / ((a + b) * (a + b + 1))) @ weight
         variance = np.maximum(second - mean**2, 1e-12 * mean * (1 - mean))
         total = mean * (1 - mean) / variance - 1
         log_norm = betaln(a, b)
@@ -158,15 +164,22 @@ class HyperPosterior:
         for row, q in enumerate(probabilities):
             x = np.asarray(beta_distribution.ppf(q, mean * total, (1 - mean) * total))
             low, high = np.zeros_like(x), np.ones_like(x)
+            todo = np.arange(len(x))  # the pairs whose quantile is not found yet
             for _ in range(_QUANTILE_STEPS):
-                at = np.clip(x, 1e-300, 1 - 1e-16)[:, None]
-                gap = _beta_cdf(a, b, np.broadcast_to(at, a.shape)) @ self.weight - q
-                if np.all(np.abs(gap) < QUANTILE_TOLERANCE):
+                ta, tb = a[todo], b[todo]
+                at = np.clip(x[todo], 1e-300, 1 - 1e-16)[:, None]
+                gap = _beta_cdf(ta, tb, np.broadcast_to(at, ta.shape)) @ weight - q
+                open_ = np.abs(gap) >= QUANTILE_TOLERANCE
+                todo, gap, at = todo[open_], gap[open_], at[open_]
+                if not len(todo):
                     break
-                low, high = np.where(gap < 0, x, low), np.where(gap < 0, high, x)
-                log_pdf = (a - 1) * np.log(at) + (b - 1) * np.log1p(-at) - log_norm
-                step = x - gap / np.maximum(np.exp(log_pdf) @ self.weight, 1e-300)
-                x = np.where((step > low) & (step < high), step, (low + high) / 2)
+                ta, tb = a[todo], b[todo]
+                low[todo] = np.where(gap < 0, x[todo], low[todo])
+                high[todo] = np.where(gap < 0, high[todo], x[todo])
+                log_pdf = (ta - 1) * np.log(at) + (tb - 1) * np.log1p(-at) - log_norm[todo]
+                step = x[todo] - gap / np.maximum(np.exp(log_pdf) @ weight, 1e-300)
+                inside = (step > low[todo]) & (step < high[todo])
+                x[todo] = np.where(inside, step, (low[todo] + high[todo]) / 2)
             out[row] = x
         return out[:, which]
 
