@@ -59,6 +59,7 @@ SCENARIOS = {
         Scenario("high rates", (0.75, 0.92), (10, 60)),
         Scenario("small samples", (0.15, 0.45), (8, 60), trials=(1, 12)),
         Scenario("large samples", (0.05, 0.45), (8, 60), trials=(100, 1_000), reps=12),
+        Scenario("small teams", (0.15, 0.45), (8, 60), reps=6),
     )
 }
 

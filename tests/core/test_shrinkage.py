@@ -40,7 +40,9 @@ def test_forty_meetings_and_two_sqls_is_a_qualification_problem(model):
     low_width = fit.high_[LOW] - fit.low_[LOW]
     assert fit.estimate_[LOW] < 0.16  # well below the team's 28%
     assert fit.high_[LOW] < fit.team_rate_[LOW]  # the whole interval is below it
-    assert low_width < 0.6 * small_width  # and narrow
+    # and narrow: 0.61 of it with the mixture's own quantiles (0.58 with the Beta matched
+    # to its moments, whose interval is too narrow in the tail toward the team)
+    assert low_width < 0.65 * small_width
     assert fit.p_below_team_[LOW] > 0.98
 
 

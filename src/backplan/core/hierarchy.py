@@ -25,11 +25,13 @@ depends on the sample size.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import betainc, expit, gammaln, ndtr
+from scipy.special import betainc, betaln, expit, gammaln, ndtr
+from scipy.stats import beta as beta_distribution
 
 GRID = 36
 """Grid points per hyperparameter in each round."""
@@ -45,6 +47,12 @@ FINAL_GRID = 24
 
 LARGE_SHAPE = 80.0
 """Shapes from which a Beta CDF is computed by its Edgeworth expansion."""
+
+QUANTILE_TOLERANCE = 1e-7
+"""A quantile is found when the mixture's CDF there is this close to its probability."""
+
+_QUANTILE_STEPS = 40
+"""Newton steps at most (each one falls back to bisection when it leaves the bracket)."""
 
 _LOGIT_SPAN = (-12.0, 12.0)
 
@@ -129,14 +137,56 @@ class HyperPosterior:
         second = (a * (a + 1) / (total * (total + 1))) @ self.weight
         return mean[which], np.maximum(second - mean**2, 0.0)[which]
 
+    def rep_quantiles(
+        self, successes: ArrayLike, trials: ArrayLike, probabilities: Sequence[float]
+    ) -> NDArray[np.float64]:
+        """Each rep's quantiles of their rate at ``probabilities`` (one row per probability):
+        the mixture's own, not those of a Beta matched to its moments.
+
+        Where κ is uncertain the mixture has heavier tails than any one Beta with its
+        mean and variance, so the matched Beta's central interval is too wide (80%
+        intervals held the truth 84% of the time in teams of small samples, measured).
+        Safeguarded Newton steps from the matched Beta's quantiles find the mixture's.
+        """
+        # The cells holding all but a negligible share of the mass: the quantiles' cost is
+        # one incomplete beta per cell, pair and step.
+        order = np.argsort(self.weight)
+        cells = order[np.cumsum(self.weight[order]) >= QUANTILE_TOLERANCE / 10]
+        hyper = HyperPosterior(self.mu[cells], self.kappa[cells], self.weight[cells])
+        a, b, which = hyper._shapes(successes, trials)
+        weight = hyper.weight / hyper.weight.sum()
+        mean = (a / (a + b)) @ weight
+        second = (a * (a + 1) / ((a + b) * (a + b + 1))) @ weight
+        variance = np.maximum(second - mean**2, 1e-12 * mean * (1 - mean))
+        total = mean * (1 - mean) / variance - 1
+        log_norm = betaln(a, b)
+        out = np.empty((len(probabilities), len(mean)))
+        for row, q in enumerate(probabilities):
+            x = np.asarray(beta_distribution.ppf(q, mean * total, (1 - mean) * total))
+            low, high = np.zeros_like(x), np.ones_like(x)
+            todo = np.arange(len(x))  # the pairs whose quantile is not found yet
+            for _ in range(_QUANTILE_STEPS):
+                ta, tb = a[todo], b[todo]
+                at = np.clip(x[todo], 1e-300, 1 - 1e-16)[:, None]
+                gap = _beta_cdf(ta, tb, np.broadcast_to(at, ta.shape)) @ weight - q
+                open_ = np.abs(gap) >= QUANTILE_TOLERANCE
+                todo, gap, at = todo[open_], gap[open_], at[open_]
+                if not len(todo):
+                    break
+                ta, tb = a[todo], b[todo]
+                low[todo] = np.where(gap < 0, x[todo], low[todo])
+                high[todo] = np.where(gap < 0, high[todo], x[todo])
+                log_pdf = (ta - 1) * np.log(at) + (tb - 1) * np.log1p(-at) - log_norm[todo]
+                step = x[todo] - gap / np.maximum(np.exp(log_pdf) @ weight, 1e-300)
+                inside = (step > low[todo]) & (step < high[todo])
+                x[todo] = np.where(inside, step, (low[todo] + high[todo]) / 2)
+            out[row] = x
+        return out[:, which]
+
     def p_below_mean(self, successes: ArrayLike, trials: ArrayLike) -> NDArray[np.float64]:
         """Each rep's P(rate < μ): below the team's mean rate, however uncertain that is."""
         a, b, which = self._shapes(successes, trials)
-        x = np.broadcast_to(self.mu, a.shape)
-        cdf = np.empty_like(a)
-        exact = np.minimum(a, b) < LARGE_SHAPE
-        cdf[exact] = betainc(a[exact], b[exact], x[exact])
-        cdf[~exact] = _edgeworth_cdf(a[~exact], b[~exact], x[~exact])
+        cdf = _beta_cdf(a, b, np.broadcast_to(self.mu, a.shape))
         return np.asarray((cdf @ self.weight)[which], dtype=np.float64)
 
     def scaled(self, factor: float) -> HyperPosterior:
@@ -151,6 +201,17 @@ class HyperPosterior:
 def _log_strength_prior(phi: NDArray[np.float64]) -> NDArray[np.float64]:
     """Log density of the strength's prior on the grid's scale, logit φ: uniform φ."""
     return np.asarray(np.log(phi * (1 - phi)), dtype=np.float64)
+
+
+def _beta_cdf(
+    a: NDArray[np.float64], b: NDArray[np.float64], x: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Beta(a, b) CDF at x, cell by cell: exact for small shapes, Edgeworth for large ones."""
+    cdf = np.empty_like(a)
+    exact = np.minimum(a, b) < LARGE_SHAPE
+    cdf[exact] = betainc(a[exact], b[exact], x[exact])
+    cdf[~exact] = _edgeworth_cdf(a[~exact], b[~exact], x[~exact])
+    return cdf
 
 
 def _edgeworth_cdf(

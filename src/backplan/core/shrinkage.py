@@ -202,22 +202,37 @@ class _EmpiricalBayes:
         """No trials, no estimate: a rep without data is 'no data', not the team's rate."""
         return np.where(self.has_data_, values, np.nan)
 
+    def _hyper_groups(self) -> list[tuple[HyperPosterior, NDArray[np.bool_]]]:
+        """Each hyperposterior in use and which reps are shrunk by it."""
+        groups = []
+        for prior in {id(p): p for p in self.rep_priors_}.values():
+            if prior.hyper is not None:
+                groups.append((prior.hyper, np.array([p is prior for p in self.rep_priors_])))
+        return groups
+
     def _p_below_team(self) -> NDArray[np.float64]:
         """P(rep's rate < team's rate): over the hyperposterior where there is one."""
         out = np.asarray(self._distribution().cdf(self.team_rate_), dtype=np.float64)
-        for prior in {id(p): p for p in self.rep_priors_}.values():
-            if prior.hyper is None:
-                continue
-            members = np.array([p is prior for p in self.rep_priors_])
-            out[members] = prior.hyper.p_below_mean(self.successes_[members], self.trials_[members])
+        for hyper, members in self._hyper_groups():
+            out[members] = hyper.p_below_mean(self.successes_[members], self.trials_[members])
         return out
 
     def interval(self, level: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Every rep's equal-tailed credible interval at ``level`` (NaN for reps without data)."""
-        distribution = self._distribution()
-        low = np.maximum(distribution.ppf((1 - level) / 2), np.finfo(float).tiny)
-        high = distribution.ppf((1 + level) / 2)
+        low, high = self._interval(level)
         return self._no_data_as_nan(low), self._no_data_as_nan(high)
+
+    def _interval(self, level: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Every rep's interval, reps without data included (their team's prior's): the
+        quantiles of the mixture over the hyperposterior where there is one."""
+        distribution = self._distribution()
+        low = np.asarray(distribution.ppf((1 - level) / 2), dtype=np.float64)
+        high = np.asarray(distribution.ppf((1 + level) / 2), dtype=np.float64)
+        tails = [(1 - level) / 2, (1 + level) / 2]
+        for hyper, members in self._hyper_groups():
+            y, n = self.successes_[members], self.trials_[members]
+            low[members], high[members] = hyper.rep_quantiles(y, n, tails)
+        return np.maximum(low, np.finfo(float).tiny), high
 
     def _distribution(self) -> Any:
         """All reps' posteriors as one vectorised SciPy distribution."""
@@ -231,11 +246,11 @@ class _EmpiricalBayes:
         """For a rep without trials, the rate their team's prior says (``None`` for the others):
         no estimate to show, but what a forecast must draw from when it has nothing better."""
         out: list[Rate | None] = []
-        for t, post in zip(self.trials_, self.posteriors_, strict=True):
+        lows, highs = self._interval(self.level)
+        for t, post, low, high in zip(self.trials_, self.posteriors_, lows, highs, strict=True):
             if t > 0:
                 out.append(None)
                 continue
-            low, high = post.interval(self.level)
             out.append(
                 Rate(as_fraction(float(post.mean)), low=float(low), high=float(high),
                      level=self.level, successes=0.0, trials=0.0, distribution=post)
@@ -387,8 +402,9 @@ class BetaBinomialShrinkage(_EmpiricalBayes):
     Model: rep *i*'s rate pᵢ ~ Beta(μκ, (1−μ)κ) and successesᵢ ~ Binomial(trialsᵢ,
     pᵢ), with the team's mean μ ~ Uniform(0, 1) and 1/√(κ+1) ~ Uniform(0, 1)
     (:mod:`backplan.core.hierarchy`). Each rep's posterior is the mixture of
-    Beta(μκ + yᵢ, (1−μ)κ + nᵢ − yᵢ) over the joint posterior of (μ, κ), matched
-    by mean and variance to one Beta; P(below team) is P(pᵢ < μ) over the same
+    Beta(μκ + yᵢ, (1−μ)κ + nᵢ − yᵢ) over the joint posterior of (μ, κ): the interval
+    is the mixture's own quantiles, ``posteriors_`` the Beta with its mean and variance
+    (what plans and forecasts draw from); P(below team) is P(pᵢ < μ) over the same
     mixture. ``team_rate_`` is the team's pooled rate Σy/Σn, as users count it
     (the posterior mean of μ is ``priors_[team].hyper.mean``); ``strength_`` a
     typical κ (its posterior geometric mean). With ``strength=`` κ is fixed instead.
