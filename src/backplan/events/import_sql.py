@@ -273,8 +273,12 @@ class Expressions:
         return self.mapping.direct and self.mapping.amount_kinds is None
 
     def fast_doubts(self, events: str) -> str:
-        """One value: true when an event of ``events`` needs the checked path (the fast path's
-        checks as aggregates; reps and kinds are checked on their distinct values)."""
+        """One row over the events the fast path wrote: how many id hashes repeat, and whether
+        an event needs the checked path (with ``checks_after_write``: the row checks as
+        aggregates; reps and kinds are checked on their distinct values)."""
+        repeated = "count(*) - count(DISTINCT hash(event_id))"
+        if not self.checks_after_write:
+            return f"SELECT {repeated}, false FROM {events}"
         doubts = [
             'count("at") < count(*)',
             f'min("at") < {EARLIEST_SQL}',
@@ -291,7 +295,7 @@ class Expressions:
                 # The least value is below '!' when any value is empty or starts with a space.
                 f"min({column}) < '!'",
             ]
-        return f"SELECT coalesce({' OR '.join(doubts)}, false) FROM {events}"
+        return f"SELECT {repeated}, coalesce({' OR '.join(doubts)}, false) FROM {events}"
 
     def checks(self) -> list[Check]:
         m, r = self.mapping, self.resolved

@@ -198,15 +198,16 @@ class _Run:
         )
         written = self._run(sql, "reading")
         files = f"read_parquet({literal(staged / '*.parquet')})"
-        # Repeated ids send the file down the checked path. Equal hashes are only candidates
-        # (a 64-bit hash may collide); the exact check runs only when there are some.
-        repeated = self._scalar(import_sql.repeated_hashes(files))
+        # One pass over the events written: repeated ids and (most mappings) the checks. Equal
+        # hashes are only candidates (a 64-bit hash may collide): the exact count runs only then.
+        row = self.con.execute(exprs.fast_doubts(files)).fetchone()
+        repeated, doubtful = (int(row[0]), bool(row[1])) if row else (0, False)
         if repeated and self._scalar(f"SELECT count(*) - count(DISTINCT event_id) FROM {files}"):
             _clear(staged)
             return None  # repeated ids: the checked path says which rows
         # Reps: the few distinct values are matched to the roster here, not on every row.
         found = [r[0] for r in self.con.execute(f"SELECT DISTINCT rep FROM {files}").fetchall()]
-        if exprs.checks_after_write and self._doubtful(exprs, files, found):
+        if doubtful or (exprs.checks_after_write and self._doubtful(files, found)):
             _clear(staged)
             return None  # a row the checked path has to judge
         seen = [str(r) for r in found]
@@ -226,11 +227,9 @@ class _Run:
         self._commit(staged, outcome)
         return outcome
 
-    def _doubtful(self, exprs: Expressions, files: str, reps: list[Any]) -> bool:
-        """Whether the events written hold a value the fast path's row checks would have refused:
-        aggregates over the events, and the distinct reps and kinds looked at one by one."""
-        if self._scalar(exprs.fast_doubts(files)):
-            return True
+    def _doubtful(self, files: str, reps: list[Any]) -> bool:
+        """Whether a distinct rep or kind of the events written is one the fast path's row
+        checks would have refused (``Expressions.fast_doubts`` checks the other columns)."""
         kinds = [r[0] for r in self.con.execute(f"SELECT DISTINCT kind FROM {files}").fetchall()]
         return any(k not in self.mapping.kinds for k in kinds) or any(
             rep is None or rep != rep.strip(" ") or not rep or len(rep.encode()) > MAX_VALUE_CHARS
