@@ -38,7 +38,13 @@ import pyarrow.parquet as pq
 from backplan.config.private import private_file, private_folder
 from backplan.events import import_sql
 from backplan.events.csv_cells import copy_csv
-from backplan.events.import_sql import EVENT_COLUMNS, Expressions, lookup_table
+from backplan.events.import_sql import (
+    EVENT_COLUMNS,
+    MAX_VALUE_CHARS,
+    PARQUET,
+    Expressions,
+    lookup_table,
+)
 from backplan.events.mapping import Mapping, ResolvedMapping
 from backplan.events.readers import REJECTS_SCAN, REJECTS_TABLE, Source, literal, quote
 from backplan.events.store import StoreWriter, duckdb_connection
@@ -188,18 +194,23 @@ class _Run:
         exprs = Expressions(self.resolved, self.rules.now, typed=True)
         sql = (
             f"COPY ({exprs.fast_select(relation)}) "
-            f"TO {literal(staged / 'part-0.parquet')} (FORMAT parquet)"
+            f"TO {literal(staged / 'part-0.parquet')} ({PARQUET})"
         )
         written = self._run(sql, "reading")
         files = f"read_parquet({literal(staged / '*.parquet')})"
-        # Repeated ids send the file down the checked path. Equal hashes are only candidates
-        # (a 64-bit hash may collide); the exact check runs only when there are some.
-        repeated = self._scalar(import_sql.repeated_hashes(files))
+        # One pass over the events written: repeated ids and (most mappings) the checks. Equal
+        # hashes are only candidates (a 64-bit hash may collide): the exact count runs only then.
+        row = self.con.execute(exprs.fast_doubts(files)).fetchone()
+        repeated, doubtful = (int(row[0]), bool(row[1])) if row else (0, False)
         if repeated and self._scalar(f"SELECT count(*) - count(DISTINCT event_id) FROM {files}"):
             _clear(staged)
             return None  # repeated ids: the checked path says which rows
         # Reps: the few distinct values are matched to the roster here, not on every row.
-        seen = [str(r[0]) for r in self.con.execute(f"SELECT DISTINCT rep FROM {files}").fetchall()]
+        found = [r[0] for r in self.con.execute(f"SELECT DISTINCT rep FROM {files}").fetchall()]
+        if doubtful or (exprs.checks_after_write and self._doubtful(files, found)):
+            _clear(staged)
+            return None  # a row the checked path has to judge
+        seen = [str(r) for r in found]
         keys = set(self.rules.aliases.values())
         renamed = {
             r: self.rules.aliases[r.lower()]
@@ -215,6 +226,15 @@ class _Run:
         outcome = ImportOutcome(read=written, events=written, new_reps=unknown)
         self._commit(staged, outcome)
         return outcome
+
+    def _doubtful(self, files: str, reps: list[Any]) -> bool:
+        """Whether a distinct rep or kind of the events written is one the fast path's row
+        checks would have refused (``Expressions.fast_doubts`` checks the other columns)."""
+        kinds = [r[0] for r in self.con.execute(f"SELECT DISTINCT kind FROM {files}").fetchall()]
+        return any(k not in self.mapping.kinds for k in kinds) or any(
+            rep is None or rep != rep.strip(" ") or not rep or len(rep.encode()) > MAX_VALUE_CHARS
+            for rep in reps
+        )
 
     def _rename_reps(self, staged: Path, renamed: dict[str, str]) -> Path:
         """The staged events with reps named by name or email stored under their roster key."""
@@ -247,7 +267,7 @@ class _Run:
         )
         events = work / "events.parquet"
         produced = self._run(
-            f"COPY (SELECT * FROM ev) TO {literal(events)} (FORMAT parquet)", "checking"
+            f"COPY (SELECT * FROM ev) TO {literal(events)} ({PARQUET})", "checking"
         )
         self.con.execute(f"CREATE TEMP VIEW evf AS SELECT * FROM read_parquet({literal(events)})")
         # Ids used more than once: equal hashes first (cheap), the exact work only if any.
@@ -270,9 +290,7 @@ class _Run:
             "ORDER BY event_id, __row"
         )
         staged = self.writer.new_staging("events")
-        self._run(
-            f"COPY ({chosen}) TO {literal(staged / 'part-0.parquet')} (FORMAT parquet)", "writing"
-        )
+        self._run(f"COPY ({chosen}) TO {literal(staged / 'part-0.parquet')} ({PARQUET})", "writing")
         outcome.events = produced
         outcome.duplicates = produced - unique
         if produced > unique and "id" not in self.resolved.columns:
@@ -335,7 +353,7 @@ class _Run:
             kept += ["__kinds", "__amount", *(f"__d_{d}" for d in self.mapping.used_dates())]
             return (
                 f"COPY (SELECT {', '.join(kept)}, {exprs.problem()} AS __problem "
-                f"FROM ({exprs.parsed(relation)})) TO {literal(target)} (FORMAT parquet)"
+                f"FROM ({exprs.parsed(relation)})) TO {literal(target)} ({PARQUET})"
             )
 
         sql = copy(numbered=False)
