@@ -41,8 +41,10 @@ def write_rollup(folder: Path, spill_home: Path, *, into: Path | None = None) ->
     in ``into`` (default: ``folder``); returns its path."""
     import ibis
 
-    from backplan.events.store import duckdb_connection
+    from backplan.config.private import private_folder
+    from backplan.events.store import SPILL, duckdb_connection
 
+    private_folder(spill_home / SPILL)  # where DuckDB spills a large batch's grouping
     backend = ibis.duckdb.from_connection(duckdb_connection(spill_home))
     try:
         files = [str(p) for p in sorted(folder.glob("*.parquet"))]
