@@ -83,3 +83,38 @@ def test_requests_arriving_together_compute_the_view_once(
         t.join()
     assert len(set(answers)) == 1 and len(answers) == 4
     assert len(counted) == 1
+
+
+def test_after_an_import_the_forecast_is_computed_before_anyone_asks(
+    north_south: FastAPI, ns_signed_in, counted: list[int], backplan_home
+) -> None:  # type: ignore[no-untyped-def]
+    from okr_support import simulate, store_events
+
+    admin, _ = ns_signed_in(NS_ADMIN)
+    rates = north_south.state.web.rates
+    before = org_sqls(admin)  # asked once: remembered, and the warming thread started
+    assert len(counted) == 1
+    store_events(backplan_home, simulate(date(2026, 10, 1), date(2026, 10, 14), seed=2))
+    rates.fresh_seconds = 0
+    assert rates.wait_warm(timeout=300)  # the thread saw the import and computed again
+    assert len(counted) == 2
+    assert org_sqls(admin) > before  # the new events, found ready: not computed again
+    assert len(counted) == 2
+    assert rates.warm() is False  # nothing changed since: nothing to compute
+
+
+def test_warming_computes_what_was_asked_for_the_new_data(
+    north_south: FastAPI, ns_signed_in, counted: list[int], backplan_home
+) -> None:  # type: ignore[no-untyped-def]
+    """The same, step by step in this thread: what the background thread runs."""
+    from okr_support import simulate, store_events
+
+    admin, _ = ns_signed_in(NS_ADMIN)
+    rates = north_south.state.web.rates
+    before = org_sqls(admin)
+    store_events(backplan_home, simulate(date(2026, 10, 1), date(2026, 10, 14), seed=2))
+    rates.fresh_seconds = 0
+    rates.warm()  # the background thread may be at it too: then this waits for its answer
+    assert len(counted) == 2
+    assert org_sqls(admin) > before
+    assert len(counted) == 2

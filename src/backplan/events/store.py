@@ -26,6 +26,10 @@ Layout of ``BACKPLAN_HOME``::
     tmp/duckdb-<pid>/                  where a DuckDB query spills when memory runs short
     tmp/parse-<pid>-<id>/              an upload being read, before its import takes the lock
     events.lock                        held by the one writer
+
+Each batch folder also holds ``_daily-counts.rollup``, the batch's events
+counted per rep, day, kind and source (``events/rollup.py``), written before
+the rename: counting per period reads those instead of every event.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ import pyarrow.parquet as pq
 
 from backplan.config.private import create_private_file, private_folder, private_tree
 from backplan.events.errors import StoreBusy
+from backplan.events.rollup import ROLLUP_FILE, write_rollup
 from backplan.events.schema import EVENT_COLUMNS, EVENT_SCHEMA, events_dir, events_glob
 
 GENERATIONS = "event-store"
@@ -223,6 +228,7 @@ class StoreWriter:
                 _remove(spill)
         self._ensure_layout()
         self._drop_retired_generations()
+        self._add_missing_rollups()
 
     def new_staging(self, name: str = "batch") -> Path:
         """An empty folder in ``BACKPLAN_HOME/staging`` (same filesystem as the store)."""
@@ -278,6 +284,9 @@ class StoreWriter:
             return CommitResult(added, duplicates, None)
         name = f"{label}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         target = self.store.dir / name
+        # Counted from the files as committed (duplicates left out), in the same folder:
+        # the one rename below adds the events and their daily counts together.
+        write_rollup(staged, self.home)
         private_tree(staged)  # DuckDB and Arrow write files with the process's umask
         _fsync_tree(staged)
         os.rename(staged, target)
@@ -320,6 +329,9 @@ class StoreWriter:
                 "compaction wrote a different number of events; store left as it was"
             )
         batch = f"c{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        # Counted afresh from the merged events rather than summed from the batches' rollups:
+        # exact by construction, and a store from before rollups gains one here.
+        write_rollup(staged, self.home)
         private_tree(staged)
         _fsync_tree(staged)
         link = self.store.dir
@@ -336,6 +348,17 @@ class StoreWriter:
             for old in files:
                 _remove(old if old.parent == link else old.parent)
         return CompactResult(len(files), len(written), total)
+
+    def _add_missing_rollups(self) -> None:
+        """Give each batch committed before rollups existed its rollup, once: written in
+        staging and renamed in as one file, so a reader finds it whole or not at all."""
+        batches = {p.parent for p in self.store.files()}
+        for batch in sorted(b for b in batches if not (b / ROLLUP_FILE).exists()):
+            staged = self.new_staging("rollup")
+            written = write_rollup(batch, self.home, into=staged)
+            private_tree(staged)
+            _fsync_tree(staged)
+            os.rename(written, batch / ROLLUP_FILE)
 
     def _ensure_layout(self) -> None:
         link = self.store.dir
@@ -429,7 +452,7 @@ def _remove(path: Path) -> None:
 
 
 def _fsync_tree(folder: Path) -> None:
-    for path in folder.glob("*.parquet"):
+    for path in [*folder.glob("*.parquet"), *folder.glob(f"*{ROLLUP_FILE}")]:
         with open(path, "rb") as f:
             os.fsync(f.fileno())
     _fsync_dir(folder)

@@ -18,8 +18,10 @@ import ibis.expr.types as ir
 
 from backplan.config import Settings
 from backplan.core.errors import InvalidInput, NoData
+from backplan.events.rollup import rollup_files
 from backplan.events.schema import EVENT_COLUMNS
 from backplan.events.store import EventStore
+from backplan.metrics.rollups import attach_rollup
 
 
 class EventSourceError(InvalidInput):
@@ -45,14 +47,20 @@ def open_events(settings: Settings) -> ir.Table:
 
 
 def read_store(home: Path) -> ir.Table:
-    """The embedded store below ``home`` as an Ibis table on a fresh in-memory DuckDB."""
+    """The embedded store below ``home`` as an Ibis table on a fresh in-memory DuckDB, with
+    the batches' daily rollups attached when every batch has one (``metrics/rollups.py``)."""
     store = EventStore(home)
     if not store.files():
         raise NoData(
             f"no events in {store.dir}; import some (backplan import FILE) "
             "or generate a demo organisation with `backplan demo-data`"
         )
-    return embedded_backend().read_parquet(store.glob)
+    backend = embedded_backend()
+    events = backend.read_parquet(store.glob)
+    rollups = rollup_files(store.dir)
+    if rollups is not None:
+        attach_rollup(events, backend.read_parquet([str(p) for p in rollups]))
+    return events
 
 
 def _warehouse_events(url: str, table: str) -> ir.Table:

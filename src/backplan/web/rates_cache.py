@@ -14,13 +14,23 @@ events, the roster and what the app database holds that figures rest on
 (``services/app_state.py``). Each answer is computed once per change, by the
 first request that asks; requests asking meanwhile wait for it rather than
 computing it again (a burst of page loads after an import costs one refit).
+
+Computed before anyone asks: the cache remembers what was asked (the rates
+reports, and each kept answer with how to compute it, the most recent
+``WARM_AT_MOST``), and a thread of this process (:meth:`RatesCache.warm`)
+takes the fingerprint every ``FRESH_SECONDS``; when it changed, it computes
+them all again for the new data. The first request after an import finds its
+answer ready, or waits for the one being computed (the same lock per key).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
@@ -38,6 +48,9 @@ if TYPE_CHECKING:
 
 KEEP = 16
 KEEP_ANSWERS = 256
+WARM_AT_MOST = 32
+"""Kept answers computed again in the background after a change: the most recently asked."""
+log = logging.getLogger("backplan.web")
 T = TypeVar("T")
 # How long the fingerprint of the data is trusted before it is taken again: an
 # import shows on the pages at most this many seconds late.
@@ -53,6 +66,11 @@ class RatesCache:
         self._lock = threading.Lock()
         self._computing: dict[tuple[object, ...], threading.Lock] = {}
         self._state = Kept(self._read_fingerprint, FRESH_SECONDS)
+        self._asked_reports: OrderedDict[tuple[str, date | None, date | None], None] = OrderedDict()
+        self._asked: OrderedDict[tuple[object, ...], Callable[[], object]] = OrderedDict()
+        self._warmed: tuple[str, bool, str] | None = None
+        self._warm_done = threading.Condition()
+        self._warmer: threading.Thread | None = None
 
     def _once(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         """``compute()`` run by one thread per key at a time: the others wait for its answer
@@ -91,6 +109,8 @@ class RatesCache:
         from backplan.services.rates import RatesRequest, load_roster, rates_report
 
         key = self._key(funnel, since, until, today)
+        if key is not None:
+            self._remember(self._asked_reports, (funnel, since, until), None)
 
         def fit() -> RatesReport:
             request = RatesRequest(funnel, since, until)
@@ -166,6 +186,7 @@ class RatesCache:
         """
         if self.settings.events_url:
             return compute()
+        self._remember(self._asked, parts, compute)
         events, _, app = self._fingerprint()
         key = (events, app, self.settings.clock.today(), *parts)
         found = self._found(key)
@@ -181,6 +202,54 @@ class RatesCache:
             return answer
 
         return self._once(key, keep)
+
+    def warm(self) -> bool:
+        """Compute what was asked before for the data as they are now, unless done already
+        for this fingerprint; whether anything was computed. A failing answer is left to the
+        request that asks for it (which shows the error)."""
+        state = self._fingerprint()
+        if state == self._warmed:
+            return False
+        with self._lock:
+            reports = list(reversed(self._asked_reports))
+            answers = list(reversed(self._asked.items()))
+        today = self.settings.clock.today()
+        for funnel, since, until in reports:  # the rates first: most answers start from them
+            self._quietly(self._organisation, funnel, since, until, today)
+        for parts, compute in answers:
+            self._quietly(self.kept, parts, compute)
+        with self._warm_done:
+            self._warmed = state
+            self._warm_done.notify_all()
+        return True
+
+    def wait_warm(self, timeout: float) -> bool:
+        """Wait until the background thread has computed for the data as they are now."""
+        with self._warm_done:
+            return self._warm_done.wait_for(lambda: self._warmed == self._fingerprint(), timeout)
+
+    def _remember(
+        self, asked: OrderedDict[Any, Any], key: Any, compute: Callable[[], object] | None
+    ) -> None:
+        with self._lock:
+            asked[key] = compute
+            asked.move_to_end(key)
+            while len(asked) > WARM_AT_MOST:
+                asked.popitem(last=False)
+            if self._warmer is None:
+                # What is being asked now is computed for the data as they are: warm later changes.
+                self._warmed = self._state.get()
+                self._warmer = threading.Thread(
+                    target=_keep_warm, args=(weakref.ref(self),), name="backplan-warm", daemon=True
+                )
+                self._warmer.start()
+
+    @staticmethod
+    def _quietly(compute: Callable[..., object], *args: Any) -> None:
+        try:
+            compute(*args)
+        except Exception:  # the page that asks shows the error; nothing to keep
+            log.debug("a kept answer could not be computed ahead", exc_info=True)
 
     def invalidate(self) -> None:
         """Take the fingerprint afresh on the next request (the roster was just edited here)."""
@@ -218,3 +287,18 @@ class RatesCache:
         roster = roster_rows(self.settings)
         text = "\n".join(paths) + "\n--\n" + "\n".join("\t".join(map(str, r)) for r in roster)
         return hashlib.sha256(text.encode()).hexdigest(), bool(paths), app_state(self.settings)
+
+
+def _keep_warm(cache: weakref.ref[RatesCache]) -> None:
+    """The background thread: every ``FRESH_SECONDS``, warm the cache if the data changed;
+    ends once the cache is gone (the app was dropped)."""
+    while True:
+        time.sleep(FRESH_SECONDS)
+        found = cache()
+        if found is None:
+            return
+        try:
+            found.warm()
+        except Exception:  # the app database or the store is unreachable: try again later
+            log.debug("could not warm the kept pages", exc_info=True)
+        del found
