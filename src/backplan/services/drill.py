@@ -95,7 +95,10 @@ def _window(settings: Settings, since: date | None, until: date | None) -> Perio
 
 
 def _row(r: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    at = pd.Timestamp(r["at"]).tz_convert(settings.clock.zone)
+    at = pd.Timestamp(r["at"])
+    if at.tzinfo is None:  # Spark hands back UTC timestamps without their zone
+        at = at.tz_localize("UTC")
+    at = at.tz_convert(settings.clock.zone)
     return {
         "event_id": r["event_id"],
         "rep": r["rep"],
