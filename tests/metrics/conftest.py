@@ -1,4 +1,5 @@
-"""Fixtures for the metrics layer: the same events on DuckDB and on local Spark, and real data."""
+"""Fixtures for the metrics layer: the same events on DuckDB and on local Spark (``spark``, in
+the top conftest), and real data."""
 
 from __future__ import annotations
 
@@ -15,26 +16,6 @@ from backplan.metrics.sample import EventRow, event_rows
 from backplan.metrics.source import read_store
 
 _stores = count()
-
-
-@pytest.fixture(scope="session")
-def spark():
-    """One local Spark for the whole run: it takes seconds to start."""
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("backplan-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(params=["duckdb", pytest.param("pyspark", marks=pytest.mark.slow)])

@@ -7,6 +7,7 @@ from metrics_support import records
 
 from backplan import Period, funnel
 from backplan.metrics import attempt_counts, attempts_per_prospect, cohort_conversions
+from backplan.metrics.cadence import simultaneous_attempts
 
 OUTBOUND = funnel("outbound")
 Q1 = Period.quarter(2026, 1)
@@ -144,3 +145,13 @@ def test_attempt_counts_tabulate_prospects_by_attempt_number_and_response(load_e
         (3, False, 1),
         (3, True, 1),
     ]
+
+
+def test_simultaneous_attempts_are_counted_and_none_is_zero_on_every_engine(load_events):
+    bulk = [("cat", "2026-03-02 09:00", "dial", "p9"), ("cat", "2026-03-02 09:00", "email", "p9")]
+    events = load_events([*CADENCE_EVENTS, *bulk])
+    rows = simultaneous_attempts(events, Q1).to_pandas().to_dict("records")
+    assert rows == [{"attempts": 14, "simultaneous": 2}]  # cat's two attempts stamped at once
+    # No attempts at all: zeros, not an engine's null (None on DuckDB, NaN on Spark).
+    none = simultaneous_attempts(events, Period.month(2026, 6)).to_pandas().to_dict("records")
+    assert none == [{"attempts": 0, "simultaneous": 0}]

@@ -204,7 +204,7 @@ def test_a_warehouse_table_without_the_event_columns_is_named(tmp_path, monkeypa
 
 
 @pytest.mark.slow
-def test_the_same_command_runs_on_spark_pointed_at_with_one_setting(
+def test_the_same_command_runs_on_pyspark_pointed_at_with_one_setting(
     maven_home, shared_data, spark, monkeypatch
 ):
     (batch,) = {path.parent for path in EventStore(maven_home).files()}

@@ -105,7 +105,8 @@ def simultaneous_attempts(
     if reps is not None:
         t = t.filter(t.rep.isin(list(reps)))
     stamps = t.group_by(["rep", "prospect", "at"]).aggregate(n=t.count())
+    # A sum over no rows is null, which engines hand back differently (None, NaN): say 0.
     return stamps.aggregate(
-        attempts=stamps.n.sum(),
-        simultaneous=stamps.n.sum(where=stamps.n > 1),
+        attempts=stamps.n.sum().fill_null(0),
+        simultaneous=stamps.n.sum(where=stamps.n > 1).fill_null(0),
     )

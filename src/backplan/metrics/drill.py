@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import ibis
 import ibis.expr.types as ir
 
 from backplan.core.funnel import Funnel
@@ -37,3 +38,14 @@ def stage_events(
         window_events["kind"].isin(kinds), window_events["rep"].isin(list(reps))
     )
     return found.select(*COLUMNS).order_by([found["at"].desc(), found["event_id"]])
+
+
+def page_of(found: ir.Table, first: int, size: int) -> ir.Table:
+    """Rows ``first`` to ``first + size - 1`` (from 0) of :func:`stage_events`, newest first.
+
+    Numbered by a window over the same order rather than an offset: Ibis compiles an offset
+    on Spark to a row number over no order, which may page through the rows in any order.
+    """
+    numbered = found.mutate(n=ibis.row_number().over(order_by=[found.at.desc(), found.event_id]))
+    page = numbered.filter(numbered.n >= first, numbered.n < first + size)
+    return page.order_by(page.n).select(*COLUMNS)

@@ -19,7 +19,7 @@ from backplan.core.errors import InvalidInput
 from backplan.core.funnel import Stage
 from backplan.core.period import Period
 from backplan.metrics import open_events
-from backplan.metrics.drill import stage_events
+from backplan.metrics.drill import page_of, stage_events
 from backplan.services.lookup import find_rep, find_team
 from backplan.services.planning import resolve_funnel
 from backplan.services.rates import load_roster
@@ -74,7 +74,7 @@ def events_behind(
     total = int(found.count().to_pandas())
     pages = max(math.ceil(total / PAGE_SIZE), 1)
     page = min(max(page, 1), pages)
-    frame = found.limit(PAGE_SIZE, offset=(page - 1) * PAGE_SIZE).to_pandas()
+    frame = page_of(found, (page - 1) * PAGE_SIZE, PAGE_SIZE).to_pandas()
     rows = [_row(r, settings) for r in frame.to_dict("records")]
     return EventsBehind(
         owner_kind, key, name, chosen.stage(stage), chosen.key, window, total, page, pages, rows
@@ -95,7 +95,10 @@ def _window(settings: Settings, since: date | None, until: date | None) -> Perio
 
 
 def _row(r: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    at = pd.Timestamp(r["at"]).tz_convert(settings.clock.zone)
+    at = pd.Timestamp(r["at"])
+    if at.tzinfo is None:  # Spark hands back UTC timestamps without their zone
+        at = at.tz_localize("UTC")
+    at = at.tz_convert(settings.clock.zone)
     return {
         "event_id": r["event_id"],
         "rep": r["rep"],

@@ -58,6 +58,9 @@ def pipeline_inputs(
     frame = conversion_times(events, funnel, stage, window).to_pandas()
     if frame.empty:
         return PipelineInputs()
+    # Engines return rows in any order (a warehouse differs from DuckDB, and DuckDB from
+    # itself across threads); the draws follow the open units in order, so fix one.
+    frame = frame.sort_values(["rep", "entered", "prospect"], ignore_index=True)
     end = pd.Timestamp(datetime.combine(as_of + timedelta(days=1), datetime.min.time(), UTC))
     entered = pd.to_datetime(frame["entered"], utc=True)
     reached = pd.to_datetime(frame["reached"], utc=True)

@@ -40,6 +40,7 @@ from backplan.events.store import CompactResult, EventStore, StoreWriter
 from backplan.services.audit import Actor, record
 from backplan.services.roster import add_reps, rep_aliases, roster_listing, roster_size
 from backplan.services.roster.nearest import nearest_reps
+from backplan.services.warehouse import require_embedded_store
 
 IMPORTS_DIR = "imports"
 UPLOADS_DIR = "uploads"
@@ -146,6 +147,7 @@ def import_file(
     the store's write lock is taken, so a slow or hostile file never makes
     other imports wait; the lock is held only to check and add the events.
     """
+    require_embedded_store(settings, "importing a file")
     started = time.perf_counter()
     mapping = load_mapping(request.mapping, settings.extra_kinds)
     store = EventStore(settings.home)
@@ -371,6 +373,7 @@ def shipped_mappings() -> list[dict[str, Any]]:
 
 def compact_store(settings: Settings) -> CompactResult:
     """Merge the event store's small import files into a few large ones (atomic)."""
+    require_embedded_store(settings, "compacting the event store")
     return EventStore(settings.home).compact(min_files=2)
 
 

@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 
 from backplan.events.schema import EVENT_SCHEMA
 from backplan.events.store import EventStore, write_parquet_batches
+from backplan.services.warehouse import require_embedded_store
 
 if TYPE_CHECKING:
     from backplan.config import Settings
@@ -214,6 +215,7 @@ def generate_demo(
     """
     from backplan.services.demo.roster import save_demo_roster
 
+    require_embedded_store(settings, "generating the demo's events")
     started = time.perf_counter()
     last = end or (settings.clock.today() - timedelta(days=1))
     first = last - timedelta(days=days - 1)

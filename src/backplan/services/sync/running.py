@@ -37,6 +37,7 @@ from backplan.services.roster import add_named_reps, rep_aliases, roster_size
 from backplan.services.sync import state
 from backplan.services.sync.crm import Batch, Crm, Owner
 from backplan.services.sync.http import Api, RetryPolicy, api_token_header, bearer
+from backplan.services.warehouse import require_embedded_store
 
 Progress = Callable[[str, float | None], None]
 REJECTS_DIR = "imports"
@@ -109,6 +110,7 @@ def run_sync(
     progress: Progress | None = None,
 ) -> SyncSummary:
     """Sync ``request.source`` into the event store of ``settings.home`` (see the module)."""
+    require_embedded_store(settings, f"syncing {request.source}")
     started = time.perf_counter()
     report = progress or (lambda stage, done: None)
     state.mark_interrupted(settings, request.source)
