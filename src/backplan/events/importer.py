@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from backplan.config.private import private_file, private_folder
-from backplan.events import import_sql
+from backplan.events import import_sql, rejects_sql
 from backplan.events.csv_cells import copy_csv
 from backplan.events.import_sql import (
     EVENT_COLUMNS,
@@ -319,7 +319,7 @@ class _Run:
         if self.source.format != "csv":
             return empty
         try:
-            rows = self.con.execute(import_sql.MALFORMED_LINES).fetchall()
+            rows = self.con.execute(rejects_sql.MALFORMED_LINES).fetchall()
         except duckdb.CatalogException:
             return empty
         lines, errors, texts = [], [], []
@@ -413,13 +413,13 @@ class _Run:
 
     def _conflicts(self) -> bool:
         """Rows whose event id an earlier row already used for different values."""
-        self.con.execute(import_sql.create_conflicts())
+        self.con.execute(rejects_sql.create_conflicts())
         return self._scalar("SELECT count(*) FROM conflicts") > 0
 
     def _write_rejects(self, malformed: pa.Table, conflicts: bool, outcome: ImportOutcome) -> int:
         if malformed.num_rows:
             self.con.register("malformed", malformed)
-        union = import_sql.rejects(
+        union = rejects_sql.rejects(
             self.source, self.resolved, conflicts=conflicts, malformed=bool(malformed.num_rows)
         )
         counted = self.con.execute(
