@@ -3,8 +3,9 @@
 ``Expressions`` builds, for one mapping over one file, the SQL that parses a row's
 fields, names the events it records, finds its first problem and produces the
 canonical event columns; the functions below build the statements an import run
-executes around it (renaming reps, duplicate ids; the rejects file is ``events.rejects_sql``). Nothing here
-runs a statement: ``events.importer`` does, and reports progress while it runs.
+executes around it (renaming reps, duplicate ids; the rejects file is built by
+``events.rejects_sql``). Nothing here runs a statement: ``events.importer``
+does, and reports progress while it runs.
 """
 
 from __future__ import annotations
