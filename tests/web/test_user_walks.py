@@ -48,7 +48,10 @@ def walk(request, browser_context, demo):  # type: ignore[no-untyped-def]
     """A page at one width, signed in as nobody yet, that records console errors."""
     page = browser_context.new_page()
     page.set_viewport_size(WIDTHS[request.param])
-    page.set_default_timeout(60_000)  # a first home page computes the month's forecast
+    # A first home page, and a first quarter's Forecast, compute the forecasts of every
+    # team (about 30 s alone here, more beside the Spark tests): the walks check what
+    # people see, the time of a first computation is measured in bench/web.py.
+    page.set_default_timeout(180_000)
     page.base, page.site = demo
     with appdb.session(fast_settings(page.site.home)) as s:
         page.rep_key = s.scalars(select(Rep.key).order_by(Rep.key)).first()
