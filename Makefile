@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test lint typecheck unit edge-days bench screenshots clean
+.PHONY: install browser java demo test lint typecheck unit edge-days bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,14 @@ browser:
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-unit: install browser
+# The warehouse tests (`-k pyspark`) start a local Spark session, which needs Java.
+java:
+	@command -v java >/dev/null || { \
+	  echo "installing Debian's Java runtime for the local Spark tests"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; }
+
+unit: install browser java
 	$(BIN)/pytest -n 2
 
 # The tests that read today from the clock (marked `dates`), once on each edge day of the
