@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
-from .conftest import MAYA, NS_ADMIN, form_token
+from backplan.web import create_app
+
+from .conftest import MAYA, NS_ADMIN, fast_settings, form_token, sign_in
 
 JSON = {"Accept": "application/json"}
 OCTOBER = {"period": "2026-10", "as_of": "2026-10-15"}
@@ -116,5 +119,28 @@ def test_warming_computes_what_was_asked_for_the_new_data(
     rates.fresh_seconds = 0
     rates.warm()  # the background thread may be at it too: then this waits for its answer
     assert len(counted) == 2
+    assert org_sqls(admin) > before
+    assert len(counted) == 2
+
+
+def test_a_warehouse_page_is_computed_once_then_shows_new_events(
+    north_south: FastAPI, backplan_home, counted: list[int]
+) -> None:  # type: ignore[no-untyped-def]
+    """With the events in a warehouse (here DuckDB reading the store's files through its URL),
+    the page is kept too, under the events' count and times read in the engine."""
+    from okr_support import simulate, store_events
+
+    warehouse = fast_settings(
+        backplan_home, events_url="duckdb://", events_table=f"{backplan_home}/events/*/*.parquet"
+    )
+    app = create_app(warehouse)
+    admin = TestClient(app)
+    sign_in(admin, NS_ADMIN)
+    before = org_sqls(admin)
+    assert org_sqls(admin) == before
+    assert len(counted) == 1
+    store_events(backplan_home, simulate(date(2026, 10, 1), date(2026, 10, 14), seed=2))
+    assert org_sqls(admin) == before  # the warehouse is asked again only after a while
+    app.state.web.rates.fresh_seconds = 0
     assert org_sqls(admin) > before
     assert len(counted) == 2

@@ -31,3 +31,21 @@ def require_embedded_store(settings: Settings, feature: str) -> None:
         f"into that table with your own pipeline (columns: {', '.join(EVENT_COLUMNS)}; "
         "see docs/warehouse.md), or unset BACKPLAN_EVENTS_URL to use the embedded store."
     )
+
+
+def warehouse_state(settings: Settings) -> tuple[str, bool]:
+    """What shows that a warehouse's events changed, and whether it holds any.
+
+    One aggregate run in the engine: the number of events and the first and last
+    event time. Loads that append events change it; a correction that rewrites
+    events in place without changing these shows once the day turns (the kept
+    pages are per day) or after a restart.
+    """
+    from backplan.metrics.source import open_events
+
+    events = open_events(settings)
+    row = events.aggregate(
+        n=events.count(), first=events["at"].min(), last=events["at"].max()
+    ).execute()
+    n, first, last = (row[c].iloc[0] for c in ("n", "first", "last"))
+    return f"{n}|{first}|{last}", int(n) > 0

@@ -5,8 +5,10 @@ their team's), which takes a query over all events: too slow to repeat for
 every page view. The embedded event store only changes by adding files (an
 import commits by renaming them in), and the roster by an import or a
 roster load, so a report is reused while the store's file list, the roster
-and the day stay the same. With a warehouse (``BACKPLAN_EVENTS_URL``) nothing
-tells when the data changed, so nothing is cached.
+and the day stay the same. With a warehouse (``BACKPLAN_EVENTS_URL``) its
+events' count and first and last times, read in the engine at most every
+``WAREHOUSE_FRESH_SECONDS``, stand for the file list
+(``services/warehouse.py``).
 
 Pages built on more than rates (the leadership view, a team's diagnosis, OKR
 progress) are kept by :meth:`RatesCache.kept` under the full fingerprint: the
@@ -42,6 +44,7 @@ from backplan.services.definitions import organisation_funnel
 from backplan.services.importing import event_files
 from backplan.services.kept import Kept
 from backplan.services.roster import roster_rows
+from backplan.services.warehouse import warehouse_state
 
 if TYPE_CHECKING:
     from backplan.services.rates import RatesReport
@@ -55,6 +58,8 @@ T = TypeVar("T")
 # How long the fingerprint of the data is trusted before it is taken again: an
 # import shows on the pages at most this many seconds late.
 FRESH_SECONDS = 2.0
+# A warehouse is asked less often: its aggregate is a query in the engine (seconds on Spark).
+WAREHOUSE_FRESH_SECONDS = 60.0
 
 
 class RatesCache:
@@ -65,7 +70,8 @@ class RatesCache:
         self._kept: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[tuple[object, ...], threading.Lock] = {}
-        self._state = Kept(self._read_fingerprint, FRESH_SECONDS)
+        fresh = WAREHOUSE_FRESH_SECONDS if settings.events_url else FRESH_SECONDS
+        self._state = Kept(self._read_fingerprint, fresh)
         self._asked_reports: OrderedDict[tuple[str, date | None, date | None], None] = OrderedDict()
         self._asked: OrderedDict[tuple[object, ...], Callable[[], object]] = OrderedDict()
         self._warmed: tuple[str, bool, str] | None = None
@@ -184,8 +190,6 @@ class RatesCache:
         (e.g. ``("leadership", period, funnel, as_of)``); the answer is shared, so callers copy
         before changing it.
         """
-        if self.settings.events_url:
-            return compute()
         self._remember(self._asked, parts, compute)
         events, _, app = self._fingerprint()
         key = (events, app, self.settings.clock.today(), *parts)
@@ -265,14 +269,12 @@ class RatesCache:
         self._state.seconds = seconds
 
     def has_events(self) -> bool:
-        """Whether there are events to fit (a warehouse is taken to have some)."""
-        return True if self.settings.events_url else self._fingerprint()[1]
+        """Whether there are events to fit."""
+        return self._fingerprint()[1]
 
     def _key(
         self, funnel: str, since: date | None, until: date | None, today: date
     ) -> tuple[object, ...] | None:
-        if self.settings.events_url:
-            return None
         # The funnel's definition is part of the key: an admin may edit its stages.
         definition = organisation_funnel(self.settings, funnel)
         return (funnel, definition, since, until, today, self._fingerprint()[0])
@@ -283,10 +285,14 @@ class RatesCache:
         return self._state.get()
 
     def _read_fingerprint(self) -> tuple[str, bool, str]:
-        paths = event_files(self.settings)
+        if self.settings.events_url:
+            events, has_events = warehouse_state(self.settings)
+        else:
+            paths = event_files(self.settings)
+            events, has_events = "\n".join(paths), bool(paths)
         roster = roster_rows(self.settings)
-        text = "\n".join(paths) + "\n--\n" + "\n".join("\t".join(map(str, r)) for r in roster)
-        return hashlib.sha256(text.encode()).hexdigest(), bool(paths), app_state(self.settings)
+        text = events + "\n--\n" + "\n".join("\t".join(map(str, r)) for r in roster)
+        return hashlib.sha256(text.encode()).hexdigest(), has_events, app_state(self.settings)
 
 
 def _keep_warm(cache: weakref.ref[RatesCache]) -> None:
