@@ -53,8 +53,11 @@ def fast_settings(home: Path, **overrides: object) -> Settings:
     pinned clock, so a page's figures do not depend on the day the tests run.
 
     Two-factor sign-in is optional for admins here, so tests can sign in as one with a
-    password; ``test_two_factor.py`` asks for ``admin_two_factor="required"`` itself."""
+    password; ``test_two_factor.py`` asks for ``admin_two_factor="required"`` itself. No
+    thread computes pages ahead (each app of a run would keep one polling the data);
+    ``test_kept_pages.py`` turns it on where it is tested."""
     values: dict[str, object] = {
+        "compute_ahead": False,
         "argon2_time_cost": 1,
         "argon2_memory_kib": 8,
         "today": TODAY,

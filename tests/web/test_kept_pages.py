@@ -95,6 +95,7 @@ def test_after_an_import_the_forecast_is_computed_before_anyone_asks(
 
     admin, _ = ns_signed_in(NS_ADMIN)
     rates = north_south.state.web.rates
+    rates.compute_ahead = True  # as in a server (BACKPLAN_COMPUTE_AHEAD, on by default)
     before = org_sqls(admin)  # asked once: remembered, and the warming thread started
     assert len(counted) == 1
     store_events(backplan_home, simulate(date(2026, 10, 1), date(2026, 10, 14), seed=2))

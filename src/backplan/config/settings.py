@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         max_length=8,
         description="The symbol written before amounts of money: $, €, £, CHF ...",
     )
+    compute_ahead: bool = Field(
+        default=True,
+        description="Compute the pages already asked for again in the background when the "
+        "data change, so the first page after an import finds them ready; off: the first "
+        "request after a change computes.",
+    )
     events_url: str | None = Field(
         default=None,
         description=(

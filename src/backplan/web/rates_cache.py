@@ -77,6 +77,8 @@ class RatesCache:
         self._warmed: tuple[str, bool, str] | None = None
         self._warm_done = threading.Condition()
         self._warmer: threading.Thread | None = None
+        self.compute_ahead = settings.compute_ahead
+        """Whether a thread computes the remembered answers again when the data change."""
 
     def _once(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         """``compute()`` run by one thread per key at a time: the others wait for its answer
@@ -240,7 +242,7 @@ class RatesCache:
             asked.move_to_end(key)
             while len(asked) > WARM_AT_MOST:
                 asked.popitem(last=False)
-            if self._warmer is None:
+            if self._warmer is None and self.compute_ahead:
                 # What is being asked now is computed for the data as they are: warm later changes.
                 self._warmed = self._state.get()
                 self._warmer = threading.Thread(
