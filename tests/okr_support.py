@@ -80,3 +80,16 @@ def simulate(first: date, last: date, *, seed: int = 1) -> pa.Table:
 
 def store_events(home: Path, events: pa.Table) -> None:
     EventStore(home).append(events)
+
+
+def north_south_october(settings: Settings) -> None:
+    """North (ana, ben) and South (cy), simulated events from May to mid-October 2026, and
+    October objectives for ana (6 SQLs), ben (5) and South (4)."""
+    from backplan.services import okr
+
+    add_roster(settings)
+    store_events(settings.home, simulate(date(2026, 5, 1), date(2026, 10, 15)))
+    for owner, kind, result in (("ana", "rep", "6 sqls"), ("ben", "rep", "5 sqls"),
+                                ("South", "team", "4 sqls")):  # fmt: skip
+        request = okr.ObjectiveRequest(owner, kind, "2026-10", [result])  # type: ignore[arg-type]
+        okr.create_objective(settings, request, date(2026, 10, 1))

@@ -17,10 +17,9 @@ from typer.testing import CliRunner
 
 from backplan.cli import app
 from backplan.config import Settings
-from backplan.services import okr
 from backplan.services.importing import ImportRequest, compact_store, import_file
 from backplan.services.warehouse import EmbeddedStoreOnly
-from okr_support import add_roster, simulate, store_events
+from okr_support import north_south_october, simulate, store_events
 
 runner = CliRunner()
 OCTOBER = ["--period", "2026-10", "--as-of", "2026-10-15"]
@@ -35,14 +34,7 @@ def spark_table(home: Path) -> str:
 def north_south(backplan_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """North (ana, ben) and South (cy), events from May to mid-October 2026, October objectives."""
     monkeypatch.setenv("BACKPLAN_TODAY", "2026-10-16T10:00")
-    settings = Settings()
-    add_roster(settings)
-    store_events(backplan_home, simulate(date(2026, 5, 1), date(2026, 10, 15)))
-    first = date(2026, 10, 1)
-    for owner, kind, result in (("ana", "rep", "6 sqls"), ("ben", "rep", "5 sqls"),
-                                ("South", "team", "4 sqls")):  # fmt: skip
-        request = okr.ObjectiveRequest(owner, kind, "2026-10", [result])  # type: ignore[arg-type]
-        okr.create_objective(settings, request, first)
+    north_south_october(Settings())
     return backplan_home
 
 

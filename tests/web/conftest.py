@@ -149,21 +149,11 @@ NS_ADMIN = Person("root@example.com", "admin")
 def north_south(backplan_home: Path) -> FastAPI:
     """Teams North (ana, ben) and South (cy) with simulated events from May to mid-October 2026,
     October objectives for ana, ben and South, and accounts for Maya (North), ana and an admin."""
-    from datetime import date
-
-    from backplan.services import okr
-    from okr_support import add_roster as add_north_south
-    from okr_support import simulate, store_events
+    from okr_support import north_south_october
 
     settings = fast_settings(backplan_home)
     app = create_app(settings)
-    add_north_south(settings)
-    store_events(backplan_home, simulate(date(2026, 5, 1), date(2026, 10, 15)))
-    first = date(2026, 10, 1)
-    for owner, kind, result in (("ana", "rep", "6 sqls"), ("ben", "rep", "5 sqls"),
-                                ("South", "team", "4 sqls")):  # fmt: skip
-        request = okr.ObjectiveRequest(owner, kind, "2026-10", [result])  # type: ignore[arg-type]
-        okr.create_objective(settings, request, first)
+    north_south_october(settings)
     accounts = app.state.web.accounts
     for p in (MAYA, ANA_SILVA, NS_ADMIN):
         accounts.add_user(p.email, PASSWORD, p.role, rep=p.rep, teams=[p.team] if p.team else [])
