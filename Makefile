@@ -43,9 +43,10 @@ unit: install browser java
 
 # The tests that read today from the clock (marked `dates`), once on each edge day of the
 # calendar: the first working day of a month before office hours, the last day of a month
-# (a quarter's end), New Year's Eve ticking into New Year's Day (a public holiday),
-# 29 February, Christmas Day, a Sunday. CI runs it after `make test`.
-EDGE_DAYS ?= 2027-02-01T07:40 2027-03-31T18:30 2026-12-31T23:59:30 2028-02-29T12:00 \
+# (a quarter's end), New Year's Eve ticking into New Year's Day (a public holiday) two
+# seconds into each test, 29 February, Christmas Day, a Sunday. Each test starts again at
+# the moment. CI runs it after `make test`.
+EDGE_DAYS ?= 2027-02-01T07:40 2027-03-31T18:30 2026-12-31T23:59:58 2028-02-29T12:00 \
 	2026-12-25T10:00 2026-11-29T12:00
 edge-days: install
 	@for day in $(EDGE_DAYS); do \

@@ -1,7 +1,7 @@
 """Shared by every test, in tests/ and the doctests in src/.
 
-``--pinned-now 2027-02-01T07:40`` runs the whole session as if it were that moment
-(UTC, the clock still ticking), through time-machine: CI runs the suite at the edges
+``--pinned-now 2027-02-01T07:40`` runs every test as if it started at that moment
+(UTC, the clock still ticking from there), through time-machine: CI runs the suite at the edges
 of time (the first working day of a month before office hours, the last day of a
 month, New Year's Eve to New Year's Day, 29 February, a holiday, a Sunday) to prove
 that no test and no figure depends on the day it runs.
@@ -33,12 +33,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     moment = config.getoption("--pinned-now")
-    if moment:
+    if moment:  # for fixtures wider than a test; each test starts again at the moment below
         import time_machine
 
         traveller = time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=UTC))
         traveller.start()
         config.add_cleanup(traveller.stop)
+
+
+@pytest.fixture(autouse=True)
+def pinned_now(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts at the pinned moment, not the session: which test crosses midnight
+    then depends on its own length, never on which tests ran before it on its worker."""
+    moment = request.config.getoption("--pinned-now")
+    if not moment:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=UTC)):
+        yield
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -79,12 +79,11 @@ def test_an_unknown_role_is_refused(backplan_home: Path) -> None:
 
 
 def test_demo_prints_random_credentials_that_sign_in(backplan_home: Path) -> None:
-    first = json.loads(
-        runner.invoke(cli, ["demo", "--no-serve", "--json", "--events", "3000"]).stdout
-    )
-    second = json.loads(
-        runner.invoke(cli, ["demo", "--no-serve", "--json", "--events", "3000"]).stdout
-    )
+    args = ["demo", "--no-serve", "--json", "--events", "3000"]
+    # One moment for both runs: a second run in a new month rightly adds that month's objectives.
+    day = {"BACKPLAN_TODAY": "2026-11-16T10:00"}
+    first = json.loads(runner.invoke(cli, args, env=day).stdout)
+    second = json.loads(runner.invoke(cli, args, env=day).stdout)
     assert first["home"] == str(backplan_home / "demo")
     assert first["organisation"]["reps"] == 24 and first["organisation"]["events"] == 3000
     assert second["organisation"]["events"] == 0  # generated again: nothing added twice
@@ -102,6 +101,14 @@ def test_demo_prints_random_credentials_that_sign_in(backplan_home: Path) -> Non
     old = first["accounts"][0]
     body = {"email": old["email"], "password": old["password"]}
     assert client.post("/api/session", json=body).status_code == 401
+
+
+def test_a_demo_run_again_in_a_new_month_adds_that_months_objectives(backplan_home: Path) -> None:
+    args = ["demo", "--no-serve", "--json", "--events", "3000"]
+    november = runner.invoke(cli, args, env={"BACKPLAN_TODAY": "2026-11-30T23:59"})
+    december = runner.invoke(cli, args, env={"BACKPLAN_TODAY": "2026-12-01T00:01"})
+    assert json.loads(november.stdout)["objectives"] == 4 + 24
+    assert json.loads(december.stdout)["objectives"] == 4 + 24  # December's own
 
 
 def test_example_still_walks_through_the_seed_case() -> None:
