@@ -16,6 +16,7 @@ from .conftest import MAYA, NS_ADMIN, fast_settings, form_token, sign_in
 
 JSON = {"Accept": "application/json"}
 OCTOBER = {"period": "2026-10", "as_of": "2026-10-15"}
+AS_OF = "X-Backplan-Figures-As-Of"
 
 
 @pytest.fixture
@@ -61,17 +62,21 @@ def test_the_forecast_is_computed_once_then_shows_an_import(
     assert len(counted) == 2
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["by requests", "computed ahead"])
 def test_an_objective_saved_in_the_app_shows_on_the_forecast_at_once(
-    north_south: FastAPI, ns_signed_in
+    north_south: FastAPI, ns_signed_in, ahead: bool
 ) -> None:  # type: ignore[no-untyped-def]
-    north_south.state.web.rates.fresh_seconds = 3600.0  # only a write here refreshes
+    rates = north_south.state.web.rates
+    rates.fresh_seconds = 3600.0  # only a write here refreshes
+    rates.compute_ahead = ahead  # computed ahead, an edit is still never shown late
     maya, _ = ns_signed_in(MAYA)
     north = maya.get("/forecast", params=OCTOBER, headers=JSON).json()["teams"][0]
     token = form_token(maya.get("/okrs").text, "create-okr-form")
     form = {"csrf_token": token, "team": "North", "period": "2026-10", "key_results": "20 sqls"}
     assert maya.post("/okrs", data=form, follow_redirects=False).status_code == 303
-    again = maya.get("/forecast", params=OCTOBER, headers=JSON).json()["teams"][0]
-    assert again["target"] != north["target"]
+    again = maya.get("/forecast", params=OCTOBER, headers=JSON)
+    assert again.json()["teams"][0]["target"] != north["target"]
+    assert AS_OF not in again.headers
 
 
 def test_requests_arriving_together_compute_the_view_once(
@@ -105,6 +110,53 @@ def test_after_an_import_the_forecast_is_computed_before_anyone_asks(
     assert org_sqls(admin) > before  # the new events, found ready: not computed again
     assert len(counted) == 2
     assert rates.warm() is False  # nothing changed since: nothing to compute
+
+
+def test_the_first_request_after_an_import_has_the_earlier_figures_while_the_new_are_computed(
+    north_south: FastAPI, ns_signed_in, monkeypatch: pytest.MonkeyPatch, backplan_home
+) -> None:  # type: ignore[no-untyped-def]
+    from backplan.web.routes import forecast
+    from okr_support import simulate, store_events
+
+    admin, _ = ns_signed_in(NS_ADMIN)
+    rates = north_south.state.web.rates
+    rates.compute_ahead = True
+    before = admin.get("/forecast", params=OCTOBER, headers=JSON)
+    assert AS_OF not in before.headers
+    release, real = threading.Event(), forecast.leadership_view
+
+    def slow(*args: Any, **kwargs: Any) -> Any:  # the refit after the import, held back
+        assert release.wait(timeout=120)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(forecast, "leadership_view", slow)
+    store_events(backplan_home, simulate(date(2026, 10, 1), date(2026, 10, 14), seed=2))
+    rates.fresh_seconds = 0
+    earlier = admin.get("/forecast", params=OCTOBER, headers=JSON)
+    assert earlier.json() == before.json()  # at once, while the new figures are computed
+    assert earlier.headers[AS_OF] == "2026-11-16T10:00:00+00:00"  # when they were computed
+    page = admin.get("/forecast", params=OCTOBER).text
+    assert "New events have arrived: these figures are" in page
+    release.set()
+    assert rates.wait_warm(timeout=300)
+    after = admin.get("/forecast", params=OCTOBER, headers=JSON)
+    assert AS_OF not in after.headers
+    assert (
+        after.json()["organisation"]["actual"]["sqls"]
+        > before.json()["organisation"]["actual"]["sqls"]
+    )
+    assert "New events have arrived" not in admin.get("/forecast", params=OCTOBER).text
+
+
+def test_the_day_turning_computes_the_pages_again(north_south: FastAPI, ns_signed_in) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    admin, _ = ns_signed_in(NS_ADMIN)
+    rates = north_south.state.web.rates
+    org_sqls(admin)
+    assert rates.warm() is True and rates.warm() is False  # computed once for these data
+    rates.settings.clock.pinned = datetime(2026, 10, 16, 0, 1)
+    assert rates.warm() is True  # a new day: today's pace, computed before anyone asks
 
 
 def test_warming_computes_what_was_asked_for_the_new_data(

@@ -17,6 +17,7 @@ from backplan.web.assets import router as static_router
 from backplan.web.context import STATIC, WebContext
 from backplan.web.limits import BodyLimit
 from backplan.web.permissions import PUBLIC, check_routes
+from backplan.web.rates_cache import figures_as_of, noting_figures_as_of
 from backplan.web.routes import (
     account,
     admin,
@@ -120,6 +121,30 @@ class WritesShowAtOnce:
                 self.web.rates.invalidate()
 
 
+class FiguresAsOf:
+    """Notes which answers kept from before the latest import a request is given while the
+    new ones are computed (``web/rates_cache.py``), and says from when in the header
+    ``X-Backplan-Figures-As-Of`` (ISO 8601, the organisation's time zone)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_as_of(message: Message) -> None:
+            as_of = figures_as_of()
+            if message["type"] == "http.response.start" and as_of is not None:
+                stamp = as_of.isoformat(timespec="seconds").encode()
+                message.setdefault("headers", []).append((b"x-backplan-figures-as-of", stamp))
+            await send(message)
+
+        with noting_figures_as_of():
+            await self.app(scope, receive, with_as_of)
+
+
 def app_from_environment() -> FastAPI:
     """The app for the settings the environment gives (each server worker builds its own)."""
     from backplan.config import get_settings
@@ -167,4 +192,5 @@ def create_app(settings: Settings, *, accounts: Accounts | None = None) -> FastA
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(HeadAsGet)
     app.add_middleware(WritesShowAtOnce, web=app.state.web)
+    app.add_middleware(FiguresAsOf)
     return app

@@ -21,8 +21,16 @@ Computed before anyone asks: the cache remembers what was asked (the rates
 reports, and each kept answer with how to compute it, the most recent
 ``WARM_AT_MOST``), and a thread of this process (:meth:`RatesCache.warm`)
 takes the fingerprint every ``FRESH_SECONDS``; when it changed, it computes
-them all again for the new data. The first request after an import finds its
-answer ready, or waits for the one being computed (the same lock per key).
+them all again for the new data.
+
+Until then, a request for an answer kept for the data as they were before the
+latest import gets that answer at once (:func:`figures_as_of` says from when;
+pages show it, JSON answers carry it in a header) rather than waiting seconds
+for the refit: the first request after an import is as fast as any. Only events
+arriving do that: after an edit made in the app (an objective saved, a plan
+agreed, the roster or a funnel changed) the next request computes, so the
+person who made it sees it at once. Without the thread (``compute_ahead`` off),
+or once it is done with the data as they are, a request computes what it asks.
 """
 
 from __future__ import annotations
@@ -31,12 +39,13 @@ import dataclasses
 import hashlib
 import logging
 import threading
-import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
-from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 from backplan.config import Settings
 from backplan.services.app_state import app_state
@@ -61,6 +70,52 @@ FRESH_SECONDS = 2.0
 # A warehouse is asked less often: its aggregate is a query in the engine (seconds on Spark).
 WAREHOUSE_FRESH_SECONDS = 60.0
 
+_computing: ContextVar[bool] = ContextVar("backplan_computing", default=False)
+"""Set while an answer is being computed (by a request or ahead): what it reads must be for
+the data as they are, never an earlier answer, or it would be kept under the new data."""
+_shown: ContextVar[list[datetime] | None] = ContextVar("backplan_figures_as_of", default=None)
+"""Per request (``noting_figures_as_of``): when each earlier answer it was given was computed.
+A list, so that what a request's worker threads add shows in the request's own context."""
+
+
+@contextmanager
+def noting_figures_as_of() -> Iterator[None]:
+    """Note, for the request running inside, which earlier answers it is given."""
+    token = _shown.set([])
+    try:
+        yield
+    finally:
+        _shown.reset(token)
+
+
+def figures_as_of() -> datetime | None:
+    """When this request's earliest answer was computed, if it was given an answer kept from
+    before the latest import while the new one is being computed; else ``None``."""
+    shown = _shown.get()
+    return min(shown) if shown else None
+
+
+class DataState(NamedTuple):
+    """What the kept answers rest on (``_read_fingerprint``)."""
+
+    events: str
+    """The event store's files (or a warehouse's count and times) and the roster, hashed."""
+    has_events: bool
+    app: str
+    """The app database's state (``services/app_state.py``)."""
+    edits: str
+    """The roster and the app database's state, hashed: what people change in the app."""
+
+
+class Earlier(NamedTuple):
+    """The latest answer kept for a question, whatever the data: what a request may be given
+    while the answer for new events is computed."""
+
+    key: tuple[object, ...]
+    answer: object
+    computed: datetime
+    edits: str
+
 
 class RatesCache:
     def __init__(self, settings: Settings) -> None:
@@ -74,9 +129,11 @@ class RatesCache:
         self._state = Kept(self._read_fingerprint, fresh)
         self._asked_reports: OrderedDict[tuple[str, date | None, date | None], None] = OrderedDict()
         self._asked: OrderedDict[tuple[object, ...], Callable[[], object]] = OrderedDict()
-        self._warmed: tuple[str, bool, str] | None = None
+        self._latest: OrderedDict[tuple[object, ...], Earlier] = OrderedDict()
+        self._warmed: tuple[DataState, date] | None = None
         self._warm_done = threading.Condition()
         self._warmer: threading.Thread | None = None
+        self._wake = threading.Event()
         self.compute_ahead = settings.compute_ahead
         """Whether a thread computes the remembered answers again when the data change."""
 
@@ -85,11 +142,13 @@ class RatesCache:
         (found in ``_reports`` or ``_kept`` by :meth:`_found` once it is stored)."""
         with self._lock:
             gate = self._computing.setdefault(key, threading.Lock())
+        marked = _computing.set(True)
         try:
             with gate:
                 found = self._found(key)
                 return cast(T, found[0]) if found else compute()
         finally:
+            _computing.reset(marked)
             with self._lock:
                 if not gate.locked():
                     self._computing.pop(key, None)
@@ -113,28 +172,33 @@ class RatesCache:
 
     def _organisation(
         self, funnel: str, since: date | None, until: date | None, today: date
-    ) -> tuple[tuple[object, ...] | None, RatesReport]:
+    ) -> tuple[tuple[object, ...], RatesReport]:
         from backplan.services.rates import RatesRequest, load_roster, rates_report
 
-        key = self._key(funnel, since, until, today)
-        if key is not None:
-            self._remember(self._asked_reports, (funnel, since, until), None)
+        state = self._fingerprint()
+        # The funnel's definition is part of the key: an admin may edit its stages.
+        question = (funnel, organisation_funnel(self.settings, funnel), since, until, today)
+        key = (*question, state.events)
+        self._remember(self._asked_reports, (funnel, since, until), None)
 
         def fit() -> RatesReport:
             request = RatesRequest(funnel, since, until)
             report = rates_report(self.settings, request, today, roster=load_roster(self.settings))
-            if key is not None:
-                with self._lock:
-                    self._reports[key] = report
-                    while len(self._reports) > KEEP:
-                        gone, _ = self._reports.popitem(last=False)
-                        self._views = {k: v for k, v in self._views.items() if k[0] != gone}
+            with self._lock:
+                self._reports[key] = report
+                while len(self._reports) > KEEP:
+                    gone, _ = self._reports.popitem(last=False)
+                    self._views = {k: v for k, v in self._views.items() if k[0] != gone}
+            self._keep_latest(("rates", *question), key, report, state.edits)
             return report
 
-        if key is None:
-            return key, fit()
         found = self._found(key)
-        return key, cast("RatesReport", found[0]) if found else self._once(key, fit)
+        if found:
+            return key, cast("RatesReport", found[0])
+        earlier = self._earlier(("rates", *question))
+        if earlier is not None and earlier.key in self._reports:
+            return earlier.key, cast("RatesReport", earlier.answer)
+        return key, self._once(key, fit)
 
     def view(
         self, kind: str, name: str, funnel: str, since: date | None, until: date | None, today: date
@@ -143,16 +207,14 @@ class RatesCache:
         from backplan.services.rates import report_to_dict
 
         key, _ = self._organisation(funnel, since, until, today)
-        if key is not None:
-            with self._lock:
-                found = self._views.get((key, kind, name))
-            if found is not None:
-                return found
+        with self._lock:
+            found = self._views.get((key, kind, name))
+        if found is not None:
+            return found
         part = self.for_rep if kind == "rep" else self.for_team
         data = report_to_dict(part(name, funnel, since, until, today))
-        if key is not None:
-            with self._lock:
-                self._views[(key, kind, name)] = data
+        with self._lock:
+            self._views[(key, kind, name)] = data
         return data
 
     def for_rep(
@@ -193,11 +255,16 @@ class RatesCache:
         before changing it.
         """
         self._remember(self._asked, parts, compute)
-        events, _, app = self._fingerprint()
-        key = (events, app, self.settings.clock.today(), *parts)
+        state = self._fingerprint()
+        today = self.settings.clock.today()
+        key = (state.events, state.app, today, *parts)
         found = self._found(key)
         if found:
             return cast(T, found[0])
+        question = (today, *parts)
+        earlier = self._earlier(question)
+        if earlier is not None:
+            return cast(T, earlier.answer)
 
         def keep() -> T:
             answer = compute()
@@ -205,25 +272,57 @@ class RatesCache:
                 self._kept[key] = answer
                 while len(self._kept) > KEEP_ANSWERS:
                     self._kept.popitem(last=False)
+            self._keep_latest(question, key, answer, state.edits)
             return answer
 
         return self._once(key, keep)
+
+    def _keep_latest(
+        self, question: tuple[object, ...], key: tuple[object, ...], answer: object, edits: str
+    ) -> None:
+        """Remember ``answer`` as the latest for ``question``, whatever the data."""
+        computed = self.settings.clock.moment()
+        with self._lock:
+            self._latest[question] = Earlier(key, answer, computed, edits)
+            self._latest.move_to_end(question)
+            while len(self._latest) > KEEP_ANSWERS:
+                self._latest.popitem(last=False)
+
+    def _earlier(self, question: tuple[object, ...]) -> Earlier | None:
+        """The answer kept for ``question`` before new events arrived, when a request may have
+        it while the thread computes the new one; noted for :func:`figures_as_of`."""
+        if not self.compute_ahead or _computing.get():
+            return None
+        state = self._fingerprint()
+        with self._lock:
+            earlier = self._latest.get(question)
+            warmed = self._warmed == (state, self.settings.clock.today())
+        if earlier is None or warmed or earlier.edits != state.edits:
+            return None  # no earlier answer, the thread is done, or someone edited in the app
+        self._wake.set()
+        shown = _shown.get()
+        if shown is not None:
+            shown.append(earlier.computed)
+        return earlier
 
     def warm(self) -> bool:
         """Compute what was asked before for the data as they are now, unless done already
         for this fingerprint; whether anything was computed. A failing answer is left to the
         request that asks for it (which shows the error)."""
-        state = self._fingerprint()
+        state = (self._fingerprint(), self.settings.clock.today())
         if state == self._warmed:
             return False
         with self._lock:
             reports = list(reversed(self._asked_reports))
             answers = list(reversed(self._asked.items()))
-        today = self.settings.clock.today()
-        for funnel, since, until in reports:  # the rates first: most answers start from them
-            self._quietly(self._organisation, funnel, since, until, today)
-        for parts, compute in answers:
-            self._quietly(self.kept, parts, compute)
+        marked = _computing.set(True)
+        try:
+            for funnel, since, until in reports:  # the rates first: most answers need them
+                self._quietly(self._organisation, funnel, since, until, state[1])
+            for parts, compute in answers:
+                self._quietly(self.kept, parts, compute)
+        finally:
+            _computing.reset(marked)
         with self._warm_done:
             self._warmed = state
             self._warm_done.notify_all()
@@ -232,7 +331,10 @@ class RatesCache:
     def wait_warm(self, timeout: float) -> bool:
         """Wait until the background thread has computed for the data as they are now."""
         with self._warm_done:
-            return self._warm_done.wait_for(lambda: self._warmed == self._fingerprint(), timeout)
+            return self._warm_done.wait_for(self._is_warm, timeout)
+
+    def _is_warm(self) -> bool:
+        return self._warmed == (self._fingerprint(), self.settings.clock.today())
 
     def _remember(
         self, asked: OrderedDict[Any, Any], key: Any, compute: Callable[[], object] | None
@@ -244,9 +346,12 @@ class RatesCache:
                 asked.popitem(last=False)
             if self._warmer is None and self.compute_ahead:
                 # What is being asked now is computed for the data as they are: warm later changes.
-                self._warmed = self._state.get()
+                self._warmed = (self._state.get(), self.settings.clock.today())
                 self._warmer = threading.Thread(
-                    target=_keep_warm, args=(weakref.ref(self),), name="backplan-warm", daemon=True
+                    target=_keep_warm,
+                    args=(weakref.ref(self), self._wake),
+                    name="backplan-warm",
+                    daemon=True,
                 )
                 self._warmer.start()
 
@@ -272,36 +377,35 @@ class RatesCache:
 
     def has_events(self) -> bool:
         """Whether there are events to fit."""
-        return self._fingerprint()[1]
+        return self._fingerprint().has_events
 
-    def _key(
-        self, funnel: str, since: date | None, until: date | None, today: date
-    ) -> tuple[object, ...] | None:
-        # The funnel's definition is part of the key: an admin may edit its stages.
-        definition = organisation_funnel(self.settings, funnel)
-        return (funnel, definition, since, until, today, self._fingerprint()[0])
-
-    def _fingerprint(self) -> tuple[str, bool, str]:
+    def _fingerprint(self) -> DataState:
         """The event store's files and the roster, hashed; whether there are any events; and
         the app database's state (``services/app_state.py``)."""
         return self._state.get()
 
-    def _read_fingerprint(self) -> tuple[str, bool, str]:
+    def _read_fingerprint(self) -> DataState:
         if self.settings.events_url:
             events, has_events = warehouse_state(self.settings)
         else:
             paths = event_files(self.settings)
             events, has_events = "\n".join(paths), bool(paths)
-        roster = roster_rows(self.settings)
-        text = events + "\n--\n" + "\n".join("\t".join(map(str, r)) for r in roster)
-        return hashlib.sha256(text.encode()).hexdigest(), has_events, app_state(self.settings)
+        roster = "\n".join("\t".join(map(str, r)) for r in roster_rows(self.settings))
+        app = app_state(self.settings)
+        return DataState(_hashed(events, roster), has_events, app, _hashed(roster, app))
 
 
-def _keep_warm(cache: weakref.ref[RatesCache]) -> None:
-    """The background thread: every ``FRESH_SECONDS``, warm the cache if the data changed;
-    ends once the cache is gone (the app was dropped)."""
+def _hashed(*parts: str) -> str:
+    return hashlib.sha256("\n--\n".join(parts).encode()).hexdigest()
+
+
+def _keep_warm(cache: weakref.ref[RatesCache], wake: threading.Event) -> None:
+    """The background thread: every ``FRESH_SECONDS``, or at once when a request was given an
+    earlier answer, warm the cache if the data changed; ends once the cache is gone (the app
+    was dropped)."""
     while True:
-        time.sleep(FRESH_SECONDS)
+        wake.wait(FRESH_SECONDS)
+        wake.clear()
         found = cache()
         if found is None:
             return

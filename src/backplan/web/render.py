@@ -20,6 +20,7 @@ from backplan.services.formatting import counted, number, pace, percent, points
 from backplan.services.uploads import reason_in_words
 from backplan.web.context import HERE, static_version
 from backplan.web.navigation import links_for
+from backplan.web.rates_cache import figures_as_of
 
 PLOTLY_VERSION = version("plotly")
 PLOTLY_URL = f"/static/vendor/plotly-{PLOTLY_VERSION}.min.js"
@@ -73,7 +74,12 @@ def page(
     status: int = 200,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    """``data`` as JSON, or rendered into ``template`` (with ``extra`` for the HTML only)."""
+    """``data`` as JSON, or rendered into ``template`` (with ``extra`` for the HTML only).
+
+    When the figures were kept from before the latest import while the new ones are being
+    computed (``web/rates_cache.py``), the page says so (and every answer carries the header
+    ``X-Backplan-Figures-As-Of``: ``FiguresAsOf`` in ``web/app.py``)."""
+    as_of = figures_as_of()
     if wants_json(request):
         response: Response = JSONResponse(jsonable_encoder(data), status_code=status)
     else:
@@ -82,6 +88,7 @@ def page(
             "data": data,
             "principal": session.principal if session else None,
             "csrf_token": session.csrf_token if session else "",
+            "figures_as_of": as_of,
             **(extra or {}),
         }
         response = templates.TemplateResponse(request, template, context, status_code=status)
