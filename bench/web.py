@@ -226,7 +226,7 @@ async def after_an_import(
     print("imported more again; each page once, at once:")
     await asyncio.sleep(2.5)  # the servers take the new fingerprint
     for name, who, path in pages:
-        ms, marked = await timed(who, path)
+        ms, marked = await timed(who[0], path)
         print(f"  then {name:<22} {ms:7.0f} ms{'  (earlier figures, marked)' if marked else ''}")
 
 

@@ -66,7 +66,9 @@ def first_morning_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
 @pytest.fixture
 def page(browser_context, server):  # type: ignore[no-untyped-def]
     page = browser_context.new_page()
-    page.set_default_timeout(15_000)
+    # A manager's first landing computes every team's forecast (seconds alone, far more beside
+    # the Spark tests on 2 cores): the browser checks what people see; bench/web.py the time.
+    page.set_default_timeout(120_000)
     page.base = server
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -197,3 +197,32 @@ def test_a_warehouse_page_is_computed_once_then_shows_new_events(
     app.state.web.rates.fresh_seconds = 0
     assert org_sqls(admin) > before
     assert len(counted) == 2
+
+
+def test_the_coaching_page_is_kept_for_each_way_of_seeing_it(
+    north_south: FastAPI, ns_signed_in, monkeypatch: pytest.MonkeyPatch, backplan_home
+) -> None:  # type: ignore[no-untyped-def]
+    from backplan.web.routes import coaching
+    from okr_support import simulate, store_events
+
+    calls: list[int] = []
+    real = coaching.coaching_data
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(coaching, "coaching_data", counting)
+    maya, _ = ns_signed_in(MAYA)
+    admin, _ = ns_signed_in(NS_ADMIN)
+    first = maya.get("/api/coaching").json()
+    assert maya.get("/api/coaching").json() == first
+    assert len(calls) == 1
+    assert [g["team"] for g in first["groups"]] == ["North"]
+    everyone = admin.get("/api/coaching").json()  # another way of seeing it: its own answer
+    assert [g["team"] for g in everyone["groups"]] == ["North", "South"]
+    assert len(calls) == 2
+    store_events(backplan_home, simulate(date(2026, 10, 1), date(2026, 10, 14), seed=2))
+    north_south.state.web.rates.fresh_seconds = 0
+    maya.get("/api/coaching")
+    assert len(calls) == 3  # computed again for the new events

@@ -117,3 +117,28 @@ def test_a_manager_lands_on_who_needs_attention_first_and_why(org) -> None:  # t
         "North", 11, "11 SQLs",
     )  # fmt: skip
     assert 0 <= north_row["p_hit"] <= 1 and "Where 2026-11 will land" in html
+
+
+def test_a_reps_day_is_counted_once_per_state_of_the_data_then_shows_an_import(
+    org, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from backplan.services import today
+
+    app, _ = org
+    calls: list[int] = []
+    real = today._counts
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(today, "_counts", counting)
+    ana = _client(app, ANA_SILVA)
+    first = ana.get("/api/home").json()["today"]
+    assert ana.get("/api/home").json()["today"] == first
+    assert len(calls) == 1  # kept while the data stay the same
+    store_events(app.state.web.settings.home, simulate(MONDAY, MONDAY, seed=5))  # an import
+    app.state.web.rates.fresh_seconds = 0
+    again = ana.get("/api/home").json()["today"]
+    assert len(calls) == 2
+    assert again["daily"]["today"] > first["daily"]["today"]

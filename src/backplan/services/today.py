@@ -8,9 +8,10 @@ the top of the funnel comes second.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from backplan.config import Settings
 from backplan.core.errors import NoData
@@ -26,6 +27,14 @@ from backplan.services.okr import (
     owner_counts,
 )
 from backplan.services.planning import resolve_funnel
+
+T = TypeVar("T")
+
+
+def computed(parts: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """Compute now: how :func:`rep_today` gets what it reads from events, unless the caller
+    keeps answers between requests (the web's ``RatesCache.kept``, under the data's state)."""
+    return compute()
 
 
 @dataclass(frozen=True)
@@ -67,14 +76,22 @@ class RepToday:
     """The rep's current coaching focuses, each with its verdict so far."""
 
 
-def rep_today(settings: Settings, rep: str, as_of: date | None = None) -> RepToday:
+def rep_today(
+    settings: Settings, rep: str, as_of: date | None = None, *, keep: Callable[..., Any] = computed
+) -> RepToday:
     """The rep's day as of now (by the organisation's clock) or the end of ``as_of``, with
-    their coaching focus."""
-    found = _rep_day(settings, rep, as_of)
-    return replace(found, coaching=current_focuses(settings, rep, found.as_of))
+    their coaching focus. ``keep(parts, compute)`` gives what is read from the events (the
+    counts, the focuses' reviews): only the time of day is read afresh on every call."""
+    found = _rep_day(settings, rep, as_of, keep)
+    focuses = keep(
+        ("focuses", rep, found.as_of), lambda: current_focuses(settings, rep, found.as_of)
+    )
+    return replace(found, coaching=focuses)
 
 
-def _rep_day(settings: Settings, rep: str, as_of: date | None) -> RepToday:
+def _rep_day(
+    settings: Settings, rep: str, as_of: date | None, keep: Callable[..., Any]
+) -> RepToday:
     day, day_done = settings.clock.as_of(as_of)
     objective = _objective_today(settings, rep, day)
     if objective is None:
@@ -95,7 +112,9 @@ def _rep_day(settings: Settings, rep: str, as_of: date | None) -> RepToday:
             calendar.working_days_in(period), notes,
         )  # fmt: skip
     funnel = resolve_funnel(settings, objective.funnel)
-    counts = _counts(settings, objective, funnel, day, notes)
+    parts = ("today counts", rep, objective.period, funnel, day)
+    counts, missing = keep(parts, lambda: _counts(settings, objective, funnel, day))
+    notes.extend(missing)
     stages = plan.figures.get("stages", [])
     focus = next((s for s in stages if s.get("focus")), stages[-1] if stages else None)
     top = stages[0] if stages else None
@@ -148,23 +167,23 @@ def _week_target_days(calendar: WorkingCalendar, period: Period, day: date) -> i
 
 
 def _counts(
-    settings: Settings, objective: ObjectiveView, funnel: Funnel, day: date, notes: list[str]
-) -> dict[str, dict[str, float]]:
-    """The rep's counts per stage today, this week (from Monday) and in the period so far."""
+    settings: Settings, objective: ObjectiveView, funnel: Funnel, day: date
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """The rep's counts per stage today, this week (from Monday) and in the period so far,
+    and a note when there are no events at all."""
     from backplan.metrics import open_events
 
     try:
         events = open_events(settings)
     except NoData:
-        notes.append("no events imported yet: every count is 0")
-        return {"today": {}, "week": {}, "period": {}}
+        return {"today": {}, "week": {}, "period": {}}, ["no events imported yet: every count is 0"]
     monday = max(day - timedelta(days=day.weekday()), objective.period.start)
 
     def since(first: date) -> dict[str, float]:
         window = _within(objective, first)
         return owner_counts(settings, window, funnel, day, events=events)
 
-    return {"today": since(day), "week": since(monday), "period": since(objective.period.start)}
+    return {"today": since(day), "week": since(monday), "period": since(objective.period.start)}, []
 
 
 def _within(objective: ObjectiveView, first: date) -> ObjectiveView:

@@ -103,7 +103,11 @@ def coaching_page(
     """The coaching focuses you can see (``groups``: per team, or your own), each reviewed
     against the rest of its team (before → after, the control's change, the effect, P and the
     verdict, in figures and in words); what works across them (``what_works``)."""
-    return coaching_data(request.app.state.web, principal, as_of)
+    web: WebContext = request.app.state.web
+    day = as_of or web.settings.clock.today()
+    # Kept per person seen as their role and teams see it: the same for every rep of a team.
+    seen_as = (principal.role, principal.rep, tuple(sorted(principal.teams)))
+    return web.rates.kept(("coaching", seen_as, day), lambda: coaching_data(web, principal, as_of))
 
 
 class FocusInput(BaseModel):

@@ -37,7 +37,8 @@ def home(request: Request, principal: Annotated[Principal, Depends(SIGNED_IN)]) 
     data["name"] = (entry or {}).get("name") or principal.rep
     if principal.rep:
         try:
-            data["today"] = today_to_dict(rep_today(web.settings, principal.rep))
+            today = rep_today(web.settings, principal.rep, keep=web.rates.kept)
+            data["today"] = today_to_dict(today)
         except BackplanError as e:
             data["today"] = {"error": str(e)}
     if principal.role is not Role.REP:
