@@ -93,15 +93,14 @@ def _rep_day(
     settings: Settings, rep: str, as_of: date | None, keep: Callable[..., Any]
 ) -> RepToday:
     day, day_done = settings.clock.as_of(as_of)
-    objective = _objective_today(settings, rep, day)
-    if objective is None:
+    objective, calendar = keep(("today objective", rep, day), lambda: _in_force(settings, rep, day))
+    if objective is None or calendar is None:
         note = f"no objective for {day:%B %Y} yet: your manager sets one on the OKRs page"
         return RepToday(rep, day, None, None, None, None, None, 0.0, 0, [note])
     plan = objective.agreed_plan or objective.current_plan
     waiting = (
         objective.current_plan if objective.current_plan is not objective.agreed_plan else None
     )
-    calendar = owner_calendar(settings, objective)
     period = objective.period
     elapsed = calendar.elapsed(period, day, day_done)
     notes: list[str] = []
@@ -150,6 +149,14 @@ def _rep_day(
         rep, day, objective, plan, daily, volume, waiting, elapsed,
         calendar.working_days_in(period), notes,
     )  # fmt: skip
+
+
+def _in_force(
+    settings: Settings, rep: str, day: date
+) -> tuple[ObjectiveView | None, WorkingCalendar | None]:
+    """The objective in force on ``day`` and its owner's working calendar (days off)."""
+    objective = _objective_today(settings, rep, day)
+    return objective, owner_calendar(settings, objective) if objective else None
 
 
 def _objective_today(settings: Settings, rep: str, day: date) -> ObjectiveView | None:
