@@ -156,7 +156,12 @@ def test_a_stale_rollup_is_left_aside_and_named(
     sql(warehouse, "DROP TABLE crm_events_daily_counts")
     forget_verdicts()
     assert answers() == stale  # what scanning the events says
-    rollup()
+    result = runner.invoke(app, ["warehouse", "rollup"])  # the command a scheduler runs
+    assert result.exit_code == 0, result.output
+    (events,) = sql(warehouse, "SELECT count(*) FROM crm_events")[0]
+    assert "Rollup crm_events_daily_counts: " in result.stdout
+    assert f"covering {events:,} events" in result.stdout
+    forget_verdicts()
     assert attached() and answers() == stale  # up to date again: read, same answers
 
 
