@@ -222,3 +222,9 @@ def test_pyspark_materialises_the_rollup_and_answers_as_the_embedded_store(
         assert report["table"] == "rollups.events_daily_counts" and report["events"] == stored
     assert attached()
     assert answers()["leadership"] == embedded["leadership"]
+
+
+def test_another_table_of_the_rollups_name_is_not_read_as_one(warehouse: Path) -> None:
+    sql(warehouse, "CREATE TABLE crm_events_daily_counts AS SELECT 'ana' AS rep, 3 AS events")
+    assert not attached()  # counting reads the events (the answers: the first test)
+    assert rollup()["events"] > 3 and attached()  # the command replaces it

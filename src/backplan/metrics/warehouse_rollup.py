@@ -29,6 +29,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from backplan.config import Settings
+from backplan.events.rollup import ROLLUP_COLUMNS
 
 CHECK_SECONDS = 60.0
 """How long a verdict on the rollup holds before it is taken again (as the web app's
@@ -59,14 +60,21 @@ def is_parquet(where: str) -> bool:
 
 
 def read_rollup(backend: Any, where: str) -> ir.Table | None:
-    """The rollup table (or Parquet) at ``where``, or None if there is none."""
+    """The rollup table (or Parquet) at ``where``, or None if there is none (or what is
+    there lacks the rollup's columns: some other table of that name)."""
     try:
         if is_parquet(where):
-            return backend.read_parquet(where)
-        *database, name = where.split(".")
-        return backend.table(name, database=tuple(database) or None)
+            found = backend.read_parquet(where)
+        else:
+            *database, name = where.split(".")
+            found = backend.table(name, database=tuple(database) or None)
     except Exception:  # each backend says "no such table" its own way
         return None
+    if any(column not in found.columns for column in ROLLUP_COLUMNS):
+        log.warning("%s is not a rollup (columns %s): counting reads the events", where,
+                    ", ".join(ROLLUP_COLUMNS))  # fmt: skip
+        return None
+    return found
 
 
 def current_rollup(backend: Any, events: ir.Table, settings: Settings) -> ir.Table | None:
