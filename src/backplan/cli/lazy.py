@@ -124,6 +124,10 @@ COMMANDS: dict[str, Entry] = {
         "How to write a mapping, the shipped mappings, and a suggestion for a new export.",
     ),
     "user": Entry("users", "Manage web accounts: admins, managers and reps."),
+    "warehouse": Entry(
+        "warehouse",
+        "Events in a warehouse (BACKPLAN_EVENTS_URL): keep their daily counts in the engine.",
+    ),
 }
 """Every command, in the order ``backplan --help`` lists them."""
 

@@ -102,6 +102,15 @@ class Settings(BaseSettings):
             "a path or URI ending in .parquet, or a folder ending in /, is read as Parquet."
         ),
     )
+    rollup_table: str | None = Field(
+        default=None,
+        description=(
+            "Where `backplan warehouse rollup` keeps the events' daily counts, in the same "
+            "engine as events_url; counting reads it while it covers every event. A table "
+            "name, a Parquet file (.parquet) or folder (/); none: the events table's name "
+            "followed by _daily_counts (set it when the events are Parquet files)."
+        ),
+    )
     playbook: Path | None = Field(
         default=None,
         description="The organisation's playbook TOML; it overrides and extends the default.",
@@ -248,6 +257,16 @@ class Settings(BaseSettings):
     def clock(self) -> Clock:
         """The organisation's clock: the only source of "today" and "now"."""
         return self._clock
+
+    @property
+    def daily_counts_table(self) -> str | None:
+        """Where the warehouse's rollup lives: ``rollup_table``, else the events table's name
+        with ``_daily_counts`` (same database); None for Parquet events without a setting."""
+        if self.rollup_table:
+            return self.rollup_table
+        if self.events_table.endswith((".parquet", "/")):
+            return None
+        return f"{self.events_table}_daily_counts"
 
     @property
     def app_database_url(self) -> str:

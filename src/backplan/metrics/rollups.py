@@ -5,8 +5,9 @@ rollup (``events/rollup.py``) to the event table it returns; the counting
 functions (``metrics/counts.py``) look it up here and read the rollup when the
 table they get is that very table. A table derived from it (filtered,
 renamed) has no rollup, so its counts come from its events: never wrong, at
-worst slower. A warehouse can attach a rollup table of its own (e.g. one
-materialised from :func:`backplan.events.rollup.daily_rollup`).
+worst slower. A warehouse's rollup table, materialised in the engine by
+``backplan warehouse rollup``, is attached while it is current
+(``metrics/warehouse_rollup.py``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ by an in-memory DuckDB. With ``BACKPLAN_EVENTS_URL`` set, backplan connects
 Ibis to that URL instead (Spark, Snowflake, BigQuery, PostgreSQL, ...) and
 reads the table ``BACKPLAN_EVENTS_TABLE`` (default ``events``), which must
 have the event columns. Either way the metrics layer gets one Ibis table and
-runs the same expressions on it.
+runs the same expressions on it, with its daily rollup attached when there is a
+current one (the embedded store's batches; a warehouse's ``rollup_table``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from backplan.events.rollup import rollup_files
 from backplan.events.schema import EVENT_COLUMNS
 from backplan.events.store import EventStore
 from backplan.metrics.rollups import attach_rollup
+from backplan.metrics.warehouse_rollup import current_rollup
 
 
 class EventSourceError(InvalidInput):
@@ -42,7 +44,9 @@ def open_events(settings: Settings) -> ir.Table:
     Raises :class:`NoData` when the embedded store holds no events yet.
     """
     if settings.events_url:
-        return _warehouse_events(settings.events_url, settings.events_table)
+        backend, events = warehouse_events(settings)
+        rollup = current_rollup(backend, events, settings)  # metrics/warehouse_rollup.py
+        return events if rollup is None else attach_rollup(events, rollup)
     return read_store(settings.home)
 
 
@@ -63,7 +67,14 @@ def read_store(home: Path) -> ir.Table:
     return events
 
 
-def _warehouse_events(url: str, table: str) -> ir.Table:
+def warehouse_events(settings: Settings) -> tuple[Any, ir.Table]:
+    """The Ibis backend at ``events_url`` and its event table, with no rollup attached."""
+    if not settings.events_url:
+        raise EventSourceError("no BACKPLAN_EVENTS_URL: the events are in the embedded store")
+    return _warehouse_events(settings.events_url, settings.events_table)
+
+
+def _warehouse_events(url: str, table: str) -> tuple[Any, ir.Table]:
     try:
         backend = ibis.connect(url)
     except Exception as e:  # each backend raises its own driver's errors
@@ -82,7 +93,7 @@ def _warehouse_events(url: str, table: str) -> ir.Table:
             f"cannot read events table {table!r} at {_redacted(url)}: {e}; "
             "set BACKPLAN_EVENTS_TABLE to the table (or view) holding the events"
         ) from None
-    return check_columns(events, table)
+    return backend, check_columns(events, table)
 
 
 def check_columns(events: ir.Table, where: str) -> ir.Table:
