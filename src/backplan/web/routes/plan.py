@@ -39,7 +39,8 @@ def _starting_fields(web: WebContext, principal: Principal) -> dict[str, str]:
     if principal.rep and web.has_events():
         fields["use_my_data"] = "on"
     if principal.rep:
-        agreed = agreed_plans_of(web.settings, principal.rep)
+        rep = principal.rep  # kept: read from the app database once per change, not per visit
+        agreed = web.rates.kept(("agreed plans", rep), lambda: agreed_plans_of(web.settings, rep))
         if agreed:
             fields.update(plan_form_fields(*agreed[0]))
     return fields
