@@ -60,8 +60,10 @@ if TYPE_CHECKING:
 
 KEEP = 16
 KEEP_ANSWERS = 256
-WARM_AT_MOST = 32
-"""Kept answers computed again in the background after a change: the most recently asked."""
+WARM_AT_MOST = KEEP_ANSWERS
+"""Kept answers computed again in the background after a change: the most recently asked.
+As many as are kept: each rep's Today is three small answers, and fewer would push the
+leadership view out of the thread's list in an organisation of a dozen reps."""
 log = logging.getLogger("backplan.web")
 T = TypeVar("T")
 # How long the fingerprint of the data is trusted before it is taken again: an
