@@ -7,7 +7,6 @@ two runs see exactly the same events. One Spark session serves the run (``spark`
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from backplan.cli import app
 from backplan.config import Settings
 from backplan.services.importing import ImportRequest, compact_store, import_file
 from backplan.services.warehouse import EmbeddedStoreOnly
+from cli_support import json_answers
 from okr_support import north_south_october, simulate, store_events
 
 runner = CliRunner()
@@ -38,16 +38,6 @@ def north_south(backplan_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return backplan_home
 
 
-def answers(commands: dict[str, list[str]]) -> dict[str, Any]:
-    """Each command's JSON answer, by name."""
-    found = {}
-    for name, args in commands.items():
-        result = runner.invoke(app, [*args, "--json"])
-        assert result.exit_code == 0, (name, result.output)
-        found[name] = json.loads(result.stdout)
-    return found
-
-
 COMMANDS = {
     "rates": ["rates", "--since", "2026-07-01", "--until", "2026-09-30"],
     "diagnose": ["diagnose", "--rep", "ana"],
@@ -61,10 +51,10 @@ COMMANDS = {
 def test_every_command_answers_the_same_on_pyspark_as_on_the_embedded_store(
     north_south: Path, spark: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    embedded = answers(COMMANDS)
+    embedded = json_answers(COMMANDS)
     monkeypatch.setenv("BACKPLAN_EVENTS_URL", "pyspark://")
     monkeypatch.setenv("BACKPLAN_EVENTS_TABLE", spark_table(north_south))
-    on_spark = answers(COMMANDS)
+    on_spark = json_answers(COMMANDS)
     for name in COMMANDS:
         assert on_spark[name] == embedded[name], name
     # Real figures, not two empty answers: the simulated quarter and October's objectives.
@@ -83,13 +73,13 @@ def test_a_different_table_on_pyspark_gives_different_answers(
 ) -> None:
     """The test of the test: Spark really reads the table it is pointed at."""
     only = {"rates": COMMANDS["rates"]}
-    embedded = answers(only)["rates"]["rates"]
+    embedded = json_answers(only)["rates"]["rates"]
     september = simulate(date(2026, 9, 1), date(2026, 9, 30), seed=2)
     other = north_south.parent / "other-home"
     store_events(other, september)
     monkeypatch.setenv("BACKPLAN_EVENTS_URL", "pyspark://")
     monkeypatch.setenv("BACKPLAN_EVENTS_TABLE", spark_table(other))
-    on_spark = answers(only)["rates"]["rates"]
+    on_spark = json_answers(only)["rates"]["rates"]
     assert sum(r["trials"] for r in on_spark) < sum(r["trials"] for r in embedded)
 
 

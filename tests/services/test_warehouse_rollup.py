@@ -27,6 +27,7 @@ from backplan.metrics.rollups import rollup_of
 from backplan.metrics.source import open_events
 from backplan.metrics.warehouse_rollup import forget_verdicts
 from backplan.services.warehouse import warehouse_state
+from cli_support import json_answers
 from okr_support import north_south_october
 
 runner = CliRunner()
@@ -73,12 +74,7 @@ def sql(file: Path, query: str) -> Any:
 
 
 def answers() -> dict[str, Any]:
-    found = {}
-    for name, args in COMMANDS.items():
-        result = runner.invoke(app, [*args, "--json"])
-        assert result.exit_code == 0, (name, result.output)
-        found[name] = json.loads(result.stdout)
-    return found
+    return json_answers(COMMANDS)
 
 
 def rollup() -> dict[str, Any]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from backplan.cli.output import console, error_console, print_json
+from backplan.cli.output import console, print_json, spinner
 from backplan.cli.plan import _date
 from backplan.config import get_settings
 from backplan.services.audit import Actor
@@ -86,17 +85,10 @@ def _run(
         summary = sync(settings, source, token=token, base_url=base_url, since=day, by=by)
         print_json(summary.to_dict())
         return
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        TimeElapsedColumn(),
-        console=error_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"Syncing {source}", total=None)
+    with spinner(f"Syncing {source}") as say:
 
         def progress(stage: str, done: float | None) -> None:
-            bar.update(task, description=f"Syncing {source}: {stage}")
+            say(f"Syncing {source}: {stage}")
 
         summary = sync(
             settings, source, token=token, base_url=base_url, since=day, by=by, progress=progress

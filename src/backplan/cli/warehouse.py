@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from backplan.cli.output import console, error_console, print_json
+from backplan.cli.output import console, print_json, spinner
 from backplan.config import get_settings
 
 warehouse_app = typer.Typer(
@@ -36,14 +35,8 @@ def rollup(as_json: bool = typer.Option(False, "--json", help="Print as JSON."))
         if as_json:
             report = materialise_rollup(settings)
         else:
-            with Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                console=error_console, transient=True,
-            ) as bar:  # fmt: skip
-                task = bar.add_task("", total=None)
-                report = materialise_rollup(
-                    settings, lambda phase: bar.update(task, description=PHASES[phase])
-                )
+            with spinner(PHASES["connecting"]) as say:
+                report = materialise_rollup(settings, lambda phase: say(PHASES[phase]))
     except NoWarehouse as e:  # nothing to do, and nothing wrong: exit 0
         if as_json:
             print_json({**RollupReport(None, 0, 0, 0.0).to_dict(), "note": str(e)})

@@ -22,6 +22,7 @@ from backplan.core.errors import InvalidInput, NoData
 from backplan.events.rollup import rollup_files
 from backplan.events.schema import EVENT_COLUMNS
 from backplan.events.store import EventStore
+from backplan.metrics.engine_tables import read_table
 from backplan.metrics.rollups import attach_rollup
 from backplan.metrics.warehouse_rollup import current_rollup
 
@@ -83,11 +84,7 @@ def _warehouse_events(url: str, table: str) -> tuple[Any, ir.Table]:
             "and that the backend's Ibis extra is installed (e.g. pip install 'ibis-framework[snowflake]')"
         ) from None
     try:
-        if table.endswith((".parquet", "/")):
-            events = backend.read_parquet(table)
-        else:
-            *database, name = table.split(".")
-            events = backend.table(name, database=tuple(database) or None)
+        events = read_table(backend, table)
     except Exception as e:
         raise EventSourceError(
             f"cannot read events table {table!r} at {_redacted(url)}: {e}; "

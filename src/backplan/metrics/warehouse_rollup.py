@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 
 from backplan.config import Settings
 from backplan.events.rollup import ROLLUP_COLUMNS
+from backplan.metrics.engine_tables import read_table
 
 CHECK_SECONDS = 60.0
 """How long a verdict on the rollup holds before it is taken again (as the web app's
@@ -54,20 +55,11 @@ _verdicts: dict[tuple[str, str, str], Verdict] = {}
 _lock = threading.Lock()
 
 
-def is_parquet(where: str) -> bool:
-    """Whether a table setting names Parquet files rather than a table."""
-    return where.endswith((".parquet", "/"))
-
-
 def read_rollup(backend: Any, where: str) -> ir.Table | None:
     """The rollup table (or Parquet) at ``where``, or None if there is none (or what is
     there lacks the rollup's columns: some other table of that name)."""
     try:
-        if is_parquet(where):
-            found = backend.read_parquet(where)
-        else:
-            *database, name = where.split(".")
-            found = backend.table(name, database=tuple(database) or None)
+        found = read_table(backend, where)
     except Exception:  # each backend says "no such table" its own way
         return None
     if any(column not in found.columns for column in ROLLUP_COLUMNS):
@@ -82,14 +74,16 @@ def current_rollup(backend: Any, events: ir.Table, settings: Settings) -> ir.Tab
     where = settings.daily_counts_table
     if where is None:
         return None
-    rollup = read_rollup(backend, where)
     key = _key(settings, where)
     with _lock:
         verdict = _verdicts.get(key)
+    if verdict is not None and not verdict.current and not _expired(verdict):
+        return None  # known stale: not even a look in the engine's catalog
+    rollup = read_rollup(backend, where)
     if rollup is None:
         _forget(key)
         return None
-    if verdict is None or time.monotonic() - verdict.checked >= CHECK_SECONDS:
+    if verdict is None or _expired(verdict):
         found = events.aggregate(n=events.count()).cross_join(
             rollup.aggregate(covered=rollup.events.sum())
         )
@@ -138,6 +132,10 @@ def _record(key: tuple[str, str, str], events: int, covered: int) -> Verdict:
             f"{events:,}",
         )
     return verdict
+
+
+def _expired(verdict: Verdict) -> bool:
+    return time.monotonic() - verdict.checked >= CHECK_SECONDS
 
 
 def _forget(key: tuple[str, str, str]) -> None:

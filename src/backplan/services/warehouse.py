@@ -96,13 +96,9 @@ def materialise_rollup(
     events' count to trust it (``metrics/warehouse_rollup.py``).
     """
     from backplan.events.rollup import daily_rollup
+    from backplan.metrics.engine_tables import is_parquet
     from backplan.metrics.source import warehouse_events
-    from backplan.metrics.warehouse_rollup import (
-        as_count,
-        forget_verdicts,
-        is_parquet,
-        read_rollup,
-    )
+    from backplan.metrics.warehouse_rollup import as_count, forget_verdicts, read_rollup
 
     if not settings.events_url:
         raise NoWarehouse(

@@ -197,7 +197,7 @@ class RatesCache:
         found = self._found(key)
         if found:
             return key, cast("RatesReport", found[0])
-        earlier = self._earlier(("rates", *question))
+        earlier = self._earlier(("rates", *question), state, today)
         if earlier is not None and earlier.key in self._reports:
             return earlier.key, cast("RatesReport", earlier.answer)
         return key, self._once(key, fit)
@@ -264,7 +264,7 @@ class RatesCache:
         if found:
             return cast(T, found[0])
         question = (today, *parts)
-        earlier = self._earlier(question)
+        earlier = self._earlier(question, state, today)
         if earlier is not None:
             return cast(T, earlier.answer)
 
@@ -290,15 +290,16 @@ class RatesCache:
             while len(self._latest) > KEEP_ANSWERS:
                 self._latest.popitem(last=False)
 
-    def _earlier(self, question: tuple[object, ...]) -> Earlier | None:
+    def _earlier(
+        self, question: tuple[object, ...], state: DataState, today: date
+    ) -> Earlier | None:
         """The answer kept for ``question`` before new events arrived, when a request may have
         it while the thread computes the new one; noted for :func:`figures_as_of`."""
         if not self.compute_ahead or _computing.get():
             return None
-        state = self._fingerprint()
         with self._lock:
             earlier = self._latest.get(question)
-            warmed = self._warmed == (state, self.settings.clock.today())
+            warmed = self._warmed == (state, today)
         if earlier is None or warmed or earlier.edits != state.edits:
             return None  # no earlier answer, the thread is done, or someone edited in the app
         self._wake.set()
