@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from backplan.web import create_app
 
-from .conftest import MAYA, NS_ADMIN, fast_settings, form_token, sign_in
+from .conftest import MAYA, NS_ADMIN, count_calls, fast_settings, form_token, sign_in
 
 JSON = {"Accept": "application/json"}
 OCTOBER = {"period": "2026-10", "as_of": "2026-10-15"}
@@ -24,15 +24,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many times the leadership view was computed, one entry per computation."""
     from backplan.web.routes import forecast
 
-    calls: list[int] = []
-    real = forecast.leadership_view
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(forecast, "leadership_view", counting)
-    return calls
+    return count_calls(monkeypatch, forecast, "leadership_view")
 
 
 def org_sqls(client: Any) -> int:
@@ -205,14 +197,7 @@ def test_the_coaching_page_is_kept_for_each_way_of_seeing_it(
     from backplan.web.routes import coaching
     from okr_support import simulate, store_events
 
-    calls: list[int] = []
-    real = coaching.coaching_data
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(coaching, "coaching_data", counting)
+    calls = count_calls(monkeypatch, coaching, "coaching_data")
     maya, _ = ns_signed_in(MAYA)
     admin, _ = ns_signed_in(NS_ADMIN)
     first = maya.get("/api/coaching").json()

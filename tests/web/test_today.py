@@ -15,7 +15,7 @@ from backplan.services import okr
 from backplan.web import create_app
 from okr_support import add_roster, simulate, store_events
 
-from .conftest import ANA_SILVA, MAYA, PASSWORD, Person, fast_settings, sign_in
+from .conftest import ANA_SILVA, MAYA, PASSWORD, Person, count_calls, fast_settings, sign_in
 
 MONDAY = date(2026, 11, 16)  # the web tests' pinned day, 10:00
 RATES = {"conversations/dials": "0.08", "meetings/conversations": "1/6", "sqls/meetings": "1/3"}
@@ -126,14 +126,7 @@ def test_a_reps_day_is_counted_once_per_state_of_the_data_then_shows_an_import(
     from backplan.services import today
 
     app, _ = org
-    calls: list[int] = []
-    real = today._counts
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(today, "_counts", counting)
+    calls = count_calls(monkeypatch, today, "_counts")
     ana = _client(app, ANA_SILVA)
     first = ana.get("/api/home").json()["today"]
     assert ana.get("/api/home").json()["today"] == first
